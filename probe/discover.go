@@ -1,0 +1,161 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Config tunes Discover. The zero value (or nil) uses the defaults.
+type Config struct {
+	// Floor and Ceil bound the search. Ceil should be the egress device
+	// MTU (package route reads it); 0 means 1500. Floor 0 means the
+	// family's minimum (68 or 1280).
+	Floor, Ceil Size
+	// Wait is how long one try waits for an answer; 0 means 1 s.
+	Wait time.Duration
+	// Tries is how many unanswered probes make a size too big; 0 means 3.
+	Tries int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Trace, if set, is told every event as it is read (for -v).
+	Trace func(Event)
+}
+
+// Result is what Discover found.
+type Result struct {
+	Target netip.Addr
+	// PMTU is the path MTU, proved by a probe of exactly this size coming
+	// back; 0 if none came back.
+	PMTU Size
+	// Confirmed is true when PMTU is set: a probe of that size came back.
+	Confirmed bool
+	// Lo and Hi are the bounds proved when the search ended: the path
+	// carries Lo (0: nothing proved) and does not carry Hi.
+	Lo, Hi Size
+	// ByICMP is true when an ICMP named PMTU (a Fragmentation Needed or
+	// Packet Too Big carried it); false when probes alone found it.
+	ByICMP bool
+	// LimitingHop is the router whose ICMP named PMTU; invalid if none.
+	LimitingHop netip.Addr
+	Probes      int
+	Elapsed     time.Duration
+	// Events lists every ICMP error that was believed, in order.
+	Events []Event
+	// Ignored lists what was received and not believed.
+	Ignored []Event
+}
+
+// UnreachableError ends a search on an ICMP error other than a size
+// refusal: the destination cannot be reached at all this way.
+type UnreachableError struct{ Event Event }
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%s answered ICMP type %d code %d", e.Event.From, e.Event.Type, e.Event.Code)
+}
+
+// ErrNoReply means no probe of any size earned an answer.
+var ErrNoReply = errors.New("no reply at any size")
+
+// Discover finds the path MTU to c.Target(). It returns the Result so far
+// with an error when the search cannot finish: ErrNoReply, an
+// *UnreachableError, or ctx.Err() on cancellation (Lo and Hi then say what
+// was proved).
+func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	wait := cfg.Wait
+	if wait <= 0 {
+		wait = time.Second
+	}
+	dst := c.Target()
+	floor, ceil := cfg.Floor, cfg.Ceil
+	if floor == 0 {
+		floor = Floor(dst.Is6())
+	}
+	if ceil == 0 {
+		ceil = 1500
+	}
+	ceil = min(ceil, MaxSize)
+	sizer := NewSizer(floor, ceil, cfg.Tries)
+	res := &Result{Target: dst}
+	start := now()
+	sent := map[int]Size{}
+	seq := 0
+	finish := func(err error) (*Result, error) {
+		res.Elapsed = now().Sub(start)
+		res.Lo, res.Hi = sizer.Bounds()
+		if pmtu, ok := sizer.Result(); ok {
+			res.PMTU, res.Confirmed = pmtu, true
+			for _, ev := range res.Events {
+				if ev.Kind == TooBig && ev.MTU == pmtu {
+					res.ByICMP, res.LimitingHop = true, ev.From
+				}
+			}
+		} else if err == nil {
+			err = ErrNoReply
+		}
+		return res, err
+	}
+
+	for {
+		size, ok := sizer.Next()
+		if !ok {
+			return finish(nil)
+		}
+		seq++
+		sent[seq] = size
+		if err := c.Send(ctx, Probe{Seq: seq, Size: size}); err != nil {
+			if ctx.Err() != nil {
+				return finish(ctx.Err())
+			}
+			return finish(fmt.Errorf("sending a %d-byte probe: %w", size, err))
+		}
+		res.Probes++
+		deadline := now().Add(wait)
+		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+			deadline = d
+		}
+		answered := false
+		for !answered {
+			ev, err := c.Recv(deadline)
+			if err != nil {
+				if errors.Is(err, ErrTimeout) {
+					break
+				}
+				return finish(fmt.Errorf("reading replies: %w", err))
+			}
+			if cfg.Trace != nil {
+				cfg.Trace(ev)
+			}
+			evSize := sent[ev.Seq]
+			switch ev.Kind {
+			case Ignored:
+				res.Ignored = append(res.Ignored, ev)
+				continue
+			case Reached:
+				sizer.Reply(evSize)
+			case TooBig:
+				res.Events = append(res.Events, ev)
+				sizer.TooBig(evSize, ev.MTU)
+			default:
+				res.Events = append(res.Events, ev)
+				return finish(&UnreachableError{Event: ev})
+			}
+			answered = ev.Seq == seq || evSize == size
+		}
+		if ctx.Err() != nil {
+			return finish(ctx.Err())
+		}
+		if !answered {
+			sizer.Lost(size)
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/pmtu/pmtu/internal/probetest"
+)
+
+func hop(s string, mtu int) probetest.Hop {
+	return probetest.Hop{Addr: netip.MustParseAddr(s), MTU: mtu}
+}
+
+// discover runs Discover over the fake path with the fake clock.
+func discover(t *testing.T, p *probetest.Path, ceil Size) (*Result, error, *probetest.PacketConn) {
+	t.Helper()
+	if p.Clock == nil {
+		p.Clock = probetest.NewClock()
+	}
+	if p.RTT == 0 {
+		p.RTT = 2 * time.Millisecond
+	}
+	pc := p.Conn()
+	c := NewICMPConn(pc, p.Dst, &ICMPConfig{Src: p.Src, Now: p.Clock.Now})
+	res, err := Discover(context.Background(), c, &Config{Ceil: ceil, Now: p.Clock.Now})
+	return res, err, pc
+}
+
+func chain(ipv6 bool) *probetest.Path {
+	if ipv6 {
+		return &probetest.Path{Src: src6, Dst: dst6, Hops: []probetest.Hop{
+			hop("2001:db8::2", 1492), hop("2001:db8:1::2", 1400), hop("2001:db8:2::2", 1280)}}
+	}
+	return &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{
+		hop("198.18.0.2", 1492), hop("198.18.1.2", 1400), hop("198.18.2.2", 1280)}}
+}
+
+func TestDiscoverChain(t *testing.T) {
+	for _, ipv6 := range []bool{false, true} {
+		name := "ipv4"
+		if ipv6 {
+			name = "ipv6"
+		}
+		t.Run(name, func(t *testing.T) {
+			p := chain(ipv6)
+			res, err, _ := discover(t, p, 1500)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.PMTU != 1280 || !res.Confirmed || !res.ByICMP {
+				t.Errorf("PMTU %d confirmed %v by ICMP %v; want 1280 true true", res.PMTU, res.Confirmed, res.ByICMP)
+			}
+			if want := p.Hops[2].Addr; res.LimitingHop != want {
+				t.Errorf("limiting hop %v, want %v", res.LimitingHop, want)
+			}
+			// 3 drops: k+1 = 4 probes.
+			if res.Probes != 4 || len(res.Events) != 3 {
+				t.Errorf("%d probes and %d ICMP events; want 4 and 3", res.Probes, len(res.Events))
+			}
+			if res.Elapsed <= 0 || res.Elapsed > time.Second {
+				t.Errorf("elapsed %v on a 2 ms path", res.Elapsed)
+			}
+		})
+	}
+}
+
+func TestDiscoverPaths(t *testing.T) {
+	tests := []struct {
+		name      string
+		path      *probetest.Path
+		ceil      Size
+		want      Size
+		byICMP    bool
+		maxProbes int
+	}{
+		{"jumbo", &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{hop("198.18.0.2", 9000)}}, 9000, 9000, false, 1},
+		{"mtu 0 router", &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{
+			{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1300, SaysZero: true}}}, 1500, 1300, false, 16},
+		{"black hole", &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{
+			{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1300, Silent: true}}}, 1500, 1300, false, 40},
+		{"ipv6 black hole", &probetest.Path{Src: src6, Dst: dst6, Hops: []probetest.Hop{
+			{Addr: netip.MustParseAddr("2001:db8::2"), MTU: 1400, Silent: true}}}, 1500, 1400, false, 40},
+		{"lying router raises", &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{
+			{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1400, Says: 1600}}}, 1500, 1400, false, 40},
+		{"duplicate replies", &probetest.Path{Src: src4, Dst: dst4, DuplicateReplies: true, Hops: chain(false).Hops}, 1500, 1280, true, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err, _ := discover(t, tt.path, tt.ceil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.PMTU != tt.want || !res.Confirmed || res.ByICMP != tt.byICMP {
+				t.Errorf("PMTU %d confirmed %v byICMP %v; want %d true %v", res.PMTU, res.Confirmed, res.ByICMP, tt.want, tt.byICMP)
+			}
+			if res.Probes > tt.maxProbes {
+				t.Errorf("%d probes, want ≤ %d", res.Probes, tt.maxProbes)
+			}
+		})
+	}
+}
+
+func TestDiscoverLossIsNotAVerdict(t *testing.T) {
+	// Every third probe is lost; the answer stays exact.
+	p := chain(false)
+	p.Drop = func(n int) bool { return n%3 == 1 }
+	res, err, _ := discover(t, p, 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PMTU != 1280 {
+		t.Fatalf("PMTU %d with loss, want 1280", res.PMTU)
+	}
+}
+
+func TestDiscoverNoReply(t *testing.T) {
+	p := &probetest.Path{Src: src4, Dst: dst4, Drop: func(int) bool { return true }}
+	res, err, pc := discover(t, p, 1500)
+	if !errors.Is(err, ErrNoReply) {
+		t.Fatalf("err = %v, want ErrNoReply", err)
+	}
+	if res.PMTU != 0 || res.Confirmed {
+		t.Fatalf("PMTU %d confirmed %v with nothing answering", res.PMTU, res.Confirmed)
+	}
+	if got := len(pc.Written()); got != res.Probes {
+		t.Fatalf("Probes = %d but %d were written", res.Probes, got)
+	}
+}
+
+func TestDiscoverUnreachable(t *testing.T) {
+	p := &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{
+		{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1500, Reject: &[2]int{3, 13}}}}
+	_, err, _ := discover(t, p, 1500)
+	var ue *UnreachableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("err = %v, want an UnreachableError", err)
+	}
+	if ue.Event.From != netip.MustParseAddr("198.18.0.2") || ue.Event.Type != 3 || ue.Event.Code != 13 {
+		t.Fatalf("event %+v, want 198.18.0.2 type 3 code 13", ue.Event)
+	}
+}
+
+func TestDiscoverCancelled(t *testing.T) {
+	p := chain(false)
+	p.Clock = probetest.NewClock()
+	c := NewICMPConn(p.Conn(), p.Dst, &ICMPConfig{Src: p.Src, Now: p.Clock.Now})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Discover(ctx, c, &Config{Now: p.Clock.Now})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}

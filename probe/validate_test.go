@@ -1,0 +1,118 @@
+package probe
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pmtu/pmtu/internal/probetest"
+)
+
+// TestClassify checks every rule for believing a packet (RFC 5927,
+// RFC 8899 §4.6) on one probe in flight: seq 1, 1500 bytes.
+func TestClassify(t *testing.T) {
+	router := netip.MustParseAddr("198.18.1.2")
+	sent := func(t *testing.T) (*ICMPConn, []byte) {
+		c := NewICMPConn(nil, dst4, &ICMPConfig{Src: src4, ID: 0x1234})
+		b, err := c.marshal(Probe{Seq: 1, Size: 1500})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.inflight[1] = 1500
+		return c, append(probetest.IPHeader(src4, dst4, 1, 1500), b...)
+	}
+	reply := func(b []byte) []byte { r := append([]byte(nil), b[20:]...); r[0] = 0; return r }
+	tests := []struct {
+		name   string
+		from   netip.Addr
+		build  func(probe []byte) []byte
+		kind   EventKind
+		mtu    Size
+		reason string // substring of Why for Ignored
+	}{
+		{"frag needed", router, func(p []byte) []byte { return probetest.Error(false, 3, 4, 1400, p) }, TooBig, 1400, ""},
+		{"frag needed mtu 0", router, func(p []byte) []byte { return probetest.Error(false, 3, 4, 0, p) }, TooBig, 0, ""},
+		{"echo reply", dst4, reply, Reached, 0, ""},
+		{"admin prohibited", router, func(p []byte) []byte { return probetest.Error(false, 3, 13, 0, p[:28]) }, Unreachable, 0, ""},
+		{"time exceeded", router, func(p []byte) []byte { return probetest.Error(false, 11, 0, 0, p) }, TimeExceeded, 0, ""},
+		{"mtu not below probe", router, func(p []byte) []byte { return probetest.Error(false, 3, 4, 1500, p) }, Ignored, 0, "not below"},
+		{"mtu above probe", router, func(p []byte) []byte { return probetest.Error(false, 3, 4, 9000, p) }, Ignored, 0, "not below"},
+		{"mtu below floor", router, func(p []byte) []byte { return probetest.Error(false, 3, 4, 40, p) }, Ignored, 0, "below the floor"},
+		{"seq never sent", router, func(p []byte) []byte { p[20+7] = 9; return probetest.Error(false, 3, 4, 1400, p) }, Ignored, 0, "never sent"},
+		{"other program's echo", router, func(p []byte) []byte { p[20+5] = 0x99; return probetest.Error(false, 3, 4, 1400, p) }, Ignored, 0, "another program"},
+		{"quoted length differs", router, func(p []byte) []byte { p[2], p[3] = 0x05, 0x00; return probetest.Error(false, 3, 4, 1000, p) }, Ignored, 0, "quotes a 1280-byte"},
+		{"quote from elsewhere", router, func(p []byte) []byte { p[15] = 99; return probetest.Error(false, 3, 4, 1400, p) }, Ignored, 0, "not from us"},
+		{"quote to elsewhere", router, func(p []byte) []byte { p[19] = 99; return probetest.Error(false, 3, 4, 1400, p) }, Ignored, 0, "not the target"},
+		{"quote of udp", router, func(p []byte) []byte { p[9] = 17; return probetest.Error(false, 3, 4, 1400, p) }, Ignored, 0, "protocol 17"},
+		{"forged cookie", router, func(p []byte) []byte { p[28] ^= 0xff; return probetest.Error(false, 3, 4, 1400, p) }, Ignored, 0, "cookie"},
+		{"from this host", src4, func(p []byte) []byte { return probetest.Error(false, 3, 4, 1400, p) }, Ignored, 0, "this host"},
+		{"echo reply from elsewhere", router, reply, Ignored, 0, "not the target"},
+		{"echo reply of another program", dst4, func(p []byte) []byte { r := reply(p); r[5] = 0x99; return r }, Ignored, 0, "another program"},
+		{"echo reply without cookie", dst4, func(p []byte) []byte { r := reply(p); r[8] ^= 0xff; return r }, Ignored, 0, "cookie"},
+		{"echo reply cut short", dst4, func(p []byte) []byte { return reply(p)[:100] }, Ignored, 0, "bytes for a probe"},
+		{"our own echo request", dst4, func(p []byte) []byte { return p[20:] }, Ignored, 0, "not an Echo Reply"},
+		{"truncated", router, func(p []byte) []byte { return probetest.Error(false, 3, 4, 1400, p)[:30] }, Ignored, 0, "truncated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, p := sent(t)
+			ev := c.classify(tt.build(p), tt.from)
+			if ev.Kind != tt.kind || ev.MTU != tt.mtu {
+				t.Fatalf("got %v MTU %d (%s), want %v MTU %d", ev.Kind, ev.MTU, ev.Why, tt.kind, tt.mtu)
+			}
+			if tt.kind == Ignored && !strings.Contains(ev.Why, tt.reason) {
+				t.Fatalf("reason %q, want it to say %q", ev.Why, tt.reason)
+			}
+			if tt.kind != Ignored && ev.Seq != 1 {
+				t.Fatalf("seq %d, want 1", ev.Seq)
+			}
+		})
+	}
+}
+
+func TestClassifyDuplicate(t *testing.T) {
+	c := NewICMPConn(nil, dst4, &ICMPConfig{Src: src4, ID: 0x1234})
+	b, _ := c.marshal(Probe{Seq: 1, Size: 1500})
+	c.inflight[1] = 1500
+	fn := probetest.Error(false, 3, 4, 1400, append(probetest.IPHeader(src4, dst4, 1, 1500), b...))
+	if ev := c.classify(fn, dst4.Prev()); ev.Kind != TooBig {
+		t.Fatalf("first: %v (%s)", ev.Kind, ev.Why)
+	}
+	if ev := c.classify(fn, dst4.Prev()); ev.Kind != Ignored || !strings.Contains(ev.Why, "duplicate") {
+		t.Fatalf("second: %v (%s), want ignored as a duplicate", ev.Kind, ev.Why)
+	}
+}
+
+// TestDiscoverForged injects forged Frag Needed messages while a search
+// runs: quoting a probe never sent, naming an MTU above the probe, naming
+// one below 68. The answer does not move and each is counted as ignored.
+func TestDiscoverForged(t *testing.T) {
+	p := &probetest.Path{Src: src4, Dst: dst4, RTT: 10 * time.Millisecond, Clock: probetest.NewClock(),
+		Hops: []probetest.Hop{hop("198.18.0.2", 1400)}}
+	pc := p.Conn()
+	c := NewICMPConn(pc, dst4, &ICMPConfig{Src: src4, Now: p.Clock.Now, ID: 0x4242})
+	attacker := netip.MustParseAddr("198.18.9.9")
+	forge := func(seq byte, size, mtu int) []byte {
+		fake := NewICMPConn(nil, dst4, &ICMPConfig{ID: 0x4242})
+		b, _ := fake.marshal(Probe{Seq: int(seq), Size: Size(size)})
+		return probetest.Error(false, 3, 4, mtu, append(probetest.IPHeader(src4, dst4, 1, size), b[:8]...))
+	}
+	pc.Inject(attacker, forge(77, 1500, 576), time.Millisecond) // never sent
+	pc.Inject(attacker, forge(1, 1500, 4000), time.Millisecond) // above the probe
+	pc.Inject(attacker, forge(1, 1500, 40), time.Millisecond)   // below 68
+	res, err := Discover(context.Background(), c, &Config{Ceil: 1500, Now: p.Clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PMTU != 1400 {
+		t.Fatalf("PMTU %d after forged ICMP, want 1400", res.PMTU)
+	}
+	if len(res.Ignored) != 3 {
+		for _, ev := range res.Ignored {
+			t.Logf("ignored: %s", ev.Why)
+		}
+		t.Fatalf("%d ignored, want the 3 forged messages", len(res.Ignored))
+	}
+}
