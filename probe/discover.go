@@ -40,8 +40,13 @@ type Result struct {
 	ByICMP bool
 	// LimitingHop is the router whose ICMP named PMTU; invalid if none.
 	LimitingHop netip.Addr
-	Probes      int
-	Elapsed     time.Duration
+	// Silence is true when sizes above PMTU vanished without an ICMP: a
+	// PMTUD black hole, ICMP filtered on the path.
+	Silence bool
+	Probes  int
+	// Rounds is the number of round trips: probes sent together count once.
+	Rounds  int
+	Elapsed time.Duration
 	// Events lists every ICMP error that was believed, in order.
 	Events []Event
 	// Ignored lists what was received and not believed.
@@ -87,13 +92,19 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 	sizer := NewSizer(floor, ceil, cfg.Tries)
 	res := &Result{Target: dst}
 	start := now()
-	sent := map[int]Size{}
+	type sentProbe struct {
+		size Size
+		at   time.Time
+	}
+	sent := map[int]sentProbe{}
 	seq := 0
+	var rtt time.Duration // the longest round trip seen
 	finish := func(err error) (*Result, error) {
 		res.Elapsed = now().Sub(start)
 		res.Lo, res.Hi = sizer.Bounds()
 		if pmtu, ok := sizer.Result(); ok {
 			res.PMTU, res.Confirmed = pmtu, true
+			res.Silence = !sizer.RefusedByICMP() && res.Hi <= ceil
 			for _, ev := range res.Events {
 				if ev.Kind == TooBig && ev.MTU == pmtu {
 					res.ByICMP, res.LimitingHop = true, ev.From
@@ -106,25 +117,30 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 	}
 
 	for {
-		size, ok := sizer.Next()
-		if !ok {
+		batch := sizer.Next()
+		if len(batch) == 0 {
 			return finish(nil)
 		}
-		seq++
-		sent[seq] = size
-		if err := c.Send(ctx, Probe{Seq: seq, Size: size}); err != nil {
-			if ctx.Err() != nil {
-				return finish(ctx.Err())
+		pending := map[int]Size{}
+		for _, size := range batch {
+			seq++
+			sent[seq] = sentProbe{size, now()}
+			if err := c.Send(ctx, Probe{Seq: seq, Size: size}); err != nil {
+				if ctx.Err() != nil {
+					return finish(ctx.Err())
+				}
+				return finish(fmt.Errorf("sending a %d-byte probe: %w", size, err))
 			}
-			return finish(fmt.Errorf("sending a %d-byte probe: %w", size, err))
+			pending[seq] = size
+			res.Probes++
 		}
-		res.Probes++
-		deadline := now().Add(wait)
+		res.Rounds++
+		roundStart := now()
+		deadline := roundStart.Add(roundWait(wait, rtt, sizer.Parallel()))
 		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 			deadline = d
 		}
-		answered := false
-		for !answered {
+		for len(pending) > 0 {
 			ev, err := c.Recv(deadline)
 			if err != nil {
 				if errors.Is(err, ErrTimeout) {
@@ -135,27 +151,56 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 			if cfg.Trace != nil {
 				cfg.Trace(ev)
 			}
-			evSize := sent[ev.Seq]
+			p, ok := sent[ev.Seq]
+			if ev.Kind != Ignored && !ok {
+				ev.Kind, ev.Why = Ignored, "answers no probe of this search"
+			}
 			switch ev.Kind {
 			case Ignored:
 				res.Ignored = append(res.Ignored, ev)
 				continue
 			case Reached:
-				sizer.Reply(evSize)
+				sizer.Reply(p.size)
 			case TooBig:
 				res.Events = append(res.Events, ev)
-				sizer.TooBig(evSize, ev.MTU)
+				sizer.TooBig(p.size, ev.MTU)
 			default:
 				res.Events = append(res.Events, ev)
 				return finish(&UnreachableError{Event: ev})
 			}
-			answered = ev.Seq == seq || evSize == size
+			rtt = max(rtt, ev.At.Sub(p.at))
+			delete(pending, ev.Seq)
+			if sizer.Parallel() {
+				// The first answer of a parallel round measures the round
+				// trip: the rest of the round need not wait a full Wait.
+				if d := roundStart.Add(roundWait(wait, rtt, true)); d.Before(deadline) {
+					deadline = d
+				}
+			}
 		}
 		if ctx.Err() != nil {
 			return finish(ctx.Err())
 		}
-		if !answered {
+		for _, size := range pending {
 			sizer.Lost(size)
 		}
 	}
+}
+
+// Bounds on the wait of a parallel round, once a round trip is measured.
+const (
+	minRoundWait = 100 * time.Millisecond
+	rttFactor    = 4
+)
+
+// roundWait is how long a round waits for answers: the configured wait
+// until the search turns parallel or no round trip is measured; then a
+// few round trips, but never less than minRoundWait. A shorter wait is
+// safe: an answer that comes after its round still counts as proof, and a
+// size is judged too big only after several silent rounds.
+func roundWait(wait, rtt time.Duration, parallel bool) time.Duration {
+	if !parallel || rtt <= 0 {
+		return wait
+	}
+	return min(wait, max(minRoundWait, rttFactor*rtt+20*time.Millisecond))
 }

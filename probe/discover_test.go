@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"time"
@@ -56,9 +57,9 @@ func TestDiscoverChain(t *testing.T) {
 			if want := p.Hops[2].Addr; res.LimitingHop != want {
 				t.Errorf("limiting hop %v, want %v", res.LimitingHop, want)
 			}
-			// 3 drops: k+1 = 4 probes.
-			if res.Probes != 4 || len(res.Events) != 3 {
-				t.Errorf("%d probes and %d ICMP events; want 4 and 3", res.Probes, len(res.Events))
+			// 3 drops: k+1 = 4 probes, one a round.
+			if res.Probes != 4 || res.Rounds != 4 || len(res.Events) != 3 {
+				t.Errorf("%d probes in %d rounds and %d ICMP events; want 4, 4 and 3", res.Probes, res.Rounds, len(res.Events))
 			}
 			if res.Elapsed <= 0 || res.Elapsed > time.Second {
 				t.Errorf("elapsed %v on a 2 ms path", res.Elapsed)
@@ -74,17 +75,17 @@ func TestDiscoverPaths(t *testing.T) {
 		ceil      Size
 		want      Size
 		byICMP    bool
-		maxProbes int
+		maxRounds int
 	}{
 		{"jumbo", &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{hop("198.18.0.2", 9000)}}, 9000, 9000, false, 1},
 		{"mtu 0 router", &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{
-			{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1300, SaysZero: true}}}, 1500, 1300, false, 16},
+			{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1300, SaysZero: true}}}, 1500, 1300, false, 5},
 		{"black hole", &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{
-			{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1300, Silent: true}}}, 1500, 1300, false, 40},
+			{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1300, Silent: true}}}, 1500, 1300, false, 6},
 		{"ipv6 black hole", &probetest.Path{Src: src6, Dst: dst6, Hops: []probetest.Hop{
-			{Addr: netip.MustParseAddr("2001:db8::2"), MTU: 1400, Silent: true}}}, 1500, 1400, false, 40},
+			{Addr: netip.MustParseAddr("2001:db8::2"), MTU: 1400, Silent: true}}}, 1500, 1400, false, 5},
 		{"lying router raises", &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{
-			{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1400, Says: 1600}}}, 1500, 1400, false, 40},
+			{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1400, Says: 1600}}}, 1500, 1400, false, 5},
 		{"duplicate replies", &probetest.Path{Src: src4, Dst: dst4, DuplicateReplies: true, Hops: chain(false).Hops}, 1500, 1280, true, 4},
 	}
 	for _, tt := range tests {
@@ -96,10 +97,30 @@ func TestDiscoverPaths(t *testing.T) {
 			if res.PMTU != tt.want || !res.Confirmed || res.ByICMP != tt.byICMP {
 				t.Errorf("PMTU %d confirmed %v byICMP %v; want %d true %v", res.PMTU, res.Confirmed, res.ByICMP, tt.want, tt.byICMP)
 			}
-			if res.Probes > tt.maxProbes {
-				t.Errorf("%d probes, want ≤ %d", res.Probes, tt.maxProbes)
+			if res.Rounds > tt.maxRounds {
+				t.Errorf("%d rounds, want ≤ %d", res.Rounds, tt.maxRounds)
+			}
+			if res.Probes > 16*res.Rounds {
+				t.Errorf("%d probes in %d rounds", res.Probes, res.Rounds)
 			}
 		})
+	}
+}
+
+// A black hole is found in about three waits: the first round waits the
+// whole Wait (no round trip is known), later ones a few round trips.
+func TestDiscoverBlackHoleTime(t *testing.T) {
+	p := &probetest.Path{Src: src4, Dst: dst4, RTT: 20 * time.Millisecond, Hops: []probetest.Hop{
+		{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1300, Silent: true}}}
+	res, err, _ := discover(t, p, 1500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.PMTU != 1300 || !res.Silence || res.ByICMP {
+		t.Fatalf("PMTU %d silence %v byICMP %v; want 1300, a black hole", res.PMTU, res.Silence, res.ByICMP)
+	}
+	if res.Elapsed > 3*time.Second {
+		t.Fatalf("black hole took %v (%d rounds), want ≤ 3 s", res.Elapsed, res.Rounds)
 	}
 }
 
@@ -152,5 +173,23 @@ func TestDiscoverCancelled(t *testing.T) {
 	_, err := Discover(ctx, c, &Config{Now: p.Clock.Now})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+}
+
+// With 30% loss each way (51% of round trips lost) on a black-hole path,
+// the answer stays exact.
+func TestDiscoverExactUnderHeavyLoss(t *testing.T) {
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		want := 1250 + int(seed)*11
+		p := &probetest.Path{Src: src4, Dst: dst4, Drop: func(int) bool { return rng.Float64() < 0.51 },
+			Hops: []probetest.Hop{{Addr: netip.MustParseAddr("198.18.0.2"), MTU: want, Silent: true}}}
+		res, err, _ := discover(t, p, 1500)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if res.PMTU != Size(want) {
+			t.Errorf("seed %d: PMTU %d under 51%% loss, want %d (%d probes, %d rounds)", seed, res.PMTU, want, res.Probes, res.Rounds)
+		}
 	}
 }
