@@ -16,7 +16,7 @@ func hop(s string, mtu int) probetest.Hop {
 }
 
 // discover runs Discover over the fake path with the fake clock.
-func discover(t *testing.T, p *probetest.Path, ceil Size) (*Result, error, *probetest.PacketConn) {
+func discover(t *testing.T, p *probetest.Path, ceil Size) (*Result, *probetest.PacketConn, error) {
 	t.Helper()
 	if p.Clock == nil {
 		p.Clock = probetest.NewClock()
@@ -27,7 +27,7 @@ func discover(t *testing.T, p *probetest.Path, ceil Size) (*Result, error, *prob
 	pc := p.Conn()
 	c := NewICMPConn(pc, p.Dst, &ICMPConfig{Src: p.Src, Now: p.Clock.Now})
 	res, err := Discover(context.Background(), c, &Config{Ceil: ceil, Now: p.Clock.Now})
-	return res, err, pc
+	return res, pc, err
 }
 
 func chain(ipv6 bool) *probetest.Path {
@@ -47,7 +47,7 @@ func TestDiscoverChain(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			p := chain(ipv6)
-			res, err, _ := discover(t, p, 1500)
+			res, _, err := discover(t, p, 1500)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +90,7 @@ func TestDiscoverPaths(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err, _ := discover(t, tt.path, tt.ceil)
+			res, _, err := discover(t, tt.path, tt.ceil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -112,7 +112,7 @@ func TestDiscoverPaths(t *testing.T) {
 func TestDiscoverBlackHoleTime(t *testing.T) {
 	p := &probetest.Path{Src: src4, Dst: dst4, RTT: 20 * time.Millisecond, Hops: []probetest.Hop{
 		{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1300, Silent: true}}}
-	res, err, _ := discover(t, p, 1500)
+	res, _, err := discover(t, p, 1500)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestDiscoverLossIsNotAVerdict(t *testing.T) {
 	// Every third probe is lost; the answer stays exact.
 	p := chain(false)
 	p.Drop = func(n int) bool { return n%3 == 1 }
-	res, err, _ := discover(t, p, 1500)
+	res, _, err := discover(t, p, 1500)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestDiscoverLossIsNotAVerdict(t *testing.T) {
 
 func TestDiscoverNoReply(t *testing.T) {
 	p := &probetest.Path{Src: src4, Dst: dst4, Drop: func(int) bool { return true }}
-	res, err, pc := discover(t, p, 1500)
+	res, pc, err := discover(t, p, 1500)
 	if !errors.Is(err, ErrNoReply) {
 		t.Fatalf("err = %v, want ErrNoReply", err)
 	}
@@ -154,7 +154,7 @@ func TestDiscoverNoReply(t *testing.T) {
 func TestDiscoverUnreachable(t *testing.T) {
 	p := &probetest.Path{Src: src4, Dst: dst4, Hops: []probetest.Hop{
 		{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1500, Reject: &[2]int{3, 13}}}}
-	_, err, _ := discover(t, p, 1500)
+	_, _, err := discover(t, p, 1500)
 	var ue *UnreachableError
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want an UnreachableError", err)
@@ -184,7 +184,7 @@ func TestDiscoverExactUnderHeavyLoss(t *testing.T) {
 		want := 1250 + int(seed)*11
 		p := &probetest.Path{Src: src4, Dst: dst4, Drop: func(int) bool { return rng.Float64() < 0.51 },
 			Hops: []probetest.Hop{{Addr: netip.MustParseAddr("198.18.0.2"), MTU: want, Silent: true}}}
-		res, err, _ := discover(t, p, 1500)
+		res, _, err := discover(t, p, 1500)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}

@@ -1,0 +1,122 @@
+package route
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"golang.org/x/sys/unix"
+)
+
+// attr is one rtattr.
+func attr(typ uint16, v []byte) []byte {
+	b := make([]byte, rtaAlign(unix.SizeofRtAttr+len(v)))
+	binary.NativeEndian.PutUint16(b[0:], uint16(unix.SizeofRtAttr+len(v)))
+	binary.NativeEndian.PutUint16(b[2:], typ)
+	copy(b[unix.SizeofRtAttr:], v)
+	return b
+}
+
+func u32(v uint32) []byte { b := make([]byte, 4); binary.NativeEndian.PutUint32(b, v); return b }
+
+// errnoBody is an NLMSG_ERROR body: the negated errno.
+func errnoBody(e unix.Errno) []byte {
+	b := make([]byte, 4)
+	binary.NativeEndian.PutUint32(b, uint32(-int32(e)))
+	return b
+}
+
+// message is a netlink message of type typ and sequence seq.
+func message(typ uint16, seq uint32, body []byte) []byte {
+	b := make([]byte, unix.SizeofNlMsghdr, unix.SizeofNlMsghdr+len(body))
+	binary.NativeEndian.PutUint32(b[0:], uint32(unix.SizeofNlMsghdr+len(body)))
+	binary.NativeEndian.PutUint16(b[4:], typ)
+	binary.NativeEndian.PutUint32(b[8:], seq)
+	return append(b, body...)
+}
+
+// newRoute is an RTM_NEWROUTE body as the kernel sends for `ip route get`
+// with a PMTU exception: oif 7, prefsrc, mtu 1400 locked, 599 s left.
+func newRoute(expires int32) []byte {
+	body := make([]byte, unix.SizeofRtMsg)
+	body[0] = unix.AF_INET
+	cache := make([]byte, 32)
+	binary.NativeEndian.PutUint32(cache[8:], uint32(expires))
+	metrics := append(attr(unix.RTAX_MTU, u32(1400)), attr(unix.RTAX_LOCK, u32(1<<unix.RTAX_MTU))...)
+	body = append(body, attr(unix.RTA_OIF, u32(7))...)
+	body = append(body, attr(unix.RTA_PREFSRC, []byte{198, 18, 0, 1})...)
+	body = append(body, attr(unix.RTA_GATEWAY, []byte{198, 18, 0, 2})...)
+	body = append(body, attr(unix.RTA_METRICS|unix.NLA_F_NESTED, metrics)...)
+	return append(body, attr(unix.RTA_CACHEINFO, cache)...)
+}
+
+func TestParseReply(t *testing.T) {
+	tests := []struct {
+		name      string
+		b         []byte
+		want      Route
+		done      bool
+		err       error
+		malformed bool
+	}{
+		{
+			name: "exception",
+			b:    message(unix.RTM_NEWROUTE, 1, newRoute(59900)),
+			want: Route{Src: netip.MustParseAddr("198.18.0.1"), Gateway: netip.MustParseAddr("198.18.0.2"), IfIndex: 7,
+				MTU: 1400, Cached: true, Expires: 599 * time.Second, Locked: true},
+			done: true,
+		},
+		{
+			name: "route metric only, no exception",
+			b:    message(unix.RTM_NEWROUTE, 1, newRoute(0)),
+			want: Route{Src: netip.MustParseAddr("198.18.0.1"), Gateway: netip.MustParseAddr("198.18.0.2"), IfIndex: 7,
+				MTU: 1400, Locked: true},
+			done: true,
+		},
+		{name: "another request's answer", b: message(unix.RTM_NEWROUTE, 9, newRoute(1))},
+		{name: "kernel error", b: message(unix.NLMSG_ERROR, 1, errnoBody(unix.ENETUNREACH)), err: unix.ENETUNREACH},
+		{name: "truncated", b: message(unix.RTM_NEWROUTE, 1, newRoute(1))[:30], malformed: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, done, err := parseReply(tt.b, 1)
+			if tt.malformed {
+				if err == nil {
+					t.Fatal("no error for a truncated message")
+				}
+				return
+			}
+			if !errors.Is(err, tt.err) || done != tt.done {
+				t.Fatalf("done %v err %v, want %v %v", done, err, tt.done, tt.err)
+			}
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestGetLoopback(t *testing.T) {
+	for _, a := range []string{"127.0.0.1", "::1"} {
+		r, err := Get(context.Background(), netip.MustParseAddr(a))
+		if err != nil {
+			t.Skipf("no route to %s here: %v", a, err)
+		}
+		if r.IfName != "lo" || r.IfMTU < 1280 {
+			t.Errorf("%s: interface %q MTU %d, want lo with its MTU", a, r.IfName, r.IfMTU)
+		}
+	}
+}
+
+func FuzzParseReply(f *testing.F) {
+	f.Add(message(unix.RTM_NEWROUTE, 1, newRoute(59900)))
+	f.Add(message(unix.NLMSG_ERROR, 1, u32(1)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _, _ = parseReply(b, 1) // must not panic or read past the end
+	})
+}
