@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes, documented in --help and README.md.
+const (
+	exitOK        = 0 // the path MTU was found
+	exitNoAnswer  = 1 // no reply, or the host is unreachable
+	exitUsage     = 2 // bad input, or no permission
+	exitAssertion = 3 // --expect or --at-least failed
+)
+
+const exitCodesHelp = `EXIT CODES:
+   0  the path MTU was found (and every assertion held)
+   1  no answer, or the host is unreachable (an ICMP error said why)
+   2  usage error, unknown host, or no permission for raw sockets
+   3  an assertion (--expect, --at-least) failed`
+
+// newApp builds the command line. Output goes to stdout and stderr.
+func newApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:      "pmtu",
+		Usage:     "find the path MTU to a host, the hop that limits it, and the TCP MSS to use",
+		UsageText: "pmtu [flags] HOST\npmtu cache list|flush [HOST]",
+		Description: "pmtu sends probes that may not be fragmented (DF set), sized by a binary search " +
+			"between the protocol's floor and the egress interface MTU, and believes only ICMP " +
+			"that quotes a probe it sent. Flags go before HOST.",
+		Flags:                 findFlags,
+		Action:                find,
+		Commands:              []*cli.Command{cacheCommand},
+		Writer:                stdout,
+		ErrWriter:             stderr,
+		HideHelpCommand:       true,
+		CustomAppHelpTemplate: cli.AppHelpTemplate + "\n" + exitCodesHelp + "\n",
+		ExitErrHandler:        func(*cli.Context, error) {}, // run decides the exit
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return cli.Exit("pmtu: "+err.Error()+" (see pmtu --help)", exitUsage)
+		},
+	}
+	app.Flags = append(app.Flags, &cli.StringFlag{
+		Name:        "cache-file",
+		Usage:       "the cache `FILE`",
+		DefaultText: "$XDG_CACHE_HOME/pmtu/cache.json",
+	})
+	return app
+}
+
+// run runs the app and returns the exit code. Errors are printed as one
+// line on stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	err := newApp(stdout, stderr).RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	code := exitUsage
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		code = ec.ExitCode()
+	}
+	if msg := strings.TrimSpace(err.Error()); msg != "" {
+		if !strings.HasPrefix(msg, "pmtu") {
+			msg = "pmtu: " + msg
+		}
+		fmt.Fprintln(stderr, msg)
+	}
+	return code
+}

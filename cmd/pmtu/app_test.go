@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pmtu/pmtu/probe"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// runApp runs pmtu with args and returns stdout, stderr and the exit code.
+func runApp(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), append([]string{"pmtu"}, args...), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func TestHelpGolden(t *testing.T) {
+	out, _, code := runApp(t, "--help")
+	if code != exitOK {
+		t.Fatalf("--help exit %d", code)
+	}
+	golden := filepath.Join("testdata", "help.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(string(want), out); diff != "" {
+		t.Errorf("--help (-want +got), run go test -update to accept:\n%s", diff)
+	}
+}
+
+// Bad input: one line on stderr, exit 2, nothing on stdout, no stack trace.
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // substring of the one stderr line
+	}{
+		{"no host", nil, "which host?"},
+		{"empty host", []string{""}, "the host is empty"},
+		{"unknown flag", []string{"--bogus", "198.18.0.1"}, "flag provided but not defined: -bogus"},
+		{"flag after host", []string{"198.18.0.1", "--json"}, "flags go before HOST"},
+		{"two hosts", []string{"198.18.0.1", "198.18.0.2"}, "one HOST at a time"},
+		{"both families", []string{"-4", "-6", "198.18.0.1"}, "exclude each other"},
+		{"size too small", []string{"--max-size", "67", "198.18.0.1"}, "--max-size 67 is outside 68–65535"},
+		{"size too big", []string{"--expect", "65536", "198.18.0.1"}, "--expect 65536 is outside"},
+		{"min above max", []string{"--min-size", "1400", "--max-size", "1300", "198.18.0.1"}, "above --max-size"},
+		{"negative deadline", []string{"--deadline", "-2s", "198.18.0.1"}, "--deadline -2s must be positive"},
+		{"negative timeout", []string{"--timeout", "-1s", "198.18.0.1"}, "--timeout -1s must be positive"},
+		{"zero tries", []string{"--tries", "0", "198.18.0.1"}, "--tries 0"},
+		{"bad number", []string{"--expect", "big", "198.18.0.1"}, "invalid value"},
+		{"v6 literal with -4", []string{"-4", "2001:db8::1"}, "not an IPv4 address"},
+		{"unknown host", []string{"no-such-host.invalid"}, `cannot resolve "no-such-host.invalid"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runApp(t, tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tt.want) || !strings.HasPrefix(lines[0], "pmtu: ") {
+				t.Errorf("stderr %q, want one line starting \"pmtu: \" that says %q", errOut, tt.want)
+			}
+			if strings.Contains(errOut, "goroutine") || strings.Contains(errOut, "panic") {
+				t.Errorf("stack trace on stderr: %s", errOut)
+			}
+		})
+	}
+}
+
+func chainResult() *probe.Result {
+	hop := netip.MustParseAddr("198.18.2.2")
+	return &probe.Result{
+		Target: netip.MustParseAddr("198.18.3.2"), PMTU: 1280, Confirmed: true, Lo: 1280, Hi: 1281,
+		ByICMP: true, LimitingHop: hop, Probes: 4, Rounds: 4, Elapsed: 3 * time.Millisecond,
+		Events: []probe.Event{
+			{Kind: probe.TooBig, From: netip.MustParseAddr("198.18.0.2"), Type: 3, Code: 4, MTU: 1492},
+			{Kind: probe.TooBig, From: netip.MustParseAddr("198.18.1.2"), Type: 3, Code: 4, MTU: 1400},
+			{Kind: probe.TooBig, From: hop, Type: 3, Code: 4, MTU: 1280},
+		},
+		Ignored: []probe.Event{{Kind: probe.Ignored, From: netip.MustParseAddr("198.18.9.9"), Why: "quotes sequence 77, which we never sent"}},
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	r := &report{Target: "t4", Address: "198.18.3.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 1500}
+	r.fromResult(chainResult())
+	var out bytes.Buffer
+	if err := r.finish(&out, findOpts{json: true}); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	want := map[string]any{
+		"target": "t4", "address": "198.18.3.2", "family": "ipv4", "source": "probe",
+		"pmtu": 1280.0, "interface": "veth0", "interface_mtu": 1500.0, "mss": 1240.0,
+		"confirmed": true, "evidence": "icmp", "limiting_hop": "198.18.2.2",
+		"proved_min": 1280.0, "refused_size": 1281.0, "probes": 4.0, "rounds": 4.0, "black_hole": false, "elapsed_ms": 3.0,
+		"ignored": 1.0,
+		"events": []any{
+			map[string]any{"from": "198.18.0.2", "type": 3.0, "code": 4.0, "name": "fragmentation needed and DF set", "next_hop_mtu": 1492.0},
+			map[string]any{"from": "198.18.1.2", "type": 3.0, "code": 4.0, "name": "fragmentation needed and DF set", "next_hop_mtu": 1400.0},
+			map[string]any{"from": "198.18.2.2", "type": 3.0, "code": 4.0, "name": "fragmentation needed and DF set", "next_hop_mtu": 1280.0},
+		},
+	}
+	delete(got, "hint") // worded by package explain, tested there
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("JSON (-want +got):\n%s", diff)
+	}
+}
+
+func TestReportText(t *testing.T) {
+	r := &report{Target: "t4", Address: "198.18.3.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 1500}
+	r.fromResult(chainResult())
+	var out bytes.Buffer
+	if err := r.finish(&out, findOpts{verbose: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"path MTU to t4 (198.18.3.2): 1280\n",
+		`limited by 198.18.2.2, which answered "fragmentation needed and DF set" with Next-Hop MTU 1280`,
+		"TCP MSS 1240\n",
+		"interface veth0, MTU 1500\n",
+		"4 probes in 4 round trips, 3.0 ms; 1 packets ignored",
+		"ignored from 198.18.9.9: quotes sequence 77, which we never sent",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestAssertions(t *testing.T) {
+	tests := []struct {
+		name string
+		o    findOpts
+		code int
+	}{
+		{"no assertion", findOpts{}, exitOK},
+		{"expect holds", findOpts{expect: 1280}, exitOK},
+		{"expect fails", findOpts{expect: 1400}, exitAssertion},
+		{"at least holds", findOpts{atLeast: 1280}, exitOK},
+		{"at least fails", findOpts{atLeast: 1300}, exitAssertion},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &report{Address: "198.18.3.2", Target: "198.18.3.2", Family: "ipv4"}
+			r.fromResult(chainResult())
+			err := r.finish(&bytes.Buffer{}, tt.o)
+			code := exitOK
+			if err != nil {
+				code = exitUsage
+				if ec, ok := err.(interface{ ExitCode() int }); ok {
+					code = ec.ExitCode()
+				}
+			}
+			if code != tt.code {
+				t.Errorf("exit %d (%v), want %d", code, err, tt.code)
+			}
+		})
+	}
+}
+
+func TestExplainFailure(t *testing.T) {
+	r := &report{Family: "ipv4"}
+	ev := probe.Event{Kind: probe.Unreachable, From: netip.MustParseAddr("198.18.1.2"), Type: 3, Code: 13}
+	r.explainFailure(&probe.UnreachableError{Event: ev}, "t4", nil)
+	if want := "198.18.1.2: communication administratively prohibited (type 3, code 13)"; !strings.HasPrefix(r.Error, want) {
+		t.Errorf("error %q, want it to start %q", r.Error, want)
+	}
+	r.explainFailure(probe.ErrNoReply, "t4", nil)
+	if !strings.HasPrefix(r.Error, "no reply from t4 at any size") {
+		t.Errorf("error %q, want a no-reply sentence", r.Error)
+	}
+	r.explainFailure(context.Canceled, "t4", &probe.Result{Lo: 1280, Hi: 1400})
+	if !strings.Contains(r.Error, "1280 ≤ path MTU < 1400") {
+		t.Errorf("error %q, want the proved bounds", r.Error)
+	}
+}

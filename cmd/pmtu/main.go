@@ -1,0 +1,17 @@
+// Command pmtu finds the path MTU to a host: the largest packet that crosses
+// the path unfragmented, the hop that limits it, and the TCP MSS to use.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}

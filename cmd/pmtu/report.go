@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pmtu/pmtu/explain"
+	"github.com/pmtu/pmtu/pmtucache"
+	"github.com/pmtu/pmtu/probe"
+	"github.com/urfave/cli/v2"
+)
+
+// report is the answer to pmtu HOST, printed as text or as one JSON object.
+// Its JSON field names are documented in README.md.
+type report struct {
+	Target       string  `json:"target"`
+	Address      string  `json:"address"`
+	Family       string  `json:"family"`
+	Source       string  `json:"source"` // "probe" or "cache"
+	PMTU         int     `json:"pmtu"`
+	Interface    string  `json:"interface"`
+	InterfaceMTU int     `json:"interface_mtu"`
+	MSS          int     `json:"mss"`
+	Confirmed    bool    `json:"confirmed"`
+	Evidence     string  `json:"evidence"` // "icmp" or "probes"
+	LimitingHop  string  `json:"limiting_hop"`
+	Lo           int     `json:"proved_min"`   // the path carries this size
+	Hi           int     `json:"refused_size"` // the smallest size known not to pass; 0 if none
+	BlackHole    bool    `json:"black_hole"`   // sizes above pmtu vanished without an ICMP
+	Probes       int     `json:"probes"`
+	Rounds       int     `json:"rounds"`
+	ElapsedMS    float64 `json:"elapsed_ms"`
+	Events       []event `json:"events"`
+	Ignored      int     `json:"ignored"`
+	ExpiresInS   *int    `json:"expires_in_s,omitempty"`
+	Hint         string  `json:"hint,omitempty"`
+	Error        string  `json:"error,omitempty"`
+
+	ignored []probe.Event
+}
+
+// event is one believed ICMP error.
+type event struct {
+	From       string `json:"from"`
+	Type       int    `json:"type"`
+	Code       int    `json:"code"`
+	Name       string `json:"name"`
+	NextHopMTU int    `json:"next_hop_mtu"`
+}
+
+func (r *report) ipv6() bool { return r.Family == "ipv6" }
+
+func family(ipv6 bool) int {
+	if ipv6 {
+		return 6
+	}
+	return 4
+}
+
+func (r *report) fromResult(res *probe.Result) {
+	r.Source = "probe"
+	r.Events = []event{}
+	if res == nil {
+		return
+	}
+	r.PMTU, r.Confirmed = int(res.PMTU), res.Confirmed
+	r.Lo, r.Hi = int(res.Lo), int(res.Hi)
+	if res.Hi > probe.MaxSize || (res.PMTU != 0 && res.Hi == res.PMTU+1 && res.PMTU == probe.Size(r.InterfaceMTU)) {
+		r.Hi = 0 // nothing was refused: the interface is the limit
+	}
+	r.Evidence = "probes"
+	if res.ByICMP {
+		r.Evidence = "icmp"
+		r.LimitingHop = res.LimitingHop.String()
+	}
+	r.Probes, r.Rounds = res.Probes, res.Rounds
+	r.BlackHole = res.Silence && len(r.Events) == 0
+	r.ElapsedMS = float64(res.Elapsed.Microseconds()) / 1000
+	for _, ev := range res.Events {
+		r.Events = append(r.Events, event{
+			From: ev.From.String(), Type: ev.Type, Code: ev.Code, NextHopMTU: int(ev.MTU),
+			Name: explain.Describe(family(ev.IPv6), ev.Type, ev.Code).Name,
+		})
+	}
+	r.Ignored, r.ignored = len(res.Ignored), res.Ignored
+	r.setDerived()
+}
+
+func (r *report) setDerived() {
+	if r.PMTU > 0 {
+		r.MSS = probe.MSS(probe.Size(r.PMTU), r.ipv6())
+		if h, ok := explain.LinkHint(family(r.ipv6()), r.PMTU); ok {
+			r.Hint = h
+		}
+	}
+}
+
+func (r *report) fromCache(e pmtucache.Entry, now time.Time) {
+	r.Source = "cache"
+	r.PMTU, r.Confirmed, r.Evidence = e.PMTU, true, string(e.Evidence)
+	r.Lo = e.PMTU
+	if e.Hop.IsValid() {
+		r.LimitingHop = e.Hop.String()
+	}
+	s := int(e.ExpiresIn(now).Seconds())
+	r.ExpiresInS = &s
+	r.Events = []event{}
+	r.setDerived()
+}
+
+func (r *report) cacheEntry(key pmtucache.Key) pmtucache.Entry {
+	e := pmtucache.Entry{Key: key, PMTU: r.PMTU, Evidence: pmtucache.Evidence(r.Evidence)}
+	if hop, err := netip.ParseAddr(r.LimitingHop); err == nil {
+		e.Hop = hop
+	}
+	return e
+}
+
+// explainFailure says, in the user's terms, why no path MTU came out.
+func (r *report) explainFailure(err error, host string, res *probe.Result) {
+	var ue *probe.UnreachableError
+	switch {
+	case errors.As(err, &ue):
+		info := explain.Describe(family(ue.Event.IPv6), ue.Event.Type, ue.Event.Code)
+		r.Error = info.Sentence(ue.Event.From.String())
+	case errors.Is(err, probe.ErrNoReply):
+		r.Error = fmt.Sprintf("no reply from %s at any size: probes or replies are dropped silently (is ICMP echo filtered, the host down, or the way back broken?)", host)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		r.Error = "stopped before the search ended: " + bounds(res)
+	default:
+		r.Error = err.Error()
+	}
+}
+
+// bounds says what a cut-short search proved.
+func bounds(res *probe.Result) string {
+	if res == nil || res.Lo == 0 {
+		return "no probe came back yet"
+	}
+	if res.Hi > probe.MaxSize {
+		return fmt.Sprintf("path MTU ≥ %d", res.Lo)
+	}
+	return fmt.Sprintf("%d ≤ path MTU < %d", res.Lo, res.Hi)
+}
+
+// fail prints what is known and returns exit code.
+func (r *report) fail(w io.Writer, asJSON bool, code int) error {
+	if r.Events == nil {
+		r.Events = []event{}
+	}
+	if asJSON {
+		if err := r.writeJSON(w); err != nil {
+			return err
+		}
+		return cli.Exit("pmtu: "+r.Error, code)
+	}
+	return cli.Exit("pmtu: "+r.Error, code)
+}
+
+// finish prints the answer and checks the assertions.
+func (r *report) finish(w io.Writer, o findOpts) error {
+	var err error
+	if o.json {
+		err = r.writeJSON(w)
+	} else {
+		err = r.writeText(w, o.verbose)
+	}
+	if err != nil {
+		return err
+	}
+	if o.expect != 0 && r.PMTU != o.expect {
+		return cli.Exit(fmt.Sprintf("pmtu: assertion failed: path MTU is %d, expected %d", r.PMTU, o.expect), exitAssertion)
+	}
+	if o.atLeast != 0 && r.PMTU < o.atLeast {
+		return cli.Exit(fmt.Sprintf("pmtu: assertion failed: path MTU %d is below %d", r.PMTU, o.atLeast), exitAssertion)
+	}
+	return nil
+}
+
+func (r *report) writeJSON(w io.Writer) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+func (r *report) writeText(w io.Writer, verbose bool) error {
+	var b strings.Builder
+	name := r.Address
+	if r.Target != r.Address {
+		name = fmt.Sprintf("%s (%s)", r.Target, r.Address)
+	}
+	fmt.Fprintf(&b, "path MTU to %s: %d\n", name, r.PMTU)
+	switch {
+	case r.Source == "cache":
+		fmt.Fprintf(&b, "  cached, expires in %v (learned from %s", time.Duration(*r.ExpiresInS)*time.Second, r.evidenceText())
+		b.WriteString("); --no-cache probes again\n")
+	case r.Evidence == "icmp":
+		fmt.Fprintf(&b, "  limited by %s, which answered %q with Next-Hop MTU %d; a %d-byte probe came back\n",
+			r.LimitingHop, r.lastEventName(), r.PMTU, r.PMTU)
+	case r.Hi == 0:
+		fmt.Fprintf(&b, "  the egress interface is the limit: a %d-byte probe (its MTU) came back\n", r.PMTU)
+	case r.BlackHole:
+		fmt.Fprintf(&b, "  no Fragmentation Needed came back: ICMP is filtered on this path (PMTUD black hole); "+
+			"path MTU %d proved by probing (%d came back, %d vanished)\n", r.PMTU, r.PMTU, r.Hi)
+	default:
+		fmt.Fprintf(&b, "  proved by probes: %d bytes came back, %d did not", r.PMTU, r.Hi)
+		if len(r.Events) == 0 {
+			b.WriteString(", and no router named a size")
+		} else {
+			b.WriteString(", and routers refused without naming a size (Next-Hop MTU 0, RFC 1191 §5)")
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "  TCP MSS %d\n", r.MSS)
+	if r.Interface != "" {
+		fmt.Fprintf(&b, "  interface %s, MTU %d\n", r.Interface, r.InterfaceMTU)
+	}
+	if r.Source != "cache" {
+		fmt.Fprintf(&b, "  %d probes in %d round trips, %s", r.Probes, r.Rounds, formatMS(r.ElapsedMS))
+		if r.Ignored > 0 {
+			fmt.Fprintf(&b, "; %d packets ignored (-v lists them)", r.Ignored)
+		}
+		b.WriteString("\n")
+	}
+	if r.Hint != "" {
+		fmt.Fprintf(&b, "  %s\n", r.Hint)
+	}
+	if verbose {
+		for _, ev := range r.ignored {
+			fmt.Fprintf(&b, "  ignored from %s: %s\n", ev.From, ev.Why)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *report) evidenceText() string {
+	if r.Evidence == "icmp" && r.LimitingHop != "" {
+		return "an ICMP from " + r.LimitingHop
+	}
+	return "probes"
+}
+
+func (r *report) lastEventName() string {
+	for i := len(r.Events) - 1; i >= 0; i-- {
+		if r.Events[i].NextHopMTU == r.PMTU {
+			return r.Events[i].Name
+		}
+	}
+	return "too big"
+}
+
+func formatMS(ms float64) string {
+	if ms < 10 {
+		return fmt.Sprintf("%.1f ms", ms)
+	}
+	return (time.Duration(ms*1000) * time.Microsecond).Round(time.Millisecond).String()
+}
+
+// traceEvent prints one event for -v.
+func traceEvent(w io.Writer, ev probe.Event) {
+	switch ev.Kind {
+	case probe.Ignored:
+		fmt.Fprintf(w, "pmtu: ignored %d bytes from %s: %s\n", ev.Bytes, ev.From, ev.Why)
+	case probe.Reached:
+		fmt.Fprintf(w, "pmtu: probe %d came back from %s\n", ev.Seq, ev.From)
+	default:
+		info := explain.Describe(family(ev.IPv6), ev.Type, ev.Code)
+		extra := ""
+		if ev.Kind == probe.TooBig {
+			extra = fmt.Sprintf(", MTU %d", ev.MTU)
+		}
+		fmt.Fprintf(w, "pmtu: probe %d: %s sent %s%s\n", ev.Seq, ev.From, info.Name, extra)
+	}
+}
+
+func exePath() string {
+	p, err := os.Executable()
+	if err != nil {
+		return "pmtu"
+	}
+	return p
+}
