@@ -143,7 +143,14 @@ func (ic *ICMPConn) marshal(p Probe) ([]byte, error) {
 	return m.Marshal(nil)
 }
 
+// TTLSetter is what a PacketConn can implement to take hop limits itself
+// (fakes in tests do); a real socket gets them through x/net.
+type TTLSetter interface{ SetTTL(ttl int) error }
+
 func (ic *ICMPConn) setTTL(ttl int) error {
+	if ts, ok := ic.c.(TTLSetter); ok {
+		return ts.SetTTL(ttl)
+	}
 	if ic.ipv6 {
 		return ipv6.NewPacketConn(ic.c).SetHopLimit(ttl)
 	}
