@@ -79,6 +79,9 @@ type Event struct {
 	At    time.Time // when it was read
 	Why   string    // Ignored: why
 	Bytes int       // length of what was read
+	// Ext is what RFC 4884 extensions the ICMP carried (RFC 4950 MPLS
+	// labels, RFC 5837 interface information); nil if none.
+	Ext *Extensions
 }
 
 // ErrTimeout is what Recv returns at its deadline, as os.ErrDeadlineExceeded.

@@ -194,7 +194,7 @@ func (ic *ICMPConn) classify(b []byte, from netip.Addr) Event {
 	if err != nil {
 		return ignore(err.Error())
 	}
-	ev := Event{From: from, Type: m.Type, Code: m.Code}
+	ev := Event{From: from, Type: m.Type, Code: m.Code, Ext: m.Ext}
 	if !m.IsError() {
 		if !ic.isEchoReply(m.Type) {
 			return ignore(fmt.Sprintf("ICMP type %d is not an Echo Reply", m.Type))

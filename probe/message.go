@@ -46,6 +46,11 @@ type Message struct {
 
 	// Quote is the packet an error message quotes; nil for echo messages.
 	Quote *Quote
+
+	// Ext is what an RFC 4884 extension structure after the quote
+	// carried (MPLS labels, interface information); nil if none, or if
+	// it was malformed.
+	Ext *Extensions
 }
 
 // IsError reports whether m is an ICMP error message (one that quotes a
@@ -102,7 +107,7 @@ func parseV4(m *Message, b []byte) error {
 		if err != nil {
 			return err
 		}
-		m.Quote = q
+		m.Quote, m.Ext = q, extensionsAfter(b[ICMPHeader:], int(b[5])*4)
 		return nil
 	}
 	return fmt.Errorf("%w: ICMPv4 type %d", ErrNotICMP, m.Type)
@@ -131,7 +136,7 @@ func parseV6(m *Message, b []byte) error {
 		if err != nil {
 			return err
 		}
-		m.Quote = q
+		m.Quote, m.Ext = q, extensionsAfter(b[ICMPHeader:], length)
 		return nil
 	}
 	return fmt.Errorf("%w: ICMPv6 type %d", ErrNotICMP, m.Type)
@@ -141,6 +146,20 @@ func parseEcho(m *Message, b []byte) {
 	m.ID = int(binary.BigEndian.Uint16(b[4:6]))
 	m.Seq = int(binary.BigEndian.Uint16(b[6:8]))
 	m.Data = append([]byte(nil), b[ICMPHeader:]...)
+}
+
+// extensionsAfter returns the RFC 4884 extensions after an original
+// datagram field of length bytes (the message's length field; 0 means
+// none), or nil. RFC 4884 §4: the field is at least 128 bytes, zero-padded.
+func extensionsAfter(b []byte, length int) *Extensions {
+	if length < rfc4884MinOrigLength || length >= len(b) {
+		return nil
+	}
+	ext, err := parseExtensions(b[length:])
+	if err != nil {
+		return nil
+	}
+	return ext
 }
 
 // parseQuote parses the quoted IP packet. length is the RFC 4884 length of

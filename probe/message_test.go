@@ -130,6 +130,7 @@ func FuzzParseMessage(f *testing.F) {
 	f.Add(probetest.Error(true, 2, 0, 1280, q6), true)
 	f.Add(probetest.Error(true, 1, 4, 0, q6), true)
 	f.Add([]byte{0, 0, 0, 0, 0x12, 0x34, 0, 1}, false)
+	seedCaptured(f)
 	f.Fuzz(func(t *testing.T, b []byte, ipv6 bool) {
 		m, err := ParseMessage(b, ipv6)
 		if err != nil {
