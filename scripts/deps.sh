@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+#
+# deps.sh: install what the tests need on a Debian machine, as root:
+# nftables, jq, iproute2, tracepath and ping (Debian packages), and
+# staticcheck (go install, pinned). Idempotent: when everything is there it
+# does nothing and touches no network; "apt-get update" runs at most once,
+# and only when a package is missing.
+#
+#     scripts/deps.sh           install what is missing
+#     scripts/deps.sh -check    only say what is missing (exit 1 if anything)
+
+set -euo pipefail
+
+# staticcheck 2026.2.2 (v0.8.2) is the release built for Go 1.26.
+STATICCHECK_VERSION=v0.8.2
+
+check=0
+case ${1:-} in
+-check | --check) check=1 ;;
+"") ;;
+*)
+	echo "usage: scripts/deps.sh [-check]" >&2
+	exit 2
+	;;
+esac
+
+# command -> Debian package that provides it
+declare -A pkg_of=(
+	[nft]=nftables
+	[jq]=jq
+	[ip]=iproute2
+	[tracepath]=iputils-tracepath
+	[ping]=iputils-ping
+)
+
+missing_pkgs=()
+for cmd in nft jq ip tracepath ping; do
+	# Look in sbin too: nft and ip live there and a non-root PATH may lack it.
+	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1; then
+		missing_pkgs+=("${pkg_of[$cmd]}")
+	fi
+done
+# ping must be iputils' (busybox's has no -M do).
+if PATH="$PATH:/usr/sbin:/sbin" command -v ping >/dev/null 2>&1 &&
+	! ping -V 2>&1 | grep -q iputils; then
+	[[ " ${missing_pkgs[*]} " == *" iputils-ping "* ]] || missing_pkgs+=(iputils-ping)
+fi
+
+gobin=$(go env GOBIN 2>/dev/null || true)
+[[ -n $gobin ]] || gobin="$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
+need_staticcheck=0
+if ! command -v staticcheck >/dev/null 2>&1 && [[ ! -x $gobin/staticcheck ]]; then
+	need_staticcheck=1
+fi
+
+if ((${#missing_pkgs[@]} == 0 && need_staticcheck == 0)); then
+	exit 0
+fi
+
+if ((check)); then
+	((${#missing_pkgs[@]})) && echo "deps: missing packages: ${missing_pkgs[*]}"
+	((need_staticcheck)) && echo "deps: missing staticcheck"
+	exit 1
+fi
+
+status=0
+if ((${#missing_pkgs[@]})); then
+	if ((EUID != 0)); then
+		echo "deps: missing ${missing_pkgs[*]}; run scripts/deps.sh as root to install them" >&2
+		status=1
+	else
+		echo "deps: installing ${missing_pkgs[*]}"
+		export DEBIAN_FRONTEND=noninteractive
+		# Wait up to 10 minutes for another apt or dpkg to let go of its lock.
+		apt=(apt-get -q -o DPkg::Lock::Timeout=600)
+		"${apt[@]}" update
+		"${apt[@]}" install -y --no-install-recommends "${missing_pkgs[@]}"
+	fi
+fi
+
+if ((need_staticcheck)); then
+	echo "deps: go install honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+	go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+fi
+exit "$status"
