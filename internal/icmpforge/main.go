@@ -1,0 +1,161 @@
+// Command icmpforge is an on-path attacker for pmtu's namespace tests. Run
+// inside a router's network namespace, it watches one interface for Echo
+// Request probes (AF_PACKET, so it sees forwarded traffic) and answers each
+// with forged Fragmentation Needed (IPv4) or Packet Too Big (IPv6) messages
+// from the router's own address:
+//
+//   - one quoting a probe that was never sent (sequence and data changed),
+//   - one quoting the real probe with an MTU above the probe's size,
+//   - one quoting the real probe with an MTU below the floor (the classic
+//     attack: RFC 5927 §7).
+//
+// A correct prober ignores all three. It exits after -for or -max probes.
+// It is for tests only: it sends nothing but to the probe's source.
+package main
+
+import (
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func main() {
+	ifname := flag.String("i", "", "interface to watch (the one facing the prober)")
+	from4 := flag.String("from4", "", "IPv4 source of the forged messages")
+	from6 := flag.String("from6", "", "IPv6 source of the forged messages")
+	dur := flag.Duration("for", 30*time.Second, "how long to run")
+	maxProbes := flag.Int("max", 1000, "stop after answering this many probes")
+	flag.Parse()
+	if err := run(*ifname, *from4, *from6, *dur, *maxProbes); err != nil {
+		fmt.Fprintln(os.Stderr, "icmpforge:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ifname, from4, from6 string, dur time.Duration, maxProbes int) error {
+	ifi, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM, int(htons(unix.ETH_P_ALL)))
+	if err != nil {
+		return os.NewSyscallError("socket", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifi.Index}); err != nil {
+		return os.NewSyscallError("bind", err)
+	}
+	tv := unix.NsecToTimeval((200 * time.Millisecond).Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return os.NewSyscallError("setsockopt", err)
+	}
+	var c4, c6 net.PacketConn
+	if from4 != "" {
+		if c4, err = net.ListenPacket("ip4:icmp", from4); err != nil {
+			return err
+		}
+		defer c4.Close()
+	}
+	if from6 != "" {
+		if c6, err = net.ListenPacket("ip6:ipv6-icmp", from6); err != nil {
+			return err
+		}
+		defer c6.Close()
+	}
+	fmt.Println("icmpforge: ready") // the test waits for this line
+	end := time.Now().Add(dur)
+	buf := make([]byte, 1<<16)
+	answered := 0
+	for time.Now().Before(end) && answered < maxProbes {
+		n, sa, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			continue // timeout: look at the clock again
+		}
+		if ll, ok := sa.(*unix.SockaddrLinklayer); ok && ll.Pkttype == unix.PACKET_OUTGOING {
+			continue
+		}
+		pkt := buf[:n]
+		switch {
+		case len(pkt) >= 28 && pkt[0]>>4 == 4 && pkt[9] == 1 && pkt[20] == 8 && c4 != nil:
+			forge(c4, pkt, false)
+			answered++
+		case len(pkt) >= 48 && pkt[0]>>4 == 6 && pkt[6] == 58 && pkt[40] == 128 && c6 != nil:
+			forge(c6, pkt, true)
+			answered++
+		}
+	}
+	fmt.Printf("icmpforge: answered %d probes with 3 forged messages each\n", answered)
+	return nil
+}
+
+// forge sends the three forged messages about probe pkt to its source.
+func forge(c net.PacketConn, pkt []byte, ipv6 bool) {
+	hl, size := 20, int(binary.BigEndian.Uint16(pkt[2:4]))
+	src := net.IP(pkt[12:16])
+	floor := 68
+	if ipv6 {
+		hl, size = 40, 40+int(binary.BigEndian.Uint16(pkt[4:6]))
+		src = net.IP(pkt[8:24])
+		floor = 1280
+	}
+	never := append([]byte(nil), pkt...)
+	seq := binary.BigEndian.Uint16(never[hl+6:])
+	binary.BigEndian.PutUint16(never[hl+6:], seq+1000)
+	for i := hl + 8; i < len(never) && i < hl+16; i++ {
+		never[i] ^= 0x5a
+	}
+	for _, m := range []struct {
+		quote []byte
+		mtu   int
+	}{
+		{never, size - 100},
+		{pkt, size + 100},
+		{pkt, floor - 28},
+	} {
+		_, _ = c.WriteTo(tooBig(m.quote, m.mtu, ipv6), &net.IPAddr{IP: src})
+	}
+}
+
+// tooBig builds a Fragmentation Needed (IPv4) or Packet Too Big (IPv6)
+// quoting as much of quote as a Linux router would.
+func tooBig(quote []byte, mtu int, ipv6 bool) []byte {
+	limit, typ := 548, byte(3)
+	if ipv6 {
+		limit, typ = 1280-48, 2
+	}
+	quote = quote[:min(len(quote), limit)]
+	b := make([]byte, 8, 8+len(quote))
+	b[0] = typ
+	if ipv6 {
+		binary.BigEndian.PutUint32(b[4:], uint32(mtu))
+	} else {
+		b[1] = 4
+		binary.BigEndian.PutUint16(b[6:], uint16(mtu))
+	}
+	b = append(b, quote...)
+	if !ipv6 { // the kernel sums ICMPv6 itself
+		binary.BigEndian.PutUint16(b[2:], checksum(b))
+	}
+	return b
+}
+
+func checksum(b []byte) uint16 {
+	var s uint32
+	for ; len(b) >= 2; b = b[2:] {
+		s += uint32(b[0])<<8 | uint32(b[1])
+	}
+	if len(b) == 1 {
+		s += uint32(b[0]) << 8
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return ^uint16(s)
+}
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
