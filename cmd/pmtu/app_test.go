@@ -98,6 +98,7 @@ func chainResult() *probe.Result {
 			{Kind: probe.TooBig, From: netip.MustParseAddr("198.18.0.2"), Type: 3, Code: 4, MTU: 1492},
 			{Kind: probe.TooBig, From: netip.MustParseAddr("198.18.1.2"), Type: 3, Code: 4, MTU: 1400},
 			{Kind: probe.TooBig, From: hop, Type: 3, Code: 4, MTU: 1280},
+			{Kind: probe.TooBig, From: hop, Type: 3, Code: 4, MTU: 1280},
 		},
 		Ignored: []probe.Event{{Kind: probe.Ignored, From: netip.MustParseAddr("198.18.9.9"), Why: "quotes sequence 77, which we never sent"}},
 	}
@@ -121,9 +122,9 @@ func TestReportJSON(t *testing.T) {
 		"proved_min": 1280.0, "refused_size": 1281.0, "probes": 4.0, "rounds": 4.0, "black_hole": false, "elapsed_ms": 3.0,
 		"ignored": 1.0,
 		"events": []any{
-			map[string]any{"from": "198.18.0.2", "type": 3.0, "code": 4.0, "name": "fragmentation needed and DF set", "next_hop_mtu": 1492.0},
-			map[string]any{"from": "198.18.1.2", "type": 3.0, "code": 4.0, "name": "fragmentation needed and DF set", "next_hop_mtu": 1400.0},
-			map[string]any{"from": "198.18.2.2", "type": 3.0, "code": 4.0, "name": "fragmentation needed and DF set", "next_hop_mtu": 1280.0},
+			map[string]any{"from": "198.18.0.2", "type": 3.0, "code": 4.0, "name": "fragmentation needed and DF set", "next_hop_mtu": 1492.0, "count": 1.0},
+			map[string]any{"from": "198.18.1.2", "type": 3.0, "code": 4.0, "name": "fragmentation needed and DF set", "next_hop_mtu": 1400.0, "count": 1.0},
+			map[string]any{"from": "198.18.2.2", "type": 3.0, "code": 4.0, "name": "fragmentation needed and DF set", "next_hop_mtu": 1280.0, "count": 2.0},
 		},
 	}
 	delete(got, "hint") // worded by package explain, tested there

@@ -46,13 +46,15 @@ type report struct {
 	ignored []probe.Event
 }
 
-// event is one believed ICMP error.
+// event is a believed ICMP error; identical ones (same sender, type, code
+// and MTU) are counted in one.
 type event struct {
 	From       string `json:"from"`
 	Type       int    `json:"type"`
 	Code       int    `json:"code"`
 	Name       string `json:"name"`
 	NextHopMTU int    `json:"next_hop_mtu"`
+	Count      int    `json:"count"`
 }
 
 func (r *report) ipv6() bool { return r.Family == "ipv6" }
@@ -83,11 +85,17 @@ func (r *report) fromResult(res *probe.Result) {
 	r.Probes, r.Rounds = res.Probes, res.Rounds
 	r.BlackHole = res.Silence && len(r.Events) == 0
 	r.ElapsedMS = float64(res.Elapsed.Microseconds()) / 1000
+	seen := map[event]int{} // event without Count → index in r.Events
 	for _, ev := range res.Events {
-		r.Events = append(r.Events, event{
-			From: ev.From.String(), Type: ev.Type, Code: ev.Code, NextHopMTU: int(ev.MTU),
-			Name: explain.Describe(family(ev.IPv6), ev.Type, ev.Code).Name,
-		})
+		e := event{From: ev.From.String(), Type: ev.Type, Code: ev.Code, NextHopMTU: int(ev.MTU),
+			Name: explain.Describe(family(ev.IPv6), ev.Type, ev.Code).Name}
+		if i, ok := seen[e]; ok {
+			r.Events[i].Count++
+			continue
+		}
+		seen[e] = len(r.Events)
+		e.Count = 1
+		r.Events = append(r.Events, e)
 	}
 	r.Ignored, r.ignored = len(res.Ignored), res.Ignored
 	r.setDerived()
