@@ -142,7 +142,7 @@ func TestReportText(t *testing.T) {
 	}
 	for _, want := range []string{
 		"path MTU to t4 (198.18.3.2): 1280\n",
-		`limited by 198.18.2.2, which answered "fragmentation needed and DF set" with Next-Hop MTU 1280`,
+		`limited by 198.18.2.2, which answered "fragmentation needed and DF set" naming MTU 1280`,
 		"TCP MSS 1240\n",
 		"interface veth0, MTU 1500\n",
 		"4 probes in 4 round trips, 3.0 ms; 1 packets ignored",

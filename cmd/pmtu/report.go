@@ -213,7 +213,7 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 		fmt.Fprintf(&b, "  cached, expires in %v (learned from %s", time.Duration(*r.ExpiresInS)*time.Second, r.evidenceText())
 		b.WriteString("); --no-cache probes again\n")
 	case r.Evidence == "icmp":
-		fmt.Fprintf(&b, "  limited by %s, which answered %q with Next-Hop MTU %d; a %d-byte probe came back\n",
+		fmt.Fprintf(&b, "  limited by %s, which answered %q naming MTU %d; a %d-byte probe came back\n",
 			r.LimitingHop, r.lastEventName(), r.PMTU, r.PMTU)
 	case r.Hi == 0:
 		fmt.Fprintf(&b, "  the egress interface is the limit: a %d-byte probe (its MTU) came back\n", r.PMTU)
