@@ -137,8 +137,9 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 		res.Rounds++
 		roundStart := now()
 		deadline := roundStart.Add(roundWait(wait, rtt, sizer.Parallel()))
-		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-			deadline = d
+		ctxDeadline, hasDeadline := ctx.Deadline()
+		if hasDeadline && ctxDeadline.Before(deadline) {
+			deadline = ctxDeadline
 		}
 		for len(pending) > 0 {
 			ev, err := c.Recv(deadline)
@@ -180,6 +181,12 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 		}
 		if ctx.Err() != nil {
 			return finish(ctx.Err())
+		}
+		if hasDeadline && !now().Before(ctxDeadline) {
+			// The read gave up at the context's deadline a moment before
+			// the context says so: the round was cut short, and its
+			// silence is no evidence.
+			return finish(context.DeadlineExceeded)
 		}
 		for _, size := range pending {
 			sizer.Lost(size)

@@ -193,3 +193,25 @@ func TestDiscoverExactUnderHeavyLoss(t *testing.T) {
 		}
 	}
 }
+
+// A round cut short by the context's deadline ends the search: its
+// silence is not counted. The fake clock reaches the deadline while the
+// context (on real time) is not yet done, as a socket's read deadline can
+// fire a moment before the context's timer.
+func TestDiscoverDeadlineCountsNoSilence(t *testing.T) {
+	clock := probetest.NewClock()
+	clock.Advance(time.Since(clock.Now()) + time.Hour) // fake now, an hour ahead of real time
+	p := &probetest.Path{Src: src4, Dst: dst4, Clock: clock, RTT: time.Millisecond, Hops: []probetest.Hop{
+		{Addr: netip.MustParseAddr("198.18.0.2"), MTU: 1300, Silent: true}}}
+	ctx, cancel := context.WithDeadline(context.Background(), clock.Now().Add(1050*time.Millisecond))
+	defer cancel()
+	c := NewICMPConn(p.Conn(), dst4, &ICMPConfig{Src: src4, Now: clock.Now})
+	res, err := Discover(ctx, c, &Config{Ceil: 1500, Now: clock.Now})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v (PMTU %d after %d rounds), want DeadlineExceeded", err, res.PMTU, res.Rounds)
+	}
+	if res.PMTU != 0 || res.Lo != 1280 || res.Hi != 1501 || res.Rounds != 2 {
+		t.Fatalf("PMTU %d, bounds [%d, %d), %d rounds; want 0, [1280, 1501), 2: no size judged on a cut-short round",
+			res.PMTU, res.Lo, res.Hi, res.Rounds)
+	}
+}
