@@ -197,7 +197,7 @@ func TestExplainFailure(t *testing.T) {
 		t.Errorf("error %q, want a no-reply sentence", r.Error)
 	}
 	r.explainFailure(context.Canceled, "t4", &probe.Result{Lo: 1280, Hi: 1400})
-	if !strings.Contains(r.Error, "1280 ≤ path MTU < 1400") {
+	if !strings.Contains(r.Error, "1280 ≤ path MTU ≤ 1399") {
 		t.Errorf("error %q, want the proved bounds", r.Error)
 	}
 }

@@ -155,7 +155,7 @@ func bounds(res *probe.Result) string {
 	if res.Hi > probe.MaxSize {
 		return fmt.Sprintf("path MTU ≥ %d", res.Lo)
 	}
-	return fmt.Sprintf("%d ≤ path MTU < %d", res.Lo, res.Hi)
+	return fmt.Sprintf("%d ≤ path MTU ≤ %d", res.Lo, res.Hi-1)
 }
 
 // fail prints what is known and returns exit code.
