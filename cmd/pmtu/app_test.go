@@ -192,6 +192,22 @@ func TestExplainFailure(t *testing.T) {
 	if want := "198.18.1.2: communication administratively prohibited (type 3, code 13)"; !strings.HasPrefix(r.Error, want) {
 		t.Errorf("error %q, want it to start %q", r.Error, want)
 	}
+	var got map[string]any
+	b, _ := json.Marshal(r.Diagnosis)
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{"from": "198.18.1.2", "type": 3.0, "code": 13.0, "kind": "filtered",
+		"name": "communication administratively prohibited", "family": 4.0} {
+		if got[k] != want {
+			t.Errorf("diagnosis.%s = %v, want %v", k, got[k], want)
+		}
+	}
+	for _, k := range []string{"sender", "meaning", "next"} {
+		if s, _ := got[k].(string); s == "" {
+			t.Errorf("diagnosis.%s is empty", k)
+		}
+	}
 	r.explainFailure(probe.ErrNoReply, "t4", nil)
 	if !strings.HasPrefix(r.Error, "no reply from t4 at any size") {
 		t.Errorf("error %q, want a no-reply sentence", r.Error)

@@ -42,8 +42,18 @@ type report struct {
 	ExpiresInS   *int    `json:"expires_in_s,omitempty"`
 	Hint         string  `json:"hint,omitempty"`
 	Error        string  `json:"error,omitempty"`
+	// Diagnosis explains the ICMP error that ended the search, from the
+	// same table as the text (package explain).
+	Diagnosis *diagnosis `json:"diagnosis,omitempty"`
 
 	ignored []probe.Event
+}
+
+// diagnosis is an ICMP error that ended a search: who sent it, and the
+// explain table's entry for it (name, sender, meaning, next step, kind).
+type diagnosis struct {
+	From string `json:"from"`
+	explain.Info
 }
 
 // event is a believed ICMP error; identical ones (same sender, type, code
@@ -138,6 +148,7 @@ func (r *report) explainFailure(err error, host string, res *probe.Result) {
 	case errors.As(err, &ue):
 		info := explain.Describe(family(ue.Event.IPv6), ue.Event.Type, ue.Event.Code)
 		r.Error = info.Sentence(ue.Event.From.String())
+		r.Diagnosis = &diagnosis{From: ue.Event.From.String(), Info: info}
 	case errors.Is(err, probe.ErrNoReply):
 		r.Error = fmt.Sprintf("no reply from %s at any size: probes or replies are dropped silently (is ICMP echo filtered, the host down, or the way back broken?)", host)
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):

@@ -118,3 +118,29 @@ case_wiresize() {
 	((counts[1] == 0)) || fail "r1 saw ${counts[1]} probes of 1401..1499 bytes; pmtu sent only 1500 and 1400"
 	((counts[2] >= 1)) || fail "r1 saw no 1500-byte probe"
 }
+
+# interrupt: Ctrl-C (SIGINT) in the middle of a black-hole search: pmtu
+# stops, prints the JSON with what it proved so far and exits 1.
+#
+#   c ──1500── r1 ──1400── t        r1: no ICMP
+register interrupt "SIGINT during a black-hole search: exit 1 with the bounds proved so far"
+case_interrupt() {
+	chain_build 1500 1400
+	r1 nft add table inet pmtu
+	r1 nft add chain inet pmtu blackhole '{ type filter hook output priority filter; policy accept; }'
+	r1 nft add rule inet pmtu blackhole icmp type destination-unreachable drop
+	RC=0
+	# As in case_deadline: 1.05 s is after the second round's replies and
+	# before the search can end.
+	OUT=$(timeout --preserve-status -s INT 1.05 ip netns exec "$NS_C" env HOME="$CASE_DIR" XDG_CACHE_HOME="$CASE_DIR/cache" \
+		"$BIN_ABS" --no-cache --json "$T4" 2>"$CASE_DIR/stderr") || RC=$?
+	ERR=$(<"$CASE_DIR/stderr")
+	echo "exit $RC; stdout: $OUT; stderr: $ERR"
+	want_rc 1
+	want_object
+	want .pmtu == 0
+	want_true '.error | test("stopped before the search ended: [0-9]+ ≤ path MTU ≤ [0-9]+")' \
+		"error does not give the proved bounds"
+	[[ $ERR == "pmtu: stopped before the search ended: "* ]] || PROBLEMS+=("stderr is not one line with the bounds: $ERR")
+	verdict
+}

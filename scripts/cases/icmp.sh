@@ -30,6 +30,11 @@ reject_case() {
 		"no event from $hop type $type code $code"
 	want_true ".error | startswith(\"$hop: $name (\")" "error does not say \"$hop: $name (...\""
 	[[ $ERR == *"$hop: $name ("* ]] || PROBLEMS+=("stderr does not name $hop and \"$name\": $ERR")
+	want_str .diagnosis.from "$hop"
+	want .diagnosis.type == "$type"
+	want .diagnosis.code == "$code"
+	want_str .diagnosis.name "$name"
+	want_true '.diagnosis.next | length > 0' "diagnosis says nothing to check next"
 	verdict
 }
 
