@@ -90,6 +90,16 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 	}
 	ceil = min(ceil, MaxSize)
 	sizer := NewSizer(floor, ceil, cfg.Tries)
+	// A target that rate-limits its answers (ReplyLimiter) can answer
+	// only so many probes at once and one more a while later: parallel
+	// rounds stay within half its burst and wait for every answer's turn.
+	var perAnswer time.Duration
+	if rl, ok := c.(ReplyLimiter); ok {
+		if burst, every := rl.ReplyLimit(); burst > 0 {
+			sizer.width = max(1, min(sizer.width, burst/2))
+			perAnswer = every
+		}
+	}
 	res := &Result{Target: dst}
 	start := now()
 	type sentProbe struct {
@@ -136,7 +146,11 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 		}
 		res.Rounds++
 		roundStart := now()
-		deadline := roundStart.Add(roundWait(wait, rtt, sizer.Parallel()))
+		minWait := time.Duration(0)
+		if sizer.Parallel() {
+			minWait = perAnswer * time.Duration(len(batch))
+		}
+		deadline := roundStart.Add(max(minWait, roundWait(wait, rtt, sizer.Parallel())))
 		ctxDeadline, hasDeadline := ctx.Deadline()
 		if hasDeadline && ctxDeadline.Before(deadline) {
 			deadline = ctxDeadline
@@ -174,7 +188,7 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 			if sizer.Parallel() {
 				// The first answer of a parallel round measures the round
 				// trip: the rest of the round need not wait a full Wait.
-				if d := roundStart.Add(roundWait(wait, rtt, true)); d.Before(deadline) {
+				if d := roundStart.Add(max(minWait, roundWait(wait, rtt, true))); d.Before(deadline) {
 					deadline = d
 				}
 			}

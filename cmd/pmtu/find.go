@@ -80,7 +80,7 @@ func find(cCtx *cli.Context) error {
 	}
 	rep.Interface, rep.InterfaceMTU = t.route.IfName, t.route.IfMTU
 
-	store, key := openCache(o.cacheFile, t.addr, t.route.Src)
+	store, key := openCache(o.cacheFile, t.addr, t.route.Src, t.netnsKey())
 	if store != nil && !o.noCache {
 		c, warn := store.Load(ctx)
 		if warn != nil {
@@ -97,6 +97,7 @@ func find(cCtx *cli.Context) error {
 		return err
 	}
 	defer conn.Close()
+	rep.Method = methodOf(conn)
 
 	cfg := &probe.Config{Floor: o.minSize, Ceil: t.ceil(o.probeOpts), Wait: o.wait, Tries: o.tries}
 	if o.verbose {
@@ -122,8 +123,8 @@ func find(cCtx *cli.Context) error {
 
 // openCache returns the cache store and this destination's key, or a nil
 // store if no cache file can be named.
-func openCache(path string, dst, src netip.Addr) (*pmtucache.Store, pmtucache.Key) {
-	key := pmtucache.Key{Dst: dst, Src: src, Netns: pmtucache.CurrentNetns()}
+func openCache(path string, dst, src netip.Addr, netns string) (*pmtucache.Store, pmtucache.Key) {
+	key := pmtucache.Key{Dst: dst, Src: src, Netns: netns}
 	if path == "" {
 		p, err := pmtucache.DefaultPath()
 		if err != nil {

@@ -23,7 +23,8 @@ type report struct {
 	Target       string  `json:"target"`
 	Address      string  `json:"address"`
 	Family       string  `json:"family"`
-	Source       string  `json:"source"` // "probe" or "cache"
+	Source       string  `json:"source"`           // "probe" or "cache"
+	Method       string  `json:"method,omitempty"` // how the probes went (probe.Method); absent from the cache
 	PMTU         int     `json:"pmtu"`
 	Interface    string  `json:"interface"`
 	InterfaceMTU int     `json:"interface_mtu"`
