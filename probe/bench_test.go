@@ -31,7 +31,7 @@ func BenchmarkParseFragNeeded(b *testing.B) {
 func BenchmarkClassifyForeign(b *testing.B) {
 	c := NewICMPConn(nil, dst4, &ICMPConfig{Src: src4, ID: 0x1234})
 	probe, _ := c.marshal(Probe{Seq: 1, Size: 1500})
-	c.inflight[1] = 1500
+	c.flight.add(1, 1500)
 	forged := probetest.Error(false, 3, 4, 40, append(probetest.IPHeader(src4, dst4, 1, 1500), probe...))
 	from := netip.MustParseAddr("198.18.9.9")
 	b.ReportAllocs()

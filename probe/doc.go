@@ -5,12 +5,19 @@
 // # Where things are
 //
 //   - sizer.go: Sizer, the pure state machine that chooses probe sizes.
-//   - message.go: ParseMessage, the pure parser of ICMP and ICMPv6 replies,
-//     which reads the Next-Hop MTU of a Fragmentation Needed itself.
-//   - icmp.go: ICMPConn, Echo Request probes over a raw socket, and
-//     classify, the one place that decides what to believe.
-//   - listen.go: ListenICMP, the raw socket in probe mode (DF set, no local
-//     fragmentation, kernel PMTU cache ignored; see package sockopt).
+//   - message.go, extension.go: ParseMessage, the pure parser of ICMP and
+//     ICMPv6 replies (it reads the Next-Hop MTU of a Fragmentation Needed
+//     itself) and of RFC 4884 extensions.
+//   - method_check.go: the rules every method applies before it believes
+//     an answer (quoteRules.judge, flight, checkMTU): the one place that
+//     decides what to believe.
+//   - icmp.go: ICMPConn, Echo Request probes over a raw socket; udp.go and
+//     tcp.go: UDP datagrams and TCP SYNs; method_ping.go: ICMP datagram
+//     ("ping") sockets; errqueue.go: errors read from a socket's error
+//     queue (IP_RECVERR), for probing without privilege.
+//   - method.go: the methods and how one is chosen (Open); listen.go and
+//     method_linux.go open the sockets (DF set, no local fragmentation,
+//     kernel PMTU cache ignored; see package sockopt).
 //   - discover.go: Discover, which drives a Sizer over a Conn.
 //
 // # Standards

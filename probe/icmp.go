@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"time"
 
 	"golang.org/x/net/icmp"
@@ -37,12 +36,9 @@ type ICMPConn struct {
 	id     uint16
 	cookie [8]byte
 	now    func() time.Time
-	local  func(netip.Addr) bool
-
-	mu       sync.Mutex
-	inflight map[int]Size // seq → size of probes not yet answered
-	answered map[int]bool // seq → a Reached or TooBig came back already
-	buf      []byte
+	rules  quoteRules // what an ICMP error must show (method_check.go)
+	flight flight     // the probes sent, and which were answered
+	buf    []byte
 }
 
 // ICMPConfig is optional configuration for an ICMPConn; nil means defaults.
@@ -68,16 +64,13 @@ func NewICMPConn(c net.PacketConn, dst netip.Addr, cfg *ICMPConfig) *ICMPConn {
 	}
 	dst = dst.Unmap()
 	ic := &ICMPConn{
-		c:        c,
-		ipv6:     dst.Is6(),
-		dst:      dst,
-		src:      cfg.Src.Unmap(),
-		id:       cfg.ID,
-		now:      cfg.Now,
-		local:    cfg.Local,
-		inflight: make(map[int]Size),
-		answered: make(map[int]bool),
-		buf:      make([]byte, 1<<16),
+		c:    c,
+		ipv6: dst.Is6(),
+		dst:  dst,
+		src:  cfg.Src.Unmap(),
+		id:   cfg.ID,
+		now:  cfg.Now,
+		buf:  make([]byte, 1<<16),
 	}
 	_, _ = rand.Read(ic.cookie[:])
 	if ic.id == 0 {
@@ -88,9 +81,14 @@ func NewICMPConn(c net.PacketConn, dst netip.Addr, cfg *ICMPConfig) *ICMPConn {
 	if ic.now == nil {
 		ic.now = time.Now
 	}
-	if ic.local == nil {
+	local := cfg.Local
+	if local == nil {
 		src := ic.src
-		ic.local = func(a netip.Addr) bool { return a.IsLoopback() || a == src }
+		local = func(a netip.Addr) bool { return a.IsLoopback() || a == src }
+	}
+	ic.rules = quoteRules{
+		ipv6: ic.ipv6, dst: dst, src: ic.src, local: local,
+		proto: ic.proto(), name: "Echo Request", match: ic.matchQuote,
 	}
 	return ic
 }
@@ -119,9 +117,7 @@ func (ic *ICMPConn) Send(ctx context.Context, p Probe) error {
 			return err
 		}
 	}
-	ic.mu.Lock()
-	ic.inflight[p.Seq&0xffff] = p.Size
-	ic.mu.Unlock()
+	ic.flight.add(p.Seq&0xffff, p.Size)
 	if _, err := ic.c.WriteTo(b, &net.IPAddr{IP: ic.dst.AsSlice()}); err != nil {
 		return err
 	}
@@ -187,117 +183,53 @@ func addrOf(a net.Addr) netip.Addr {
 }
 
 // classify turns one received packet into an Event. It is the only place
-// that decides what to believe.
+// an ICMPConn decides what to believe: Echo Replies here, ICMP errors by
+// the rules every method shares (quoteRules.judge).
 func (ic *ICMPConn) classify(b []byte, from netip.Addr) Event {
 	ignore := func(why string) Event { return Event{Kind: Ignored, From: from, Why: why} }
 	m, err := ParseMessage(b, ic.ipv6)
 	if err != nil {
 		return ignore(err.Error())
 	}
-	ev := Event{From: from, Type: m.Type, Code: m.Code, Ext: m.Ext}
-	if !m.IsError() {
-		if !ic.isEchoReply(m.Type) {
-			return ignore(fmt.Sprintf("ICMP type %d is not an Echo Reply", m.Type))
-		}
-		if m.ID != int(ic.id) {
-			return ignore("Echo Reply for another program (identifier differs)")
-		}
-		if from != ic.dst {
-			return ignore(fmt.Sprintf("Echo Reply from %s, not the target", from))
-		}
-		size, why := ic.take(m.Seq, Reached)
-		if why != "" {
-			return ignore("Echo Reply " + why)
-		}
-		if want := int(size) - IPHeader(ic.ipv6); len(m.Data)+ICMPHeader != want {
-			return ignore(fmt.Sprintf("Echo Reply of %d bytes for a probe of %d", len(m.Data)+ICMPHeader, want))
-		}
-		if n := min(len(ic.cookie), len(m.Data)); string(m.Data[:n]) != string(ic.cookie[:n]) {
-			return ignore("Echo Reply without our cookie (forged or corrupted)")
-		}
-		ev.Kind, ev.Seq = Reached, m.Seq
-		return ev
+	if m.IsError() {
+		return ic.rules.judge(m, from, &ic.flight)
 	}
-
-	// An error: it must quote one of our probes.
-	q := m.Quote
 	switch {
-	case ic.local(from) && from != ic.dst:
-		return ignore("ICMP from this host (the kernel's own copy)")
-	case q.Dst.Unmap() != ic.dst:
-		return ignore(fmt.Sprintf("quotes a packet to %s, not the target", q.Dst))
-	case ic.src.IsValid() && q.Src.Unmap() != ic.src:
-		return ignore(fmt.Sprintf("quotes a packet from %s, not from us", q.Src))
-	case q.Proto != ic.proto():
-		return ignore(fmt.Sprintf("quotes protocol %d, not ICMP", q.Proto))
-	case len(q.Transport) < ICMPHeader || int(q.Transport[0]) != ic.echoType():
-		return ignore("quotes a packet that is not an Echo Request")
-	case int(binary.BigEndian.Uint16(q.Transport[4:6])) != int(ic.id):
-		return ignore("quotes another program's Echo Request")
+	case !ic.isEchoReply(m.Type):
+		return ignore(fmt.Sprintf("ICMP type %d is not an Echo Reply", m.Type))
+	case m.ID != int(ic.id):
+		return ignore("Echo Reply for another program (identifier differs)")
+	case from != ic.dst:
+		return ignore(fmt.Sprintf("Echo Reply from %s, not the target", from))
 	}
-	seq := int(binary.BigEndian.Uint16(q.Transport[6:8]))
-	if data := q.Transport[ICMPHeader:]; len(data) > 0 {
+	size, why := ic.flight.take(m.Seq, Reached)
+	if why != "" {
+		return ignore("Echo Reply " + why)
+	}
+	if want := int(size) - IPHeader(ic.ipv6); len(m.Data)+ICMPHeader != want {
+		return ignore(fmt.Sprintf("Echo Reply of %d bytes for a probe of %d", len(m.Data)+ICMPHeader, want))
+	}
+	if n := min(len(ic.cookie), len(m.Data)); string(m.Data[:n]) != string(ic.cookie[:n]) {
+		return ignore("Echo Reply without our cookie (forged or corrupted)")
+	}
+	return Event{Kind: Reached, Seq: m.Seq, From: from, Type: m.Type, Code: m.Code}
+}
+
+// matchQuote finds the probe a quoted Echo Request is: ours by type,
+// identifier and cookie (where the quote holds data), then its sequence.
+func (ic *ICMPConn) matchQuote(t []byte) (int, string) {
+	switch {
+	case int(t[0]) != ic.echoType():
+		return 0, "quotes a packet that is not an Echo Request"
+	case binary.BigEndian.Uint16(t[4:6]) != ic.id:
+		return 0, "quotes another program's Echo Request"
+	}
+	if data := t[ICMPHeader:]; len(data) > 0 {
 		if n := min(len(ic.cookie), len(data)); string(data[:n]) != string(ic.cookie[:n]) {
-			return ignore("quotes an Echo Request without our cookie (forged)")
+			return 0, "quotes an Echo Request without our cookie (forged)"
 		}
 	}
-	kind := ic.kindOf(m)
-	ic.mu.Lock()
-	size, ok := ic.inflight[seq]
-	ic.mu.Unlock()
-	if !ok {
-		return ignore(fmt.Sprintf("quotes sequence %d, which we never sent", seq))
-	}
-	if q.Length != size {
-		return ignore(fmt.Sprintf("quotes a %d-byte packet; our probe %d was %d bytes", q.Length, seq, size))
-	}
-	if kind == TooBig {
-		mtu := Size(m.MTU)
-		if mtu != 0 && mtu >= size {
-			return ignore(fmt.Sprintf("MTU %d is not below the probe's size %d", mtu, size))
-		}
-		if mtu != 0 && mtu < Floor(ic.ipv6) {
-			return ignore(fmt.Sprintf("MTU %d is below the floor %d", mtu, Floor(ic.ipv6)))
-		}
-		if ic.ipv6 && mtu == 0 {
-			return ignore("Packet Too Big with MTU 0")
-		}
-		ev.MTU = mtu
-	}
-	if _, why := ic.take(seq, kind); why != "" {
-		return ignore(why)
-	}
-	ev.Kind, ev.Seq = kind, seq
-	return ev
-}
-
-// take marks probe seq as answered by an event of kind and returns its
-// size, or why it cannot be.
-func (ic *ICMPConn) take(seq int, kind EventKind) (Size, string) {
-	ic.mu.Lock()
-	defer ic.mu.Unlock()
-	size, ok := ic.inflight[seq]
-	if !ok {
-		return 0, fmt.Sprintf("for sequence %d, which we never sent", seq)
-	}
-	if kind == Reached || kind == TooBig {
-		if ic.answered[seq] {
-			return 0, fmt.Sprintf("duplicate answer for probe %d", seq)
-		}
-		ic.answered[seq] = true
-	}
-	return size, ""
-}
-
-func (ic *ICMPConn) kindOf(m *Message) EventKind {
-	switch {
-	case !ic.ipv6 && m.Type == icmpv4DstUnreach && m.Code == icmpv4FragNeeded,
-		ic.ipv6 && m.Type == icmpv6PacketTooBig:
-		return TooBig
-	case !ic.ipv6 && m.Type == icmpv4TimeExceeded, ic.ipv6 && m.Type == icmpv6TimeExceeded:
-		return TimeExceeded
-	}
-	return Unreachable
+	return int(binary.BigEndian.Uint16(t[6:8])), ""
 }
 
 func (ic *ICMPConn) isEchoReply(t int) bool {

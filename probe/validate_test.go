@@ -20,7 +20,7 @@ func TestClassify(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.inflight[1] = 1500
+		c.flight.add(1, 1500)
 		return c, append(probetest.IPHeader(src4, dst4, 1, 1500), b...)
 	}
 	reply := func(b []byte) []byte { r := append([]byte(nil), b[20:]...); r[0] = 0; return r }
@@ -75,7 +75,7 @@ func TestClassify(t *testing.T) {
 func TestClassifyDuplicate(t *testing.T) {
 	c := NewICMPConn(nil, dst4, &ICMPConfig{Src: src4, ID: 0x1234})
 	b, _ := c.marshal(Probe{Seq: 1, Size: 1500})
-	c.inflight[1] = 1500
+	c.flight.add(1, 1500)
 	fn := probetest.Error(false, 3, 4, 1400, append(probetest.IPHeader(src4, dst4, 1, 1500), b...))
 	if ev := c.classify(fn, dst4.Prev()); ev.Kind != TooBig {
 		t.Fatalf("first: %v (%s)", ev.Kind, ev.Why)
