@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/pmtu/pmtu/sockopt"
+	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 )
 
@@ -37,6 +38,17 @@ func ListenICMP(dst netip.Addr, cfg *ICMPConfig) (*ICMPConn, error) {
 	rc, err := ipc.SyscallConn()
 	if err == nil {
 		err = sockopt.SetProbeMode(rc, dst.Is6())
+	}
+	if err == nil && !dst.Is6() {
+		// The kernel hands a raw ICMP socket every ICMP on the host:
+		// keep only the types that can answer a probe (ICMP_FILTER).
+		var f ipv4.ICMPFilter
+		f.SetAll(true)
+		for _, t := range []ipv4.ICMPType{ipv4.ICMPTypeEchoReply, ipv4.ICMPTypeDestinationUnreachable,
+			ipv4.ICMPTypeTimeExceeded, ipv4.ICMPTypeParameterProblem} {
+			f.Accept(t)
+		}
+		err = ipv4.NewPacketConn(c).SetICMPFilter(&f)
 	}
 	if err == nil && dst.Is6() {
 		// Only the ICMPv6 types that can answer a probe; spares reading

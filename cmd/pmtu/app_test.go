@@ -145,7 +145,7 @@ func TestReportText(t *testing.T) {
 		`limited by 198.18.2.2, which answered "fragmentation needed and DF set" naming MTU 1280`,
 		"TCP MSS 1240\n",
 		"interface veth0, MTU 1500\n",
-		"4 probes in 4 round trips, 3.0 ms; 1 packets ignored",
+		"4 probes in 4 round trips, 3.0 ms; 1 packet ignored",
 		"ignored from 198.18.9.9: quotes sequence 77, which we never sent",
 	} {
 		if !strings.Contains(out.String(), want) {
@@ -208,9 +208,12 @@ func TestExplainFailure(t *testing.T) {
 			t.Errorf("diagnosis.%s is empty", k)
 		}
 	}
-	r.explainFailure(probe.ErrNoReply, "t4", nil)
-	if !strings.HasPrefix(r.Error, "no reply from t4 at any size") {
-		t.Errorf("error %q, want a no-reply sentence", r.Error)
+	for method, cause := range map[string]string{"icmp": "ICMP echo filtered", "udp-recverr": "UDP to that port filtered", "tcp": "port filtered without a reset"} {
+		r.Method = method
+		r.explainFailure(probe.ErrNoReply, "t4", nil)
+		if !strings.HasPrefix(r.Error, "no reply from t4 at any size") || !strings.Contains(r.Error, cause) {
+			t.Errorf("%s: error %q, want a no-reply sentence that asks whether %s", method, r.Error, cause)
+		}
 	}
 	r.explainFailure(context.Canceled, "t4", &probe.Result{Lo: 1280, Hi: 1400})
 	if !strings.Contains(r.Error, "1280 ≤ path MTU ≤ 1399") {

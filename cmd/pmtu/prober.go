@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -336,18 +337,11 @@ func openConn(t target) (probe.Conn, error) {
 	if o.log != nil {
 		port := ""
 		if proto != probe.ProtoICMP {
-			port = fmt.Sprintf(" port %d", cmpOr(o.port, proto.DefaultPort()))
+			port = fmt.Sprintf(" port %d", cmp.Or(o.port, proto.DefaultPort()))
 		}
 		fmt.Fprintf(o.log, "pmtu: probing %s%s with method %s: %s\n", t.addr, port, m, m.Describe())
 	}
 	return conn, nil
-}
-
-func cmpOr(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 // openError says why no probe socket opened, and what would fix it

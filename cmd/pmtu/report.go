@@ -151,12 +151,23 @@ func (r *report) explainFailure(err error, host string, res *probe.Result) {
 		r.Error = info.Sentence(ue.Event.From.String())
 		r.Diagnosis = &diagnosis{From: ue.Event.From.String(), Info: info}
 	case errors.Is(err, probe.ErrNoReply):
-		r.Error = fmt.Sprintf("no reply from %s at any size: probes or replies are dropped silently (is ICMP echo filtered, the host down, or the way back broken?)", host)
+		r.Error = fmt.Sprintf("no reply from %s at any size: probes or replies are dropped silently (%s)", host, noReplyCauses(r.Method))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		r.Error = "stopped before the search ended: " + bounds(res)
 	default:
 		r.Error = err.Error()
 	}
+}
+
+// noReplyCauses are the usual reasons nothing answers probes of a method.
+func noReplyCauses(method string) string {
+	switch probe.Method(method).Proto() {
+	case probe.ProtoUDP:
+		return "is UDP to that port filtered, or its Port Unreachable rate-limited or filtered, the host down, or the way back broken? try --proto icmp or tcp"
+	case probe.ProtoTCP:
+		return "is the port filtered without a reset, the host down, or the way back broken? try another --port, or --proto icmp"
+	}
+	return "is ICMP echo filtered, the host down, or the way back broken? try --proto tcp"
 }
 
 // bounds says what a cut-short search proved.
@@ -246,9 +257,9 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 		fmt.Fprintf(&b, "  interface %s, MTU %d\n", r.Interface, r.InterfaceMTU)
 	}
 	if r.Source != "cache" {
-		fmt.Fprintf(&b, "  %d probes in %d round trips, %s", r.Probes, r.Rounds, formatMS(r.ElapsedMS))
+		fmt.Fprintf(&b, "  %s in %s, %s", plural(r.Probes, "probe"), plural(r.Rounds, "round trip"), formatMS(r.ElapsedMS))
 		if r.Ignored > 0 {
-			fmt.Fprintf(&b, "; %d packets ignored (-v lists them)", r.Ignored)
+			fmt.Fprintf(&b, "; %s ignored (-v lists them)", plural(r.Ignored, "packet"))
 		}
 		b.WriteString("\n")
 	}
@@ -278,6 +289,14 @@ func (r *report) lastEventName() string {
 		}
 	}
 	return "too big"
+}
+
+// plural is "1 probe", "2 probes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func formatMS(ms float64) string {
