@@ -35,7 +35,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"that quotes a probe it sent. Flags go before HOST.",
 		Flags:                 findFlags,
 		Action:                find,
-		Commands:              []*cli.Command{cacheCommand},
+		Commands:              []*cli.Command{cacheCommand, traceCommand},
 		Writer:                stdout,
 		ErrWriter:             stderr,
 		HideHelpCommand:       true,

@@ -58,6 +58,58 @@ type Hop struct {
 	// Reject, when not nil, makes it answer every probe with this ICMP
 	// type and code instead of forwarding it.
 	Reject *[2]int
+	// NoTimeExceeded makes it drop the Time Exceeded it owes a probe whose
+	// hop limit runs out here (a router filtering its own ICMP).
+	NoTimeExceeded bool
+	// RateLimit, when not nil, limits its Time Exceeded and Destination
+	// Unreachable (not Fragmentation Needed or Packet Too Big) as a Linux
+	// router does: a token bucket per destination.
+	RateLimit *RateLimit
+}
+
+// RateLimit is a router's ICMP rate limit toward us, as Linux keeps it
+// (net.ipv4.icmp_ratelimit = 1000 ms, a burst of 6): a bucket of Burst
+// tokens, one earned every Every of fake time, one spent per ICMP.
+type RateLimit struct {
+	Burst int
+	Every time.Duration
+	// Empty starts the bucket empty, as if someone else had just used it
+	// up.
+	Empty bool
+}
+
+// LinuxRateLimit is the default limit of a Linux router.
+func LinuxRateLimit() *RateLimit { return &RateLimit{Burst: 6, Every: time.Second} }
+
+// bucket is the state of one hop's RateLimit.
+type bucket struct {
+	tokens float64
+	at     time.Time
+}
+
+func (c *PacketConn) allow(i int, now time.Time) bool {
+	rl := c.path.Hops[i].RateLimit
+	if rl == nil {
+		return true
+	}
+	if c.buckets == nil {
+		c.buckets = map[int]*bucket{}
+	}
+	b, ok := c.buckets[i]
+	if !ok {
+		b = &bucket{tokens: float64(rl.Burst), at: now}
+		if rl.Empty {
+			b.tokens = 0
+		}
+		c.buckets[i] = b
+	}
+	b.tokens = min(float64(rl.Burst), b.tokens+float64(now.Sub(b.at))/float64(rl.Every))
+	b.at = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 // Path is a fake network: a source, routers and a target.
@@ -71,6 +123,11 @@ type Path struct {
 	Drop func(n int) bool
 	// DuplicateReplies sends every answer twice.
 	DuplicateReplies bool
+	// NoEchoReply makes the target drop every probe: it never answers.
+	NoEchoReply bool
+	// Delay, if set, delays the answer to written probe n (counted from
+	// 1) by that much more: late and reordered answers.
+	Delay func(n int) time.Duration
 }
 
 // Conn returns a PacketConn on the path, behaving as a raw socket of the
@@ -96,7 +153,30 @@ type PacketConn struct {
 	queue    []packet
 	deadline time.Time
 	written  [][]byte
+	ttls     []int
 	closed   bool
+
+	ttl     int             // hop limit of the next write; 0: the default
+	buckets map[int]*bucket // hop index → its rate limit's state
+}
+
+// SetTTL sets the hop limit of the packets written after it (0: the
+// default, never running out), as probe.TTLSetter asks. A probe whose hop
+// limit runs out at hop i is answered with a Time Exceeded from hop i
+// quoting it; one that runs out at the target reaches it, as with Linux.
+func (c *PacketConn) SetTTL(ttl int) error {
+	c.mu.Lock()
+	c.ttl = ttl
+	c.mu.Unlock()
+	return nil
+}
+
+// TTLs returns the hop limit each written packet had, in order (0: the
+// default).
+func (c *PacketConn) TTLs() []int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]int(nil), c.ttls...)
 }
 
 // Written returns copies of every packet written so far.
@@ -130,9 +210,15 @@ func (c *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		return 0, net.ErrClosed
 	}
 	c.written = append(c.written, append([]byte(nil), b...))
+	c.ttls = append(c.ttls, c.ttl)
 	p := c.path
-	if p.Drop != nil && p.Drop(len(c.written)) {
+	n := len(c.written)
+	if p.Drop != nil && p.Drop(n) {
 		return len(b), nil
+	}
+	var late time.Duration
+	if p.Delay != nil {
+		late = p.Delay(n)
 	}
 	hl := 20
 	proto := 1
@@ -143,9 +229,22 @@ func (c *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	ip := IPHeader(p.Src, p.Dst, proto, size)
 	now := p.Clock.Now()
 	for i, h := range p.Hops {
-		at := now.Add(p.RTT * time.Duration(i+1) / time.Duration(len(p.Hops)+1))
+		at := now.Add(late + p.RTT*time.Duration(i+1)/time.Duration(len(p.Hops)+1))
+		if c.ttl > 0 && c.ttl == i+1 {
+			// The hop limit runs out here; Linux checks it before the size.
+			if !h.NoTimeExceeded && c.allow(i, now) {
+				typ := 11
+				if c.ipv6() {
+					typ = 3
+				}
+				c.answer(packet{at: at, from: h.Addr, b: Error(c.ipv6(), typ, 0, 0, append(ip, b...))})
+			}
+			return len(b), nil
+		}
 		if h.Reject != nil {
-			c.answer(packet{at: at, from: h.Addr, b: Error(c.ipv6(), h.Reject[0], h.Reject[1], 0, append(ip, b...))})
+			if c.allow(i, now) {
+				c.answer(packet{at: at, from: h.Addr, b: Error(c.ipv6(), h.Reject[0], h.Reject[1], 0, append(ip, b...))})
+			}
 			return len(b), nil
 		}
 		if size <= h.MTU {
@@ -172,6 +271,9 @@ func (c *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if p.NoEchoReply {
+		return len(b), nil
+	}
 	echo, ok := m.Body.(*icmp.Echo)
 	if !ok {
 		return 0, errors.New("probetest: not an Echo Request")
@@ -181,7 +283,7 @@ func (c *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 		rt = ipv6.ICMPTypeEchoReply
 	}
 	reply, _ := (&icmp.Message{Type: rt, Body: echo}).Marshal(nil)
-	c.answer(packet{at: now.Add(p.RTT), from: p.Dst, b: reply})
+	c.answer(packet{at: now.Add(late + p.RTT), from: p.Dst, b: reply})
 	return len(b), nil
 }
 

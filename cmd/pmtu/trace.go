@@ -1,0 +1,421 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pmtu/pmtu/explain"
+	"github.com/pmtu/pmtu/probe"
+	"github.com/urfave/cli/v2"
+)
+
+// traceCommand is `pmtu trace HOST`.
+var traceCommand = newTraceCommand()
+
+// newTraceCommand builds `pmtu trace`. Tests build a fresh one per run,
+// since urfave/cli changes a command as it runs it.
+func newTraceCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "trace",
+		Usage:     "show every hop to HOST with the path MTU up to it, all hops probed at once",
+		UsageText: "pmtu trace [flags] HOST",
+		Description: "pmtu trace probes every hop limit from 1 to --max-hops at the same time, with DF set, " +
+			"and searches each hop's path MTU with the same sizer as pmtu HOST: a size counts only when " +
+			"a probe of it came back from that hop. It marks the hop where the MTU drops and the router " +
+			"that said so, and waits out the routers' ICMP rate limits before calling a hop silent. " +
+			"Flags go before HOST.",
+		Flags: append(append([]cli.Flag{}, probeFlags...),
+			&cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of text"},
+			&cli.BoolFlag{Name: "n", Usage: "print addresses only, without looking up their names"},
+			&cli.IntFlag{Name: "max-hops", Value: 30, Usage: "the largest hop limit probed (1–255)"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every probe answer, and what was ignored and why"},
+		),
+		Action:          trace,
+		HideHelpCommand: true,
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return cli.Exit("pmtu trace: "+err.Error()+" (see pmtu trace --help)", exitUsage)
+		},
+	}
+}
+
+// What trace asks of the world; tests replace them.
+var (
+	traceLookupAddr = net.DefaultResolver.LookupAddr
+	// traceNameWait bounds a name lookup, and how long the report waits
+	// for the lookups still running when the walk ends.
+	traceNameWait = time.Second
+)
+
+// traceOpts are trace's flags, checked.
+type traceOpts struct {
+	probeOpts
+	json, numeric, verbose bool
+	maxHops                int
+}
+
+func parseTraceOpts(cCtx *cli.Context) (traceOpts, error) {
+	po, err := parseProbeOpts(cCtx, "pmtu trace")
+	if err != nil {
+		return traceOpts{}, err
+	}
+	o := traceOpts{
+		probeOpts: po,
+		json:      cCtx.Bool("json"),
+		numeric:   cCtx.Bool("n"),
+		verbose:   cCtx.Bool("verbose"),
+		maxHops:   cCtx.Int("max-hops"),
+	}
+	if o.maxHops < 1 || o.maxHops > 255 {
+		return o, usageError(fmt.Sprintf("pmtu: --max-hops %d is outside 1–255", o.maxHops))
+	}
+	return o, nil
+}
+
+// trace is `pmtu trace [flags] HOST`.
+func trace(cCtx *cli.Context) error {
+	o, err := parseTraceOpts(cCtx)
+	if err != nil {
+		return err
+	}
+	ctx, w, ew := cCtx.Context, cCtx.App.Writer, cCtx.App.ErrWriter
+	t, errRoute, err := findTarget(ctx, o.probeOpts)
+	if err != nil {
+		return err
+	}
+	rep := &traceReport{Target: o.host, Address: t.addr.String(), Family: familyName(t.addr), Hops: []traceHop{}}
+	if errRoute != nil {
+		rep.Error = errRoute.Error()
+		return rep.print(w, o.json)
+	}
+	conn, err := openConn(t)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	names := newNamer(ctx, !o.numeric)
+	cfg := &probe.TraceConfig{
+		MaxHops: o.maxHops, Floor: o.minSize, Ceil: t.ceil(o.probeOpts), Wait: o.wait, Tries: o.tries,
+		Trace: func(ev probe.Event) {
+			if o.verbose {
+				traceEvent(ew, ev)
+			}
+			if ev.Kind == probe.TimeExceeded || ev.Kind == probe.Reached || ev.Kind == probe.Unreachable {
+				names.start(ev.From)
+			}
+		},
+	}
+	res, terr := probe.Trace(ctx, conn, cfg)
+	rep.fromResult(res, names.wait())
+	if terr != nil {
+		rep.Error = "stopped before the walk ended: " + terr.Error()
+		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
+			rep.Error = "stopped before the walk ended"
+		}
+	}
+	return rep.print(w, o.json)
+}
+
+// traceReport is the answer to pmtu trace HOST, printed as text or as one
+// JSON object.
+type traceReport struct {
+	Target    string     `json:"target"`
+	Address   string     `json:"address"`
+	Family    string     `json:"family"`
+	PMTU      int        `json:"pmtu"`
+	Reached   bool       `json:"reached"`
+	Hops      []traceHop `json:"hops"`
+	Probes    int        `json:"probes"`
+	Rounds    int        `json:"rounds"`
+	ElapsedMS float64    `json:"elapsed_ms"`
+	Ignored   int        `json:"ignored"`
+	Error     string     `json:"error,omitempty"`
+}
+
+// traceHop is one hop of a traceReport.
+type traceHop struct {
+	TTL     int        `json:"ttl"`
+	Address string     `json:"address"`
+	Name    string     `json:"name"`
+	RTTMS   float64    `json:"rtt_ms"`
+	PMTU    int        `json:"pmtu"`
+	Reply   string     `json:"reply"` // time_exceeded, reached, unreachable or none
+	ICMP    *traceICMP `json:"icmp"`  // null when none came back
+	MTUDrop bool       `json:"mtu_drop,omitempty"`
+	// ReportedBy is set at a drop: the router whose ICMP named the MTU
+	// (or refused without naming one), "" when no router said anything.
+	ReportedBy *string `json:"reported_by,omitempty"`
+	// BlackHoleAfter, at a drop no router reported, is the hop after
+	// which larger probes vanish.
+	BlackHoleAfter int `json:"black_hole_after,omitempty"`
+
+	reportedMTU  int    // what the ICMP named; 0: no size
+	reportedName string // the ICMP's name, for the text
+	vanishAddr   string // the address of hop BlackHoleAfter
+}
+
+// traceICMP is the message that answered for a hop.
+type traceICMP struct {
+	Type int    `json:"type"`
+	Code int    `json:"code"`
+	Name string `json:"name"`
+}
+
+func (r *traceReport) fromResult(res *probe.TraceResult, names map[netip.Addr]string) {
+	if res == nil {
+		return
+	}
+	r.PMTU, r.Reached = int(res.PMTU), res.Reached
+	r.Probes, r.Rounds, r.Ignored = res.Probes, res.Rounds, len(res.Ignored)
+	r.ElapsedMS = float64(res.Elapsed.Microseconds()) / 1000
+	for _, h := range res.Hops {
+		th := newTraceHop(h, names)
+		if k := h.VanishAfter; k > 0 && k <= len(res.Hops) {
+			th.BlackHoleAfter, th.vanishAddr = k, res.Hops[k-1].Addr.String()
+		}
+		r.Hops = append(r.Hops, th)
+	}
+	if !res.Reached {
+		r.Error = r.whyNotReached(res)
+	}
+}
+
+func newTraceHop(h probe.TraceHop, names map[netip.Addr]string) traceHop {
+	th := traceHop{TTL: h.TTL, PMTU: int(h.PMTU), Reply: h.Reply.String(), MTUDrop: h.MTUDrop}
+	if h.Reply != probe.NoReply {
+		th.Address, th.Name = h.Addr.String(), names[h.Addr]
+		th.RTTMS = float64(h.RTT.Microseconds()) / 1000
+		th.ICMP = &traceICMP{Type: h.Event.Type, Code: h.Event.Code, Name: icmpName(h.Event)}
+	}
+	if h.MTUDrop {
+		by := ""
+		if h.ReportedBy.IsValid() {
+			by, th.reportedMTU = h.ReportedBy.String(), int(h.ReportedMTU)
+			th.reportedName = "fragmentation needed"
+			if h.ReportedBy.Is6() {
+				th.reportedName = "packet too big"
+			}
+		}
+		th.ReportedBy = &by
+	}
+	return th
+}
+
+// icmpName names the message that answered: explain's table has the
+// errors; an Echo Reply is not one.
+func icmpName(ev probe.Event) string {
+	if ev.Kind == probe.Reached && ((!ev.IPv6 && ev.Type == 0) || (ev.IPv6 && ev.Type == 129)) {
+		return "echo reply"
+	}
+	return explain.Describe(family(ev.IPv6), ev.Type, ev.Code).Name
+}
+
+// whyNotReached says, in one line, why the walk did not reach the target.
+func (r *traceReport) whyNotReached(res *probe.TraceResult) string {
+	if n := len(res.Hops); n > 0 && res.Hops[n-1].Reply == probe.ReplyUnreachable {
+		ev := res.Hops[n-1].Event
+		return explain.Describe(family(ev.IPv6), ev.Type, ev.Code).Sentence(ev.From.String())
+	}
+	return fmt.Sprintf("%s did not answer within %d hops", r.Target, len(res.Hops))
+}
+
+// print writes the report and returns the exit: 0 when the target was
+// reached with a path MTU, else 1 with the reason.
+func (r *traceReport) print(w io.Writer, asJSON bool) error {
+	var err error
+	if asJSON {
+		err = r.writeJSON(w)
+	} else {
+		err = r.writeText(w)
+	}
+	if err != nil {
+		return err
+	}
+	if r.Error != "" || !r.Reached || r.PMTU == 0 {
+		msg := r.Error
+		if msg == "" {
+			msg = "no path MTU proved to " + r.Target
+		}
+		return cli.Exit("pmtu: "+msg, exitNoAnswer)
+	}
+	return nil
+}
+
+func (r *traceReport) writeJSON(w io.Writer) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, "%s\n", b)
+	return err
+}
+
+// writeText prints tracepath-like lines, one per hop, then a summary.
+func (r *traceReport) writeText(w io.Writer) error {
+	if len(r.Hops) == 0 && r.Error != "" {
+		return nil // nothing was probed: the error says why
+	}
+	var b strings.Builder
+	width := 20
+	for _, h := range r.Hops {
+		width = max(width, len(h.host()))
+	}
+	for i := 0; i < len(r.Hops); i++ {
+		h := r.Hops[i]
+		if n := r.silentRun(i); n >= 3 {
+			fmt.Fprintf(&b, "%2d-%d  no reply\n", h.TTL, h.TTL+n-1)
+			i += n - 1
+			continue
+		}
+		b.WriteString(h.line(width))
+	}
+	b.WriteString(r.summary())
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// silentRun returns how many hops from i on said nothing, if they run to
+// the end; 0 otherwise.
+func (r *traceReport) silentRun(i int) int {
+	for _, h := range r.Hops[i:] {
+		if h.Reply != "none" {
+			return 0
+		}
+	}
+	return len(r.Hops) - i
+}
+
+func (h traceHop) host() string {
+	if h.Name != "" {
+		return fmt.Sprintf("%s (%s)", h.Address, h.Name)
+	}
+	return h.Address
+}
+
+func (h traceHop) line(width int) string {
+	if h.Reply == "none" {
+		return fmt.Sprintf("%2d  no reply\n", h.TTL)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%2d  %-*s %8.2f ms", h.TTL, width, h.host(), h.RTTMS)
+	if h.PMTU > 0 {
+		fmt.Fprintf(&b, "  pmtu %d", h.PMTU)
+	}
+	switch h.Reply {
+	case "reached":
+		b.WriteString("  reached")
+	case "unreachable":
+		b.WriteString("  " + h.ICMP.Name)
+	}
+	if h.MTUDrop {
+		b.WriteString("   ← MTU drops here: " + h.dropText())
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// dropText says who reported the drop, or where larger probes vanish.
+func (h traceHop) dropText() string {
+	switch {
+	case *h.ReportedBy != "" && h.reportedMTU > 0:
+		return fmt.Sprintf("%s said %d (%s)", *h.ReportedBy, h.reportedMTU, h.reportedName)
+	case *h.ReportedBy != "":
+		return fmt.Sprintf("%s refused without naming a size (%s with MTU 0); %d found by probes", *h.ReportedBy, h.reportedName, h.PMTU)
+	case h.BlackHoleAfter > 0:
+		return fmt.Sprintf("larger probes vanish after hop %d (%s) without an ICMP: a PMTUD black hole", h.BlackHoleAfter, h.vanishAddr)
+	}
+	return "no router said so (found by probes)"
+}
+
+func (r *traceReport) summary() string {
+	state := "reached"
+	if !r.Reached {
+		state = "not reached"
+	}
+	pmtu := fmt.Sprintf("path MTU %d", r.PMTU)
+	if r.PMTU == 0 {
+		pmtu = "no path MTU"
+	} else if !r.Reached {
+		pmtu += " as far as it answered"
+	}
+	return fmt.Sprintf("    %s, %d hops, %s; %d probes in %d round trips, %s\n",
+		pmtu, len(r.Hops), state, r.Probes, r.Rounds, formatMS(r.ElapsedMS))
+}
+
+// namer looks hop addresses up in the background, as the walk finds them,
+// each lookup bounded by traceNameWait.
+type namer struct {
+	ctx     context.Context
+	enabled bool
+	lookup  func(ctx context.Context, addr string) ([]string, error)
+	timeout time.Duration
+	mu      sync.Mutex
+	lookups map[netip.Addr]*nameLookup
+}
+
+type nameLookup struct {
+	done chan struct{}
+	name string
+}
+
+func newNamer(ctx context.Context, enabled bool) *namer {
+	return &namer{ctx: ctx, enabled: enabled, lookup: traceLookupAddr, timeout: traceNameWait, lookups: map[netip.Addr]*nameLookup{}}
+}
+
+// start looks addr up unless it is already being looked up.
+func (n *namer) start(addr netip.Addr) {
+	if !n.enabled || !addr.IsValid() {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.lookups[addr]; ok {
+		return
+	}
+	l := &nameLookup{done: make(chan struct{})}
+	n.lookups[addr] = l
+	go func() {
+		defer close(l.done)
+		ctx, cancel := context.WithTimeout(n.ctx, n.timeout)
+		defer cancel()
+		if names, err := n.lookup(ctx, addr.String()); err == nil && len(names) > 0 {
+			l.name = strings.TrimSuffix(names[0], ".")
+		}
+	}()
+}
+
+// wait returns the names found, waiting at most traceNameWait for the
+// lookups still running.
+func (n *namer) wait() map[netip.Addr]string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	timer := time.NewTimer(n.timeout)
+	defer timer.Stop()
+	out := map[netip.Addr]string{}
+	expired := false
+	for addr, l := range n.lookups {
+		if !expired {
+			select {
+			case <-l.done:
+			case <-timer.C:
+				expired = true
+			}
+		}
+		select {
+		case <-l.done:
+			if l.name != "" {
+				out[addr] = l.name
+			}
+		default:
+		}
+	}
+	return out
+}

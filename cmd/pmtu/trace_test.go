@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/pmtu/pmtu/probe"
+	"github.com/urfave/cli/v2"
+)
+
+// runTraceCmd runs `pmtu trace args...` with a fresh trace command and
+// returns stdout, stderr and the exit code.
+func runTraceCmd(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	saved := traceCommand
+	traceCommand = newTraceCommand()
+	defer func() { traceCommand = saved }()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), append([]string{"pmtu", "trace"}, args...), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// Bad input: one line on stderr, exit 2, nothing on stdout.
+func TestTraceUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string // substring of the one stderr line
+	}{
+		{"no host", nil, "which host? usage: pmtu trace [flags] HOST"},
+		{"unknown flag", []string{"--bogus", "198.18.0.1"}, "flag provided but not defined: -bogus"},
+		{"flag after host", []string{"198.18.0.1", "-n"}, "flags go before HOST"},
+		{"two hosts", []string{"198.18.0.1", "198.18.0.2"}, "one HOST at a time"},
+		{"both families", []string{"-4", "-6", "198.18.0.1"}, "exclude each other"},
+		{"zero max hops", []string{"--max-hops", "0", "198.18.0.1"}, "--max-hops 0 is outside 1–255"},
+		{"too many hops", []string{"--max-hops", "256", "198.18.0.1"}, "--max-hops 256 is outside 1–255"},
+		{"bad number", []string{"--max-hops", "many", "198.18.0.1"}, "invalid value"},
+		{"negative timeout", []string{"--timeout", "-1s", "198.18.0.1"}, "--timeout -1s must be positive"},
+		{"v6 literal with -4", []string{"-4", "2001:db8::1"}, "not an IPv4 address"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runTraceCmd(t, tt.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if out != "" {
+				t.Errorf("stdout %q, want nothing", out)
+			}
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			if len(lines) != 1 || !strings.Contains(lines[0], tt.want) || !strings.HasPrefix(lines[0], "pmtu") {
+				t.Errorf("stderr %q, want one line starting \"pmtu\" that says %q", errOut, tt.want)
+			}
+		})
+	}
+}
+
+var (
+	r1 = netip.MustParseAddr("198.18.1.2")
+	r2 = netip.MustParseAddr("198.18.2.2")
+	t4 = netip.MustParseAddr("198.18.4.2")
+)
+
+func te(from netip.Addr) probe.Event {
+	return probe.Event{Kind: probe.TimeExceeded, From: from, Type: 11}
+}
+
+// traceResult is the chain c ─1500─ r1 ─1492─ r2 ─1400─ r3 ─1280─ t4,
+// with r3 silent and its Frag Needed filtered.
+func traceResult() *probe.TraceResult {
+	return &probe.TraceResult{
+		Target: t4, Reached: true, PMTU: 1280, Probes: 23, Rounds: 4, Elapsed: 1100 * time.Millisecond,
+		Hops: []probe.TraceHop{
+			{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), RTT: 120 * time.Microsecond, PMTU: 1500, Exact: true},
+			{TTL: 2, Addr: r2, Reply: probe.ReplyTimeExceeded, Event: te(r2), RTT: 200 * time.Microsecond, PMTU: 1492, Exact: true, MTUDrop: true, ReportedBy: r1, ReportedMTU: 1492},
+			{TTL: 3},
+			{TTL: 4, Addr: t4, Reply: probe.ReplyReached, Event: probe.Event{Kind: probe.Reached, From: t4}, RTT: 310 * time.Microsecond, PMTU: 1280, Exact: true, MTUDrop: true, VanishAfter: 2},
+		},
+	}
+}
+
+func TestTraceReportText(t *testing.T) {
+	r := &traceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
+	r.fromResult(traceResult(), map[netip.Addr]string{t4: "t4"})
+	var out bytes.Buffer
+	if err := r.print(&out, false); err != nil {
+		t.Fatalf("exit %v for a reached target", err)
+	}
+	want := ` 1  198.18.1.2               0.12 ms  pmtu 1500
+ 2  198.18.2.2               0.20 ms  pmtu 1492   ← MTU drops here: 198.18.1.2 said 1492 (fragmentation needed)
+ 3  no reply
+ 4  198.18.4.2 (t4)          0.31 ms  pmtu 1280  reached   ← MTU drops here: larger probes vanish after hop 2 (198.18.2.2) without an ICMP: a PMTUD black hole
+    path MTU 1280, 4 hops, reached; 23 probes in 4 round trips, 1.1s
+`
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("text (-want +got):\n%s", diff)
+	}
+}
+
+func TestTraceReportJSON(t *testing.T) {
+	r := &traceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
+	r.fromResult(traceResult(), nil)
+	var out bytes.Buffer
+	if err := r.print(&out, true); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	icmp := func(typ, code float64, name string) map[string]any {
+		return map[string]any{"type": typ, "code": code, "name": name}
+	}
+	want := map[string]any{
+		"target": "t4", "address": "198.18.4.2", "family": "ipv4", "pmtu": 1280.0, "reached": true,
+		"probes": 23.0, "rounds": 4.0, "elapsed_ms": 1100.0, "ignored": 0.0,
+		"hops": []any{
+			map[string]any{"ttl": 1.0, "address": "198.18.1.2", "name": "", "rtt_ms": 0.12, "pmtu": 1500.0, "reply": "time_exceeded",
+				"icmp": icmp(11, 0, "time to live exceeded in transit")},
+			map[string]any{"ttl": 2.0, "address": "198.18.2.2", "name": "", "rtt_ms": 0.2, "pmtu": 1492.0, "reply": "time_exceeded",
+				"icmp": icmp(11, 0, "time to live exceeded in transit"), "mtu_drop": true, "reported_by": "198.18.1.2"},
+			map[string]any{"ttl": 3.0, "address": "", "name": "", "rtt_ms": 0.0, "pmtu": 0.0, "reply": "none", "icmp": nil},
+			map[string]any{"ttl": 4.0, "address": "198.18.4.2", "name": "", "rtt_ms": 0.31, "pmtu": 1280.0, "reply": "reached",
+				"icmp": icmp(0, 0, "echo reply"), "mtu_drop": true, "reported_by": "", "black_hole_after": 2.0},
+		},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("JSON (-want +got):\n%s", diff)
+	}
+}
+
+// A walk ended by a Destination Unreachable exits 1 with its explanation,
+// after printing the hops.
+func TestTraceReportUnreachable(t *testing.T) {
+	res := &probe.TraceResult{Target: t4, PMTU: 1500, Probes: 60, Rounds: 1, Hops: []probe.TraceHop{
+		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 1500, Exact: true},
+		{TTL: 2, Addr: r1, Reply: probe.ReplyUnreachable, Event: probe.Event{Kind: probe.Unreachable, From: r1, Type: 3, Code: 13}},
+	}}
+	r := &traceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
+	r.fromResult(res, nil)
+	var out bytes.Buffer
+	err := r.print(&out, false)
+	ec, ok := err.(cli.ExitCoder)
+	if !ok || ec.ExitCode() != exitNoAnswer {
+		t.Fatalf("err %v, want exit %d", err, exitNoAnswer)
+	}
+	if want := "pmtu: 198.18.1.2: communication administratively prohibited (type 3, code 13)"; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q, want it to start %q", err, want)
+	}
+	for _, want := range []string{" 2  198.18.1.2", "communication administratively prohibited\n", "path MTU 1500 as far as it answered, 2 hops, not reached"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("text lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// Silent hops at the end of a walk that never reached the target are
+// folded into one line.
+func TestTraceReportSilentTail(t *testing.T) {
+	res := &probe.TraceResult{Target: t4, PMTU: 1500, Hops: []probe.TraceHop{
+		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 1500, Exact: true},
+	}}
+	for ttl := 2; ttl <= 30; ttl++ {
+		res.Hops = append(res.Hops, probe.TraceHop{TTL: ttl})
+	}
+	r := &traceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
+	r.fromResult(res, nil)
+	var out bytes.Buffer
+	if err := r.print(&out, false); err == nil {
+		t.Fatal("exit 0 for a target not reached")
+	}
+	if !strings.Contains(out.String(), "\n 2-30  no reply\n") {
+		t.Errorf("silent tail not folded:\n%s", out.String())
+	}
+	if want := "t4 did not answer within 30 hops"; r.Error != want {
+		t.Errorf("error %q, want %q", r.Error, want)
+	}
+}
+
+// Names are looked up in the background; a slow lookup does not hold the
+// report longer than traceNameWait.
+func TestTraceNames(t *testing.T) {
+	savedLookup, savedWait := traceLookupAddr, traceNameWait
+	defer func() { traceLookupAddr, traceNameWait = savedLookup, savedWait }()
+	traceNameWait = 50 * time.Millisecond
+	traceLookupAddr = func(ctx context.Context, addr string) ([]string, error) {
+		if addr == r2.String() {
+			<-ctx.Done() // a lookup that never answers
+			return nil, ctx.Err()
+		}
+		return []string{"r1.example."}, nil
+	}
+	n := newNamer(context.Background(), true)
+	n.start(r1)
+	n.start(r2)
+	n.start(r1)
+	got := n.wait()
+	if diff := cmp.Diff(map[netip.Addr]string{r1: "r1.example"}, got); diff != "" {
+		t.Errorf("names (-want +got):\n%s", diff)
+	}
+	if off := newNamer(context.Background(), false); len(func() map[netip.Addr]string { off.start(r1); return off.wait() }()) != 0 {
+		t.Error("-n looked a name up")
+	}
+}

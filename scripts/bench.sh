@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+#
+# bench.sh: pmtu trace against tracepath -n (and scamper trace -M, when
+# Debian has it) hop by hop, and pmtu HOST against tracepath end to end, on
+# the same throw-away namespace topologies. Prints a table; asserts nothing.
+#
+#     scripts/bench.sh                 build pmtu into a temp dir, run all
+#     BIN=bin/pmtu scripts/bench.sh    use that binary
+#     scripts/bench.sh -no-scamper     leave scamper out
+#
+# Needs root, ip, nft, jq and tracepath (scripts/deps.sh); installs
+# Debian's scamper when it is missing and apt-get can get it.
+#
+# Topologies (IPv4, scripts/netns-lib.sh chain_build addressing: router rK
+# answers from 198.18.K.2):
+#
+#   answering:  c ──1500── r1 ──1492── r2 ──1400── r3 ──1280── t
+#   silent:     the same; r2 and r3 drop their own Time Exceeded
+#   blackhole:  c ──1500── r1 ──1400── r2 ──1300── t
+#               r1 drops its own Frag Needed (an ICMP black hole at 1400)
+#
+# Columns: wall time of the run; probes sent (pmtu's own count from its
+# JSON; for the others, the packets the client sent, the tx_packets delta
+# of its link); "hop MTUs": whether every hop the
+# tool showed an answer for got its right path MTU (hops it showed as
+# silent are left out; it must show the target); "path MTU": what it
+# found end to end, and the truth. A run is cut at 120 s ("timeout").
+# Routers keep the kernel's default ICMP rate limits; each run starts after
+# a pause that refills them.
+
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/netns-lib.sh
+. scripts/netns-lib.sh
+
+LIMIT=120 # seconds a run may take
+PAUSE=6   # seconds between runs: a router's rate-limit bucket refills
+SCAMPER=1
+for arg in "$@"; do
+	case $arg in
+	-no-scamper | --no-scamper) SCAMPER=0 ;;
+	-h | -help | --help)
+		sed -n '3,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+		exit 0
+		;;
+	*)
+		echo "bench: unknown argument $arg" >&2
+		exit 2
+		;;
+	esac
+done
+
+if ((EUID != 0)); then
+	echo "bench: needs root for network namespaces" >&2
+	exit 2
+fi
+for tool in ip nft jq tracepath timeout; do
+	command -v "$tool" >/dev/null || { echo "bench: missing $tool: run scripts/deps.sh" >&2; exit 2; }
+done
+if ((SCAMPER)) && ! command -v scamper >/dev/null; then
+	echo "bench: installing Debian's scamper" >&2
+	if ! apt-get install -y -qq scamper >/dev/null 2>&1; then
+		# The package lists may be missing or old: once, then again.
+		if apt-get update -qq >/dev/null 2>&1; then
+			apt-get install -y -qq scamper >/dev/null 2>&1 || true
+		fi
+	fi
+	command -v scamper >/dev/null || { echo "bench: no scamper; leaving it out" >&2; SCAMPER=0; }
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pmtu-bench.XXXXXX")
+trap 'netns_cleanup; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
+
+if [[ -z ${BIN:-} ]]; then
+	BIN=$WORK/pmtu
+	go build -o "$BIN" ./cmd/pmtu
+fi
+BIN=$(realpath "$BIN")
+
+ROWS=()
+
+# row TOOL TOPOLOGY WALL PROBES HOPS PMTU: one line of the table.
+row() {
+	ROWS+=("$(printf '%-18s %-10s %9s %7s %-9s %s' "$@")")
+}
+
+# counter_reset / counter_read: packets the client has sent out of its
+# link (veth1a) since the reset. Read from the device, not from netfilter:
+# scamper may send through a packet socket, which netfilter never sees. A
+# few ARP or Neighbor Discovery packets may be among them.
+counter_reset() { TX0=$(c cat /sys/class/net/veth1a/statistics/tx_packets); }
+counter_read() { echo $(($(c cat /sys/class/net/veth1a/statistics/tx_packets) - TX0)); }
+
+# timed CMD...: run CMD in the client namespace, at most LIMIT seconds,
+# output in $WORK/out. Sets WALL (seconds, or "timeout") and RC.
+timed() {
+	local t0 t1
+	sleep "$PAUSE"
+	flush_pmtu c
+	counter_reset
+	t0=$EPOCHREALTIME
+	RC=0
+	timeout -k 5 "$LIMIT" ip netns exec "$NS_C" "$@" >"$WORK/out" 2>"$WORK/err" || RC=$?
+	t1=$EPOCHREALTIME
+	WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f s", b - a }')
+	if ((RC == 124 || RC == 137)); then WALL=timeout; fi
+}
+
+# judge GOT: "yes" when every hop in GOT ("TTL:PMTU ..." for the hops a
+# tool showed an answer for) has its true path MTU (TRUTH, the same for
+# every hop) and the target's hop is among them; else "no".
+judge() {
+	local w truth=" $TRUTH "
+	if [[ $WALL == timeout ]]; then
+		echo timeout
+		return
+	fi
+	for w in $1; do
+		[[ $truth == *" $w "* ]] || { echo no; return; }
+	done
+	[[ " $1 " == *" ${TRUTH##* } "* ]] && echo yes || echo no
+}
+
+# The parsers: "TTL:PMTU ..." for the hops each tool heard.
+hops_pmtu() {
+	jq -r '[.hops[] | select(.reply == "time_exceeded" or .reply == "reached") | "\(.ttl):\(.pmtu)"] | join(" ")' "$WORK/out" 2>/dev/null || true
+}
+hops_tracepath() {
+	awk '
+		/^ *[0-9]+\?:/ { if (match($0, /pmtu [0-9]+/)) cur = substr($0, RSTART + 5, RLENGTH - 5); next }
+		/^ *[0-9]+:/ {
+			ttl = $1; sub(":", "", ttl)
+			if (match($0, /pmtu [0-9]+/)) cur = substr($0, RSTART + 5, RLENGTH - 5)
+			if ($2 == "no") next
+			hop[ttl + 0] = cur; if (ttl + 0 > max) max = ttl + 0
+		}
+		END { for (i = 1; i <= max; i++) if (i in hop) printf "%s%d:%s", (n++ ? " " : ""), i, hop[i]; print "" }
+	' "$WORK/out"
+}
+hops_scamper() {
+	awk '
+		/^ *[0-9]+  [0-9a-f.:]+ / && match($0, /mtu: [0-9]+/) {
+			printf "%s%d:%s", (n++ ? " " : ""), $1, substr($0, RSTART + 5, RLENGTH - 5)
+		}
+		END { print "" }
+	' "$WORK/out"
+}
+
+# bench TOPOLOGY PMTU: run every tool on the topology built, whose path MTU
+# is PMTU and whose hops have the path MTUs TRUTH.
+bench() {
+	local topo=$1 pmtu=$2 got e2e
+	DST=$T4
+	echo "bench: $topo: hops $TRUTH, silent: ${SILENT:-none}; path MTU $pmtu" >&2
+
+	timed "$BIN" --no-cache trace --json -n "$DST"
+	row "pmtu trace" "$topo" "$WALL" "$(jq '.probes' "$WORK/out" 2>/dev/null || echo '?')" \
+		"$(judge "$(hops_pmtu)")" "$(jq '.pmtu' "$WORK/out" 2>/dev/null || echo '?')/$pmtu"
+	echo "  pmtu trace: $(hops_pmtu)" >&2
+
+	timed tracepath -n "$DST"
+	got=$(hops_tracepath)
+	# The last line: "Resume: pmtu N hops H back B" or "Too many hops: pmtu N".
+	e2e=$(tail -n 1 "$WORK/out" | grep -o 'pmtu [0-9]*' | awk '{print $2}') || true
+	[[ $(tail -n 1 "$WORK/out") == *Resume:* ]] || got="$got (not reached)"
+	row "tracepath -n" "$topo" "$WALL" "$(counter_read)" "$(judge "$got")" "${e2e:-?}/$pmtu"
+	echo "  tracepath: $got" >&2
+
+	if ((SCAMPER)); then
+		timed scamper -O text -c "trace -M" -i "$DST"
+		got=$(hops_scamper)
+		e2e=${got##*:}
+		row "scamper trace -M" "$topo" "$WALL" "$(counter_read)" "$(judge "$got")" "${e2e:-?}/$pmtu"
+		echo "  scamper: $got" >&2
+	fi
+
+	timed "$BIN" --no-cache --json "$DST"
+	row "pmtu HOST" "$topo" "$WALL" "$(jq '.probes' "$WORK/out" 2>/dev/null || echo '?')" "n/a" \
+		"$(jq '.pmtu' "$WORK/out" 2>/dev/null || echo '?')/$pmtu"
+}
+
+# drop_own SHORT NFTMATCH: the router drops the ICMP it sends itself.
+drop_own() {
+	"$1" nft add table inet bench
+	"$1" nft add chain inet bench own '{ type filter hook output priority filter; policy accept; }'
+	# shellcheck disable=SC2086 # the match is words for nft
+	"$1" nft add rule inet bench own $2 drop
+}
+
+NETNS_PREFIX="pmtu-bench-$$-1"
+chain_build 1500 1492 1400 1280
+TRUTH="1:1500 2:1492 3:1400 4:1280" SILENT=
+bench answering 1280
+netns_cleanup
+
+NETNS_PREFIX="pmtu-bench-$$-2"
+chain_build 1500 1492 1400 1280
+drop_own r2 "icmp type time-exceeded"
+drop_own r3 "icmp type time-exceeded"
+TRUTH="1:1500 2:1492 3:1400 4:1280" SILENT="2 3"
+bench silent 1280
+netns_cleanup
+
+NETNS_PREFIX="pmtu-bench-$$-3"
+chain_build 1500 1400 1300
+drop_own r1 "icmp type destination-unreachable icmp code frag-needed"
+TRUTH="1:1500 2:1400 3:1300" SILENT=
+bench blackhole 1300
+netns_cleanup
+
+printf '%-18s %-10s %9s %7s %-9s %s\n' tool topology wall probes "hop MTUs" "path MTU (got/true)"
+printf '%s\n' "${ROWS[@]}"
