@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -38,8 +39,13 @@ type ICMPConn struct {
 	now    func() time.Time
 	rules  quoteRules // what an ICMP error must show (method_check.go)
 	flight flight     // the probes sent, and which were answered
+	ttl    int        // the hop limit set on the socket; 0 until one is
 	buf    []byte
 }
+
+// defaultHopLimit is the hop limit of probes that set none: Linux's
+// default ip_default_ttl and IPv6 hop_limit.
+const defaultHopLimit = 64
 
 // ICMPConfig is optional configuration for an ICMPConn; nil means defaults.
 type ICMPConfig struct {
@@ -112,10 +118,13 @@ func (ic *ICMPConn) Send(ctx context.Context, p Probe) error {
 	if err != nil {
 		return err
 	}
-	if p.TTL > 0 {
-		if err := ic.setTTL(p.TTL); err != nil {
+	if ttl := cmp.Or(p.TTL, defaultHopLimit); ttl != ic.ttl {
+		// A probe without a TTL gets the default again, not the hop
+		// limit a trace set last.
+		if err := ic.setTTL(ttl); err != nil {
 			return err
 		}
+		ic.ttl = ttl
 	}
 	ic.flight.add(p.Seq&0xffff, p.Size)
 	if _, err := ic.c.WriteTo(b, &net.IPAddr{IP: ic.dst.AsSlice()}); err != nil {

@@ -87,10 +87,10 @@ func (s *Sizer) Next() []Size {
 		return nil
 	}
 	s.rounds++
-	if s.rounds == 1 {
+	low, high := max(s.lo+1, s.floor), s.hi()-1
+	if s.rounds == 1 && s.in(s.ceil, low, high) {
 		return []Size{s.ceil}
 	}
-	low, high := max(s.lo+1, s.floor), s.hi()-1
 	if !s.parallel {
 		return []Size{s.sequential(low, high)}
 	}
@@ -213,8 +213,13 @@ func (s *Sizer) TooBig(size Size, mtu Size) {
 		s.plateau, s.parallel = true, true
 		return
 	}
-	s.refused = min(s.refused, mtu+1)
-	s.hint = mtu
+	if mtu+1 < s.refused || !s.in(s.hint, s.lo+1, s.refused-1) {
+		// A smaller limit than known, or no hint left: probe it next. A
+		// late refusal naming a larger MTU than one already known moves
+		// nothing: an ICMP never raises the bound.
+		s.refused = min(s.refused, mtu+1)
+		s.hint = mtu
+	}
 }
 
 // Lost records that a probe of size earned nothing within its round. Each

@@ -306,3 +306,28 @@ func TestSizerIgnoresRaiseAndStaleRefusal(t *testing.T) {
 		t.Fatal("RefusedByICMP false, but an ICMP named 1400")
 	}
 }
+
+// A late refusal naming a larger MTU than one already known does not move
+// the next probe away from the known one.
+func TestSizerLateLargerRefusalKeepsHint(t *testing.T) {
+	s := NewSizer(68, 1500, 3)
+	s.Next()
+	s.TooBig(1500, 1280) // the narrowest link answered first
+	s.TooBig(1500, 1400) // a wider one's answer to the same size, late
+	if next := s.Next(); len(next) != 1 || next[0] != 1280 {
+		t.Fatalf("next round %v, want [1280]", next)
+	}
+	if _, hi := s.Bounds(); hi != 1281 {
+		t.Fatalf("hi = %d, want 1281", hi)
+	}
+}
+
+// A Sizer told before its first round that the ceiling is refused does
+// not probe the ceiling.
+func TestSizerFirstRoundSkipsRefusedCeiling(t *testing.T) {
+	s := NewSizer(68, 1500, 3)
+	s.TooBig(1500, 1400)
+	if next := s.Next(); len(next) != 1 || next[0] != 1400 {
+		t.Fatalf("first round %v, want [1400]", next)
+	}
+}
