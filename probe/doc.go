@@ -19,6 +19,8 @@
 //     method_linux.go open the sockets (DF set, no local fragmentation,
 //     kernel PMTU cache ignored; see package sockopt).
 //   - discover.go: Discover, which drives a Sizer over a Conn.
+//   - trace.go: Trace, the per-hop walk: one Sizer per hop limit, all
+//     hops probed side by side over one Conn.
 //
 // # Standards
 //

@@ -31,8 +31,6 @@ var (
 	cacheLookupHost = net.DefaultResolver.LookupNetIP
 )
 
-var cacheCommand = newCacheCommand()
-
 // newCacheCommand builds `pmtu cache`. Tests build a fresh one per run,
 // since urfave/cli changes a command as it runs it.
 func newCacheCommand() *cli.Command {

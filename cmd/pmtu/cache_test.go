@@ -23,13 +23,10 @@ import (
 // cacheT0 is when the test entries were learned.
 var cacheT0 = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 
-// runCacheCmd runs `pmtu [--cache-file path] cache args...` with a fresh
-// cache command and returns stdout, stderr and the exit code.
+// runCacheCmd runs `pmtu [--cache-file path] cache args...` (newApp makes
+// a fresh cache command) and returns stdout, stderr and the exit code.
 func runCacheCmd(t *testing.T, ctx context.Context, path string, args ...string) (string, string, int) {
 	t.Helper()
-	saved := cacheCommand
-	cacheCommand = newCacheCommand()
-	defer func() { cacheCommand = saved }()
 	argv := []string{"pmtu"}
 	if path != "" {
 		argv = append(argv, "--cache-file", path)

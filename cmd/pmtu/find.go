@@ -11,15 +11,17 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// findFlags are the flags of pmtu HOST.
-var findFlags = append(append([]cli.Flag{}, probeFlags...),
-	&cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of text"},
-	&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every probe answer, and what was ignored and why"},
-	&cli.IntFlag{Name: "expect", Usage: "exit 3 unless the path MTU is exactly `N`", DefaultText: "no check"},
-	&cli.IntFlag{Name: "at-least", Usage: "exit 3 if the path MTU is below `N`", DefaultText: "no check"},
-	&cli.DurationFlag{Name: "deadline", Usage: "give up after `D` in all, printing what was proved", DefaultText: "none"},
-	&cli.BoolFlag{Name: "no-cache", Usage: "probe even if the cache has a fresh answer (and update it)"},
-)
+// newFindFlags makes the flags of pmtu HOST afresh (see newProbeFlags).
+func newFindFlags() []cli.Flag {
+	return append(newProbeFlags(),
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of text"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every probe answer, and what was ignored and why"},
+		&cli.IntFlag{Name: "expect", Usage: "exit 3 unless the path MTU is exactly `N`", DefaultText: "no check"},
+		&cli.IntFlag{Name: "at-least", Usage: "exit 3 if the path MTU is below `N`", DefaultText: "no check"},
+		&cli.DurationFlag{Name: "deadline", Usage: "give up after `D` in all, printing what was proved", DefaultText: "none"},
+		&cli.BoolFlag{Name: "no-cache", Usage: "probe even if the cache has a fresh answer (and update it)"},
+	)
+}
 
 // findOpts are find's flags, checked.
 type findOpts struct {

@@ -19,15 +19,14 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// probeFlags are the flags of every command that sends probes (pmtu HOST
-// and pmtu trace HOST). Each can also be set by its environment variable,
-// PMTU_ and the flag's name in capitals, "-" as "_" (PMTU_PROTO=tcp,
-// PMTU_MAX_SIZE=1400); a flag on the command line wins.
-var probeFlags = newProbeFlags()
-
-// newProbeFlags makes the probe flags afresh. urfave/cli writes a value
-// read from the environment into the flag itself, so an app run in a test
-// with PMTU_* set would leave it behind for the next; tests use fresh ones.
+// newProbeFlags makes the flags of every command that sends probes (pmtu
+// HOST and pmtu trace HOST). Each can also be set by its environment
+// variable, PMTU_ and the flag's name in capitals, "-" as "_"
+// (PMTU_PROTO=tcp, PMTU_MAX_SIZE=1400); a flag on the command line wins.
+//
+// They are made afresh for every app: urfave/cli writes a value read from
+// the environment into the flag itself, so a shared flag would carry one
+// run's PMTU_* into the next.
 func newProbeFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "4", Usage: "use IPv4 only", EnvVars: envVars("4")},

@@ -17,9 +17,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// traceCommand is `pmtu trace HOST`.
-var traceCommand = newTraceCommand()
-
 // newTraceCommand builds `pmtu trace`. Tests build a fresh one per run,
 // since urfave/cli changes a command as it runs it.
 func newTraceCommand() *cli.Command {
@@ -32,7 +29,7 @@ func newTraceCommand() *cli.Command {
 			"a probe of it came back from that hop. It marks the hop where the MTU drops and the router " +
 			"that said so, and waits out the routers' ICMP rate limits before calling a hop silent. " +
 			"Flags go before HOST.",
-		Flags: append(append([]cli.Flag{}, probeFlags...),
+		Flags: append(newProbeFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of text"},
 			&cli.BoolFlag{Name: "n", Usage: "print addresses only, without looking up their names"},
 			&cli.IntFlag{Name: "max-hops", Value: 30, Usage: "the largest hop limit probed (1–255)"},

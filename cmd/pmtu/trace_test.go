@@ -14,13 +14,10 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// runTraceCmd runs `pmtu trace args...` with a fresh trace command and
-// returns stdout, stderr and the exit code.
+// runTraceCmd runs `pmtu trace args...` (newApp makes a fresh trace
+// command) and returns stdout, stderr and the exit code.
 func runTraceCmd(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	saved := traceCommand
-	traceCommand = newTraceCommand()
-	defer func() { traceCommand = saved }()
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), append([]string{"pmtu", "trace"}, args...), &out, &errOut)
 	return out.String(), errOut.String(), code
