@@ -164,6 +164,74 @@ type traceICMP struct {
 	Type int    `json:"type"`
 	Code int    `json:"code"`
 	Name string `json:"name"`
+	// RFC 4884 extensions the router attached: its MPLS label stack (RFC
+	// 4950) and interface information (RFC 5837).
+	MPLS       []traceMPLS      `json:"mpls,omitempty"`
+	Interfaces []traceInterface `json:"interfaces,omitempty"`
+}
+
+// traceMPLS is one MPLS label stack entry.
+type traceMPLS struct {
+	Label  uint32 `json:"label"`
+	TC     uint8  `json:"tc"`
+	Bottom bool   `json:"bottom"`
+	TTL    uint8  `json:"ttl"`
+}
+
+// traceInterface is an RFC 5837 interface object.
+type traceInterface struct {
+	Role    string `json:"role"` // incoming, sub-ip, outgoing, next-hop
+	IfIndex uint32 `json:"ifindex,omitempty"`
+	Address string `json:"address,omitempty"`
+	Name    string `json:"name,omitempty"`
+	MTU     int    `json:"mtu,omitempty"`
+}
+
+var interfaceRoles = [...]string{probe.RoleIncoming: "incoming", probe.RoleSubIP: "sub-ip", probe.RoleOutgoing: "outgoing", probe.RoleNextHop: "next-hop"}
+
+// addExtensions copies what RFC 4884 extensions an ICMP carried.
+func (ti *traceICMP) addExtensions(ext *probe.Extensions) {
+	if ext == nil {
+		return
+	}
+	for _, l := range ext.MPLS {
+		ti.MPLS = append(ti.MPLS, traceMPLS{Label: l.Label, TC: l.TC, Bottom: l.Bottom, TTL: l.TTL})
+	}
+	for _, in := range ext.Interfaces {
+		ji := traceInterface{Role: interfaceRoles[in.Role&3], IfIndex: in.IfIndex, Name: in.Name, MTU: in.MTU}
+		if in.Addr.IsValid() {
+			ji.Address = in.Addr.String()
+		}
+		ti.Interfaces = append(ti.Interfaces, ji)
+	}
+}
+
+// extensionLines are the extensions, for the text report: one line each.
+func (ti *traceICMP) extensionLines() []string {
+	if ti == nil {
+		return nil
+	}
+	var out []string
+	for _, l := range ti.MPLS {
+		out = append(out, fmt.Sprintf("MPLS label %d, TC %d, TTL %d%s", l.Label, l.TC, l.TTL, map[bool]string{true: ", bottom of stack"}[l.Bottom]))
+	}
+	for _, in := range ti.Interfaces {
+		words := []string{in.Role, "interface"}
+		if in.Name != "" {
+			words = append(words, in.Name)
+		}
+		if in.IfIndex != 0 {
+			words = append(words, fmt.Sprintf("(index %d)", in.IfIndex))
+		}
+		if in.Address != "" {
+			words = append(words, in.Address)
+		}
+		if in.MTU != 0 {
+			words = append(words, fmt.Sprintf("MTU %d", in.MTU))
+		}
+		out = append(out, strings.Join(words, " "))
+	}
+	return out
 }
 
 func (r *traceReport) fromResult(res *probe.TraceResult, names map[netip.Addr]string) {
@@ -191,6 +259,7 @@ func newTraceHop(h probe.TraceHop, names map[netip.Addr]string) traceHop {
 		th.Address, th.Name = h.Addr.String(), names[h.Addr]
 		th.RTTMS = float64(h.RTT.Microseconds()) / 1000
 		th.ICMP = &traceICMP{Type: h.Event.Type, Code: h.Event.Code, Name: icmpName(h.Event)}
+		th.ICMP.addExtensions(h.Event.Ext)
 	}
 	if h.MTUDrop {
 		by := ""
@@ -316,6 +385,9 @@ func (h traceHop) line(width int) string {
 		b.WriteString("   ← MTU drops here: " + h.dropText())
 	}
 	b.WriteString("\n")
+	for _, l := range h.ICMP.extensionLines() {
+		fmt.Fprintf(&b, "      %s\n", l)
+	}
 	return b.String()
 }
 

@@ -205,3 +205,36 @@ func TestTraceNames(t *testing.T) {
 		t.Error("-n looked a name up")
 	}
 }
+
+// A router's RFC 4884 extensions (an MPLS label stack, RFC 5837 interface
+// information) are shown with its hop, in text and JSON.
+func TestTraceHopExtensions(t *testing.T) {
+	h := probe.TraceHop{TTL: 3, Addr: netip.MustParseAddr("198.18.2.2"), Reply: probe.ReplyTimeExceeded, PMTU: 1400,
+		RTT: time.Millisecond, Event: probe.Event{Kind: probe.TimeExceeded, Type: 11, Code: 0, Ext: &probe.Extensions{
+			MPLS: []probe.MPLSLabel{{Label: 16001, Bottom: true, TTL: 1}},
+			Interfaces: []probe.InterfaceInfo{{Role: probe.RoleIncoming, IfIndex: 7, Name: "veth2b",
+				Addr: netip.MustParseAddr("198.18.2.2"), MTU: 1400}},
+		}}}
+	th := newTraceHop(h, nil)
+	text := th.line(12)
+	for _, want := range []string{
+		"      MPLS label 16001, TC 0, TTL 1, bottom of stack\n",
+		"      incoming interface veth2b (index 7) 198.18.2.2 MTU 1400\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("hop line lacks %q:\n%s", want, text)
+		}
+	}
+	b, err := json.Marshal(th)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`"mpls":[{"label":16001,"tc":0,"bottom":true,"ttl":1}]`,
+		`"interfaces":[{"role":"incoming","ifindex":7,"address":"198.18.2.2","name":"veth2b","mtu":1400}]`,
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, b)
+		}
+	}
+}
