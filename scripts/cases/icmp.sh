@@ -150,3 +150,32 @@ case_forged4() { forged_case ipv4; }
 
 register forged6 "forged Packet Too Big (never-sent quote, MTU above probe, MTU < 1280): ignored, 1400 by probes"
 case_forged6() { forged_case ipv6; }
+
+# udp_closed_port: UDP probes to a port where nothing listens: the target's
+# Port Unreachable (type 3 code 3, ICMPv6 type 1 code 4) means the probe
+# got there, so pmtu finds the path MTU and exits 0; trace shows that
+# answer, from the target, at the last hop.
+#
+#   c ──1500── r1 ──1400── t        nothing listens on t's UDP port 33434
+udp_closed_port_case() {
+	local fam=$1 dst type code
+	chain_build 1500 1400
+	if [[ $fam == ipv4 ]]; then dst=$T4 type=3 code=3; else dst=$T6 type=1 code=4; fi
+	pmtu c --json --proto udp "$dst"
+	check_found "$fam" "$dst" 1400 veth1a 1500
+	want_str .method udp
+	verdict
+	pmtu c trace --json -n --proto udp "$dst"
+	want_rc 0
+	want_object
+	want .reached == true
+	want_true "(.hops | last) as \$h | \$h.address == \"$dst\" and \$h.reply == \"reached\" and \$h.icmp.type == $type and \$h.icmp.code == $code" \
+		"the last hop is not a Port Unreachable (type $type code $code) from $dst"
+	verdict
+}
+
+register udp_closed_port4 "UDP probes to a closed port: Port Unreachable from the target means reached, exit 0"
+case_udp_closed_port4() { udp_closed_port_case ipv4; }
+
+register udp_closed_port6 "UDP probes to a closed port over IPv6: Port Unreachable (1/4) from the target, exit 0"
+case_udp_closed_port6() { udp_closed_port_case ipv6; }
