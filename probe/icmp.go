@@ -41,6 +41,8 @@ type ICMPConn struct {
 	flight flight     // the probes sent, and which were answered
 	ttl    int        // the hop limit set on the socket; 0 until one is
 	buf    []byte
+	oob    []byte // control messages: the kernel's receive time
+	stamps bool   // the socket stamps what it receives (SO_TIMESTAMPNS)
 }
 
 // defaultHopLimit is the hop limit of probes that set none: Linux's
@@ -77,6 +79,7 @@ func NewICMPConn(c net.PacketConn, dst netip.Addr, cfg *ICMPConfig) *ICMPConn {
 		id:   cfg.ID,
 		now:  cfg.Now,
 		buf:  make([]byte, 1<<16),
+		oob:  make([]byte, oobSpace),
 	}
 	_, _ = rand.Read(ic.cookie[:])
 	if ic.id == 0 {
@@ -167,7 +170,7 @@ func (ic *ICMPConn) Recv(deadline time.Time) (Event, error) {
 	if err := ic.c.SetReadDeadline(deadline); err != nil {
 		return Event{}, err
 	}
-	n, from, err := ic.c.ReadFrom(ic.buf)
+	n, from, at, err := ic.read()
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return Event{}, fmt.Errorf("%w: %w", ErrTimeout, os.ErrDeadlineExceeded)
@@ -175,8 +178,51 @@ func (ic *ICMPConn) Recv(deadline time.Time) (Event, error) {
 		return Event{}, err
 	}
 	ev := ic.classify(ic.buf[:n], addrOf(from))
-	ev.At, ev.Bytes, ev.IPv6 = ic.now(), n, ic.ipv6
+	ev.At, ev.Bytes, ev.IPv6 = at, n, ic.ipv6
 	return ev, nil
+}
+
+// msgReader is a conn that reads control messages too (a *net.IPConn).
+type msgReader interface {
+	ReadMsgIP(b, oob []byte) (n, oobn, flags int, addr *net.IPAddr, err error)
+}
+
+// read reads one packet and when it arrived: the kernel's receive time
+// where the socket gives one (SO_TIMESTAMPNS, set by ListenICMP), so that a
+// reply that came in while a burst of probes was going out is not timed
+// late; else the time it was read.
+func (ic *ICMPConn) read() (int, net.Addr, time.Time, error) {
+	mr, ok := ic.c.(msgReader)
+	if !ok || !ic.stamps {
+		n, from, err := ic.c.ReadFrom(ic.buf)
+		return n, from, ic.now(), err
+	}
+	n, oobn, _, from, err := mr.ReadMsgIP(ic.buf, ic.oob)
+	if err != nil {
+		return 0, nil, time.Time{}, err
+	}
+	at, ok := parseTimestamp(ic.oob[:oobn])
+	if !ok {
+		at = ic.now()
+	}
+	if !ic.ipv6 {
+		n = stripIPv4Header(ic.buf, n)
+	}
+	return n, from, at, nil
+}
+
+// stripIPv4Header moves the payload of the IPv4 packet in b[:n] to the
+// front and returns its length: ReadMsgIP, unlike ReadFrom, leaves a raw
+// IPv4 socket's header on.
+func stripIPv4Header(b []byte, n int) int {
+	if n < IPv4Header || b[0]>>4 != 4 {
+		return n
+	}
+	hl := int(b[0]&0x0f) * 4
+	if hl < IPv4Header || hl > n {
+		return n
+	}
+	return copy(b, b[hl:n])
 }
 
 func addrOf(a net.Addr) netip.Addr {

@@ -65,5 +65,9 @@ func ListenICMP(dst netip.Addr, cfg *ICMPConfig) (*ICMPConn, error) {
 		c.Close()
 		return nil, fmt.Errorf("setting up the probe socket: %w", err)
 	}
-	return NewICMPConn(c, dst, cfg), nil
+	ic := NewICMPConn(c, dst, cfg)
+	// Without receive times, round trips are timed at read: still right,
+	// a little long while a trace sends a burst.
+	ic.stamps = sockopt.SetRecvTimestamps(rc) == nil
+	return ic, nil
 }
