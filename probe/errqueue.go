@@ -90,16 +90,5 @@ func (r *recvErrRules) judge(ee ExtendedErr, seq int, fl *flight) Event {
 	if !ok {
 		return ignore(fmt.Sprintf("about probe %d, which we never sent", seq))
 	}
-	kind := errorKind(r.ipv6, ee.Type, ee.Code, from == r.dst, r.portReach)
-	if kind == TooBig {
-		ev.MTU = Size(ee.Info)
-		if why := checkMTU(ev.MTU, size, r.ipv6); why != "" {
-			return ignore(why)
-		}
-	}
-	if _, why := fl.take(seq, kind); why != "" {
-		return ignore(why)
-	}
-	ev.Kind, ev.Seq = kind, seq
-	return ev
+	return settle(ev, seq, size, Size(ee.Info), r.ipv6, from == r.dst, r.portReach, fl)
 }

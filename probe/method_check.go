@@ -158,15 +158,25 @@ func (r *quoteRules) judge(m *Message, from netip.Addr, fl *flight) Event {
 		return ignore(fmt.Sprintf("quotes a %d-byte packet; our probe %d was %d bytes", q.Length, seq, size))
 	}
 	ev := Event{From: from, Type: m.Type, Code: m.Code, Ext: m.Ext}
-	kind := errorKind(r.ipv6, m.Type, m.Code, from == r.dst, r.portReach)
+	return settle(ev, seq, size, Size(m.MTU), r.ipv6, from == r.dst, r.portReach, fl)
+}
+
+// settle ends the judging of an ICMP error ev about probe seq of size
+// bytes, once its sender and quote (or socket) are known to be right: what
+// kind of answer it is, for a refusal whether mtu is sane, and whether the
+// probe was answered already. Every method ends here.
+func settle(ev Event, seq int, size, mtu Size, ipv6, fromTarget, portReach bool, fl *flight) Event {
+	kind := errorKind(ipv6, ev.Type, ev.Code, fromTarget, portReach)
 	if kind == TooBig {
-		ev.MTU = Size(m.MTU)
-		if why := checkMTU(ev.MTU, size, r.ipv6); why != "" {
-			return ignore(why)
+		if why := checkMTU(mtu, size, ipv6); why != "" {
+			ev.Kind, ev.Why = Ignored, why
+			return ev
 		}
+		ev.MTU = mtu
 	}
 	if _, why := fl.take(seq, kind); why != "" {
-		return ignore(why)
+		ev.Kind, ev.Why = Ignored, why
+		return ev
 	}
 	ev.Kind, ev.Seq = kind, seq
 	return ev
