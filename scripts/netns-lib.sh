@@ -291,6 +291,23 @@ chain_limiting_hop6() {
 	((CHAIN_BOTTLENECK > 1)) && chain_hop6 $((CHAIN_BOTTLENECK - 1)) || echo ""
 }
 
+# router_blackhole SHORT: router SHORT drops the Frag Needed and Packet Too
+# Big its own kernel makes (a PMTUD black hole, RFC 2923: its ICMP is
+# filtered), in nft table "inet pmtu", chain "blackhole" on the output hook,
+# which callers may add to. Only locally made packets pass the output hook,
+# so what it forwards is untouched.
+router_blackhole() {
+	"$1" nft -f - <<-'EOF'
+		table inet pmtu {
+			chain blackhole {
+				type filter hook output priority filter; policy accept;
+				icmp type destination-unreachable icmp code frag-needed drop
+				icmpv6 type packet-too-big drop
+			}
+		}
+	EOF
+}
+
 # ---------------------------------------------------------------------------
 # A VXLAN overlay.
 #

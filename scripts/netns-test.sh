@@ -383,15 +383,7 @@ case_noanswer() {
 blackhole_case() {
 	local fam=$1 dst
 	chain_build 1500 1400
-	r1 nft -f - <<-'EOF'
-		table inet pmtu {
-			chain blackhole {
-				type filter hook output priority filter; policy accept;
-				icmp type destination-unreachable icmp code frag-needed drop
-				icmpv6 type packet-too-big drop
-			}
-		}
-	EOF
+	router_blackhole r1
 	if [[ $fam == ipv4 ]]; then dst=$T4; else dst=$T6; fi
 	sanity c "$dst" 1400
 	# The router must really be silent: a too-big ping left no PMTU

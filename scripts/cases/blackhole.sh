@@ -36,19 +36,9 @@ case_sizedrop6() { sizedrop_case ipv6; }
 lossy_case() {
 	local fam=$1 dst
 	chain_build 1500 1400
-	r1 nft -f - <<-'EOF'
-		table inet pmtu {
-			chain blackhole {
-				type filter hook output priority filter; policy accept;
-				icmp type destination-unreachable icmp code frag-needed drop
-				icmpv6 type packet-too-big drop
-			}
-			chain loss {
-				type filter hook forward priority filter; policy accept;
-				meta l4proto { icmp, ipv6-icmp } numgen random mod 10 < 3 drop
-			}
-		}
-	EOF
+	router_blackhole r1
+	r1 nft add chain inet pmtu loss '{ type filter hook forward priority filter; policy accept; }'
+	r1 nft add rule inet pmtu loss meta l4proto '{ icmp, ipv6-icmp }' numgen random mod 10 '<' 3 drop
 	if [[ $fam == ipv4 ]]; then dst=$T4; else dst=$T6; fi
 	for _ in 1 2 3; do
 		pmtu c --json --timeout 300ms "$dst"
@@ -72,9 +62,7 @@ case_lossy6() { lossy_case ipv6; }
 register deadline "--deadline on a black hole: exit 1 with the bounds proved so far"
 case_deadline() {
 	chain_build 1500 1400
-	r1 nft add table inet pmtu
-	r1 nft add chain inet pmtu blackhole '{ type filter hook output priority filter; policy accept; }'
-	r1 nft add rule inet pmtu blackhole icmp type destination-unreachable drop
+	router_blackhole r1
 	# The first round waits the whole second (no round trip is known yet);
 	# the common sizes then come back at once and later rounds wait about
 	# 100 ms each, so the search ends near 1.3 s. 1050 ms cuts it after the
@@ -126,9 +114,7 @@ case_wiresize() {
 register interrupt "SIGINT during a black-hole search: exit 1 with the bounds proved so far"
 case_interrupt() {
 	chain_build 1500 1400
-	r1 nft add table inet pmtu
-	r1 nft add chain inet pmtu blackhole '{ type filter hook output priority filter; policy accept; }'
-	r1 nft add rule inet pmtu blackhole icmp type destination-unreachable drop
+	router_blackhole r1
 	RC=0
 	# As in case_deadline: 1.05 s is after the second round's replies and
 	# before the search can end.

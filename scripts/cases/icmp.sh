@@ -102,15 +102,7 @@ case_prohibit_route6() {
 forged_case() {
 	local fam=$1 dst hop kernel_mtu
 	chain_build 1500 1400
-	r1 nft -f - <<-'EOF'
-		table inet pmtu {
-			chain blackhole {
-				type filter hook output priority filter; policy accept;
-				icmp type destination-unreachable icmp code frag-needed drop
-				icmpv6 type packet-too-big drop
-			}
-		}
-	EOF
+	router_blackhole r1
 	if [[ $fam == ipv4 ]]; then
 		dst=$T4 hop=$(chain_hop4 1) kernel_mtu=552
 	else

@@ -185,15 +185,7 @@ case_trace_unreachable() {
 trace_blackhole_case() {
 	local fam=$1 dst
 	chain_build 1500 1500 1400 1500
-	r2 nft -f - <<-'EOF'
-		table inet pmtu {
-			chain blackhole {
-				type filter hook output priority filter; policy accept;
-				icmp type destination-unreachable icmp code frag-needed drop
-				icmpv6 type packet-too-big drop
-			}
-		}
-	EOF
+	router_blackhole r2
 	if [[ $fam == ipv4 ]]; then dst=$T4; else dst=$T6; fi
 	sanity c "$dst" 1400
 
