@@ -118,6 +118,11 @@ type TraceHop struct {
 	// Exact is false when the hop stopped answering before its search
 	// ended: PMTU is then only a lower bound.
 	Exact bool
+	// Min and Max bound the path MTU up to this hop by what is proved,
+	// also for a hop that never answered: a size a farther hop answered
+	// passed this one too, and a refusal by an earlier router holds here.
+	// Min is 0 when nothing is proved.
+	Min, Max Size
 	// MTUDrop marks the first hop behind a narrower link: its PMTU is
 	// below that of the hop before it (or of the first hop, the egress).
 	MTUDrop bool
@@ -631,8 +636,10 @@ func (w *walk) result() *TraceResult {
 			TTL: h.ttl, Addr: h.addr, Reply: h.reply, Event: h.ev, RTT: h.rtt,
 			Probes: h.probes, Rounds: h.rounds,
 		}
+		lo, hi := h.sizer.Bounds()
+		th.Min, th.Max = lo, min(hi-1, w.ceil)
 		if h.reply == ReplyTimeExceeded || h.reply == ReplyReached {
-			th.PMTU, _ = h.sizer.Bounds()
+			th.PMTU = lo
 			th.Exact = h.sizer.Done()
 		}
 		if th.PMTU > 0 {

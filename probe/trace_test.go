@@ -357,3 +357,24 @@ func TestTraceIgnoresForged(t *testing.T) {
 		t.Fatalf("reached %v with %d hops, want true with 2", res.Reached, len(res.Hops))
 	}
 }
+
+// A hop that never answers still has its path MTU bounded by what was
+// proved around it: hop 3 answered at 1400, so 1400 passed hop 2; r1
+// refused 1493 and up, so hop 2 carries at most 1492.
+func TestTraceSilentHopBounds(t *testing.T) {
+	for _, ipv6 := range []bool{false, true} {
+		p := tracePath(ipv6, 1492, 1400, 1280)
+		p.Hops[1].NoTimeExceeded = true // hop 2 is r2
+		res, _, err := runTrace(t, p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := res.Hops[1]
+		if h.Reply != NoReply || h.Min != 1400 || h.Max != 1492 {
+			t.Errorf("ipv6 %v: hop 2 %v with bounds [%d, %d], want no reply with [1400, 1492]", ipv6, h.Reply, h.Min, h.Max)
+		}
+		if first := res.Hops[0]; first.Min != 1500 || first.Max != 1500 {
+			t.Errorf("ipv6 %v: hop 1 bounds [%d, %d], want [1500, 1500]", ipv6, first.Min, first.Max)
+		}
+	}
+}

@@ -153,6 +153,10 @@ type traceHop struct {
 	// BlackHoleAfter, at a drop no router reported, is the hop after
 	// which larger probes vanish.
 	BlackHoleAfter int `json:"black_hole_after,omitempty"`
+	// PMTUMin and PMTUMax, for a hop that did not answer, bound its path
+	// MTU by what farther hops and earlier routers proved.
+	PMTUMin int `json:"pmtu_min,omitempty"`
+	PMTUMax int `json:"pmtu_max,omitempty"`
 
 	reportedMTU  int    // what the ICMP named; 0: no size
 	reportedName string // the ICMP's name, for the text
@@ -255,6 +259,9 @@ func (r *traceReport) fromResult(res *probe.TraceResult, names map[netip.Addr]st
 
 func newTraceHop(h probe.TraceHop, names map[netip.Addr]string) traceHop {
 	th := traceHop{TTL: h.TTL, PMTU: int(h.PMTU), Reply: h.Reply.String(), MTUDrop: h.MTUDrop}
+	if h.Reply == probe.NoReply {
+		th.PMTUMin, th.PMTUMax = int(h.Min), int(h.Max)
+	}
 	if h.Reply != probe.NoReply {
 		th.Address, th.Name = h.Addr.String(), names[h.Addr]
 		th.RTTMS = float64(h.RTT.Microseconds()) / 1000
@@ -368,6 +375,14 @@ func (h traceHop) host() string {
 
 func (h traceHop) line(width int) string {
 	if h.Reply == "none" {
+		// Bounds start in the pmtu column of answered lines: after the
+		// host (width), the RTT (" %8.2f ms") and two spaces.
+		switch {
+		case h.PMTUMin > 0:
+			return fmt.Sprintf("%2d  %-*s%d ≤ pmtu ≤ %d, from the hops around it\n", h.TTL, width+14, "no reply", h.PMTUMin, h.PMTUMax)
+		case h.PMTUMax > 0:
+			return fmt.Sprintf("%2d  %-*spmtu ≤ %d, from the hops before it\n", h.TTL, width+14, "no reply", h.PMTUMax)
+		}
 		return fmt.Sprintf("%2d  no reply\n", h.TTL)
 	}
 	var b strings.Builder

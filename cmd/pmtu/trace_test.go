@@ -238,3 +238,29 @@ func TestTraceHopExtensions(t *testing.T) {
 		}
 	}
 }
+
+// A silent hop shows the bounds proved around it, in text and JSON.
+func TestTraceSilentHopLine(t *testing.T) {
+	th := newTraceHop(probe.TraceHop{TTL: 2, Reply: probe.NoReply, Min: 1400, Max: 1492}, nil)
+	answeredLine := newTraceHop(probe.TraceHop{TTL: 1, Reply: probe.ReplyTimeExceeded, PMTU: 1500,
+		Addr: netip.MustParseAddr("198.18.1.2")}, nil).line(12)
+	if got, want := th.line(12), " 2  no reply                  1400 ≤ pmtu ≤ 1492, from the hops around it\n"; got != want {
+		t.Errorf("line\n%q, want\n%q", got, want)
+	}
+	if col := strings.Index(answeredLine, "pmtu"); strings.Index(th.line(12), "1400") != col {
+		t.Errorf("bounds do not start in the pmtu column:\n%s%s", answeredLine, th.line(12))
+	}
+	b, _ := json.Marshal(th)
+	if !strings.Contains(string(b), `"pmtu_min":1400,"pmtu_max":1492`) {
+		t.Errorf("JSON lacks the bounds: %s", b)
+	}
+	only := newTraceHop(probe.TraceHop{TTL: 5, Reply: probe.NoReply, Max: 1400}, nil)
+	if got := only.line(12); !strings.Contains(got, "pmtu ≤ 1400, from the hops before it") {
+		t.Errorf("line %q, want an upper bound only", got)
+	}
+	answered := newTraceHop(probe.TraceHop{TTL: 1, Reply: probe.ReplyTimeExceeded, PMTU: 1500, Min: 1500, Max: 1500,
+		Addr: netip.MustParseAddr("198.18.1.2")}, nil)
+	if b, _ := json.Marshal(answered); strings.Contains(string(b), "pmtu_min") {
+		t.Errorf("an answering hop carries bounds: %s", b)
+	}
+}

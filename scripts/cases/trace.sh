@@ -144,6 +144,9 @@ trace_silent_case() {
 	want_hops "1/$(trace_addr "$fam" 1)/1500/time_exceeded" "2/$(trace_addr "$fam" 2)/1500/time_exceeded" \
 		"3//0/none" "4//0/none" "5/$(trace_addr "$fam" 5)/1500/reached"
 	want_true '[.hops[] | select(.reply == "none") | .icmp == null] | all' "a silent hop has an icmp"
+	# The target answered 1500, so 1500 passed the silent hops too.
+	want_true '[.hops[] | select(.reply == "none") | .pmtu_min == 1500 and .pmtu_max == 1500] | all' \
+		"the silent hops are not bounded by what hop 5 proved"
 	want .elapsed_ms '<' 2000
 	verdict
 }
