@@ -2,40 +2,16 @@ package netns
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"runtime"
 	"testing"
 
-	"golang.org/x/sys/unix"
+	"github.com/pmtu/pmtu/internal/nstest"
 )
 
-// newNamespace makes a fresh network namespace held by a parked thread and
-// returns its path; the thread ends with the test.
-func newNamespace(t *testing.T) string {
-	t.Helper()
-	type made struct {
-		path string
-		err  error
-	}
-	ready, done := make(chan made), make(chan struct{})
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread dies with the goroutine
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			ready <- made{err: err}
-			return
-		}
-		ready <- made{path: fmt.Sprintf("/proc/%d/task/%d/ns/net", os.Getpid(), unix.Gettid())}
-		<-done
-	}()
-	m := <-ready
-	if m.err != nil {
-		t.Skipf("cannot make a network namespace here (needs CAP_SYS_ADMIN): %v", m.err)
-	}
-	t.Cleanup(func() { close(done) })
-	return m.path
-}
+// newNamespace makes a fresh network namespace that ends with the test.
+func newNamespace(t *testing.T) string { return nstest.New(t, nil) }
 
 func TestDo(t *testing.T) {
 	path := newNamespace(t)

@@ -7,12 +7,11 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"runtime"
 	"testing"
 	"time"
 
+	"github.com/pmtu/pmtu/internal/nstest"
 	"github.com/pmtu/pmtu/netns"
-	"golang.org/x/sys/unix"
 )
 
 // testNamespace makes a network namespace of the test's own, with lo up
@@ -21,52 +20,14 @@ import (
 // its loopback. It skips the test without CAP_SYS_ADMIN.
 func testNamespace(t *testing.T) func(func() error) error {
 	t.Helper()
-	type made struct {
-		path string
-		err  error
-	}
-	ready, done := make(chan made), make(chan struct{})
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
-			ready <- made{err: err}
-			return
-		}
-		if err := loUp(); err != nil {
-			ready <- made{err: err}
-			return
+	path := nstest.New(t, func() error {
+		if err := nstest.LoopbackUp(); err != nil {
+			return err
 		}
 		// /proc/sys/net is the opening thread's namespace's.
-		if err := os.WriteFile("/proc/sys/net/ipv4/ping_group_range", []byte("0 2147483647"), 0); err != nil {
-			ready <- made{err: err}
-			return
-		}
-		ready <- made{path: fmt.Sprintf("/proc/%d/task/%d/ns/net", os.Getpid(), unix.Gettid())}
-		<-done
-	}()
-	m := <-ready
-	if m.err != nil {
-		t.Skipf("no network namespace of our own here (needs root): %v", m.err)
-	}
-	t.Cleanup(func() { close(done) })
-	return func(fn func() error) error { return netns.Do(m.path, fn) }
-}
-
-func loUp() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
-	if err != nil {
-		return err
-	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+		return os.WriteFile("/proc/sys/net/ipv4/ping_group_range", []byte("0 2147483647"), 0)
+	})
+	return func(fn func() error) error { return netns.Do(path, fn) }
 }
 
 var (
