@@ -2,38 +2,22 @@ package sockopt
 
 import (
 	"net"
+	"syscall"
 	"testing"
 )
 
 func TestSetRecvErr(t *testing.T) {
-	for _, tt := range []struct {
-		name, network, addr string
-		ipv6                bool
-	}{
-		{"ipv4", "udp4", "127.0.0.1:0", false},
-		{"ipv6", "udp6", "[::1]:0", true},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			c, err := net.ListenPacket(tt.network, tt.addr)
-			if err != nil {
-				t.Skipf("no %s socket here: %v", tt.network, err)
-			}
-			defer c.Close()
-			rc, err := c.(*net.UDPConn).SyscallConn()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if on, err := RecvErr(rc, tt.ipv6); err != nil || on {
-				t.Fatalf("before: RecvErr = %v, %v; want false, nil", on, err)
-			}
-			if err := SetRecvErr(rc, tt.ipv6); err != nil {
-				t.Fatalf("SetRecvErr: %v", err)
-			}
-			if on, err := RecvErr(rc, tt.ipv6); err != nil || !on {
-				t.Fatalf("after: RecvErr = %v, %v; want true, nil", on, err)
-			}
-		})
-	}
+	forEachFamily(t, func(t *testing.T, rc syscall.RawConn, ipv6 bool) {
+		if on, err := RecvErr(rc, ipv6); err != nil || on {
+			t.Fatalf("before: RecvErr = %v, %v; want false, nil", on, err)
+		}
+		if err := SetRecvErr(rc, ipv6); err != nil {
+			t.Fatalf("SetRecvErr: %v", err)
+		}
+		if on, err := RecvErr(rc, ipv6); err != nil || !on {
+			t.Fatalf("after: RecvErr = %v, %v; want true, nil", on, err)
+		}
+	})
 }
 
 // Binding to lo needs no privilege on Linux 5.7 and later; older kernels

@@ -2,12 +2,14 @@ package sockopt
 
 import (
 	"net"
+	"syscall"
 	"testing"
 )
 
-// UDP sockets take the same IP-level options as raw ones and need no
+// forEachFamily runs fn as a subtest on a UDP socket of each family. UDP
+// sockets take the same IP-level options as raw ones and need no
 // privilege, so the options are checked on them.
-func TestSetProbeMode(t *testing.T) {
+func forEachFamily(t *testing.T, fn func(t *testing.T, rc syscall.RawConn, ipv6 bool)) {
 	for _, tt := range []struct {
 		name, network, addr string
 		ipv6                bool
@@ -25,15 +27,21 @@ func TestSetProbeMode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if on, err := ProbeMode(rc, tt.ipv6); err != nil || on {
-				t.Fatalf("before: ProbeMode = %v, %v; want false, nil", on, err)
-			}
-			if err := SetProbeMode(rc, tt.ipv6); err != nil {
-				t.Fatalf("SetProbeMode: %v", err)
-			}
-			if on, err := ProbeMode(rc, tt.ipv6); err != nil || !on {
-				t.Fatalf("after: ProbeMode = %v, %v; want true, nil", on, err)
-			}
+			fn(t, rc, tt.ipv6)
 		})
 	}
+}
+
+func TestSetProbeMode(t *testing.T) {
+	forEachFamily(t, func(t *testing.T, rc syscall.RawConn, ipv6 bool) {
+		if on, err := ProbeMode(rc, ipv6); err != nil || on {
+			t.Fatalf("before: ProbeMode = %v, %v; want false, nil", on, err)
+		}
+		if err := SetProbeMode(rc, ipv6); err != nil {
+			t.Fatalf("SetProbeMode: %v", err)
+		}
+		if on, err := ProbeMode(rc, ipv6); err != nil || !on {
+			t.Fatalf("after: ProbeMode = %v, %v; want true, nil", on, err)
+		}
+	})
 }
