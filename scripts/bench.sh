@@ -181,14 +181,6 @@ bench() {
 		"$(jq '.pmtu' "$WORK/out" 2>/dev/null || echo '?')/$pmtu"
 }
 
-# drop_own SHORT NFTMATCH: the router drops the ICMP it sends itself.
-drop_own() {
-	"$1" nft add table inet bench
-	"$1" nft add chain inet bench own '{ type filter hook output priority filter; policy accept; }'
-	# shellcheck disable=SC2086 # the match is words for nft
-	"$1" nft add rule inet bench own $2 drop
-}
-
 NETNS_PREFIX="pmtu-bench-$$-1"
 chain_build 1500 1492 1400 1280
 TRUTH="1:1500 2:1492 3:1400 4:1280" SILENT=
@@ -197,15 +189,15 @@ netns_cleanup
 
 NETNS_PREFIX="pmtu-bench-$$-2"
 chain_build 1500 1492 1400 1280
-drop_own r2 "icmp type time-exceeded"
-drop_own r3 "icmp type time-exceeded"
+router_silent r2
+router_silent r3
 TRUTH="1:1500 2:1492 3:1400 4:1280" SILENT="2 3"
 bench silent 1280
 netns_cleanup
 
 NETNS_PREFIX="pmtu-bench-$$-3"
 chain_build 1500 1400 1300
-drop_own r1 "icmp type destination-unreachable icmp code frag-needed"
+router_blackhole r1
 TRUTH="1:1500 2:1400 3:1300" SILENT=
 bench blackhole 1300
 netns_cleanup

@@ -308,6 +308,21 @@ router_blackhole() {
 	EOF
 }
 
+# router_silent SHORT: router SHORT sends no Time Exceeded of its own (IPv4
+# and IPv6), as routers that hide from traceroute do, in nft table "inet
+# pmtu", chain "silent" on the output hook.
+router_silent() {
+	"$1" nft -f - <<-'EOF'
+		table inet pmtu {
+			chain silent {
+				type filter hook output priority filter; policy accept;
+				icmp type time-exceeded drop
+				icmpv6 type time-exceeded drop
+			}
+		}
+	EOF
+}
+
 # ---------------------------------------------------------------------------
 # A VXLAN overlay.
 #

@@ -260,8 +260,8 @@ case_jumbo6() { jumbo_case ipv6; }
 #
 # The kernel locks such a path at 552; pmtu must find the real 1300 by
 # searching (RFC 1191 section 5 plateaus, then probes).
-register mtu0 "Frag Needed with Next-Hop MTU 0 (old router) at 1300: 1300, not the kernel's 552"
-case_mtu0() {
+# mtu0_build: the topology above, checked; the methods cases use it too.
+mtu0_build() {
 	chain_build 1500 1500
 	r1 nft -f - <<-'EOF'
 		table ip pmtu {
@@ -272,6 +272,11 @@ case_mtu0() {
 		}
 	EOF
 	sanity c "$T4" 1300
+}
+
+register mtu0 "Frag Needed with Next-Hop MTU 0 (old router) at 1300: 1300, not the kernel's 552"
+case_mtu0() {
+	mtu0_build
 
 	pmtu c --json "$T4"
 	check_found ipv4 "$T4" 1300 veth1a 1500

@@ -296,18 +296,7 @@ case_pinned6() { pinned_case ipv6; }
 # rounds (probe.ReplyLimiter), or sizes that pass look too big.
 #
 #   c ──1500── r1 ──1500── t        r1: ip length > 1300 reject with icmp type frag-needed
-mtu0_build() {
-	chain_build 1500 1500
-	r1 nft -f - <<-'EOF'
-		table ip pmtu {
-			chain mtu0 {
-				type filter hook forward priority filter; policy accept;
-				ip length > 1300 reject with icmp type frag-needed
-			}
-		}
-	EOF
-	sanity c "$T4" 1300
-}
+# (mtu0_build is netns-test.sh's, shared with its mtu0 case.)
 
 # check_mtu0 METHOD: what a run behind the MTU-0 router must say.
 check_mtu0() {

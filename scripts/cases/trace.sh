@@ -126,17 +126,8 @@ trace_silent_case() {
 	local fam=$1 dst k
 	chain_build 1500 1500 1500 1500 1500
 	if [[ $fam == ipv4 ]]; then dst=$T4; else dst=$T6; fi
-	for k in 3 4; do
-		"r$k" nft -f - <<-'EOF'
-			table inet pmtu {
-				chain silent {
-					type filter hook output priority filter; policy accept;
-					icmp type time-exceeded drop
-					icmpv6 type time-exceeded drop
-				}
-			}
-		EOF
-	done
+	router_silent r3
+	router_silent r4
 	sanity c "$dst" 1500
 
 	pmtu c trace --json -n "$dst"
