@@ -86,6 +86,19 @@ func (in *inbox) get(deadline time.Time) (arrival, error) {
 	}
 }
 
+// next waits for the next arrival, until deadline at the latest, and turns
+// it into an Event with classify, stamped with when it arrived and its
+// length: every inbox-fed conn's Recv.
+func (in *inbox) next(deadline time.Time, ipv6 bool, classify func(arrival) Event) (Event, error) {
+	a, err := in.get(deadline)
+	if err != nil {
+		return Event{}, err
+	}
+	ev := classify(a)
+	ev.At, ev.Bytes, ev.IPv6 = a.at, a.n, ipv6
+	return ev, nil
+}
+
 // run starts a reader goroutine.
 func (in *inbox) run(f func()) {
 	in.wg.Add(1)

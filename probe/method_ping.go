@@ -101,13 +101,7 @@ func (pc *PingConn) Send(ctx context.Context, p Probe) error {
 
 // Recv returns the next event, waiting until deadline at the latest.
 func (pc *PingConn) Recv(deadline time.Time) (Event, error) {
-	a, err := pc.in.get(deadline)
-	if err != nil {
-		return Event{}, err
-	}
-	ev := pc.classify(a)
-	ev.At, ev.Bytes, ev.IPv6 = a.at, a.n, pc.ipv6
-	return ev, nil
+	return pc.in.next(deadline, pc.ipv6, pc.classify)
 }
 
 func (pc *PingConn) classify(a arrival) Event {

@@ -127,13 +127,7 @@ func (c *TCPConn) Send(ctx context.Context, p Probe) error {
 
 // Recv returns the next event, waiting until deadline at the latest.
 func (c *TCPConn) Recv(deadline time.Time) (Event, error) {
-	a, err := c.in.get(deadline)
-	if err != nil {
-		return Event{}, err
-	}
-	ev := c.classify(a)
-	ev.At, ev.Bytes, ev.IPv6 = a.at, a.n, c.ipv6
-	return ev, nil
+	return c.in.next(deadline, c.ipv6, c.classify)
 }
 
 func (c *TCPConn) classify(a arrival) Event {

@@ -152,13 +152,7 @@ func (c *UDPConn) Send(ctx context.Context, p Probe) error {
 
 // Recv returns the next event, waiting until deadline at the latest.
 func (c *UDPConn) Recv(deadline time.Time) (Event, error) {
-	a, err := c.in.get(deadline)
-	if err != nil {
-		return Event{}, err
-	}
-	ev := c.classify(a)
-	ev.At, ev.Bytes, ev.IPv6 = a.at, a.n, c.ipv6
-	return ev, nil
+	return c.in.next(deadline, c.ipv6, c.classify)
 }
 
 // classify turns what a reader read into an Event.
