@@ -21,6 +21,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/pmtu/pmtu/internal/probetest"
 	"golang.org/x/sys/unix"
 )
 
@@ -117,45 +118,12 @@ func forge(c net.PacketConn, pkt []byte, ipv6 bool) {
 		{pkt, size + 100},
 		{pkt, floor - 28},
 	} {
-		_, _ = c.WriteTo(tooBig(m.quote, m.mtu, ipv6), &net.IPAddr{IP: src})
+		typ, code := 3, 4 // Fragmentation Needed
+		if ipv6 {
+			typ, code = 2, 0 // Packet Too Big
+		}
+		_, _ = c.WriteTo(probetest.Error(ipv6, typ, code, m.mtu, m.quote), &net.IPAddr{IP: src})
 	}
-}
-
-// tooBig builds a Fragmentation Needed (IPv4) or Packet Too Big (IPv6)
-// quoting as much of quote as a Linux router would.
-func tooBig(quote []byte, mtu int, ipv6 bool) []byte {
-	limit, typ := 548, byte(3)
-	if ipv6 {
-		limit, typ = 1280-48, 2
-	}
-	quote = quote[:min(len(quote), limit)]
-	b := make([]byte, 8, 8+len(quote))
-	b[0] = typ
-	if ipv6 {
-		binary.BigEndian.PutUint32(b[4:], uint32(mtu))
-	} else {
-		b[1] = 4
-		binary.BigEndian.PutUint16(b[6:], uint16(mtu))
-	}
-	b = append(b, quote...)
-	if !ipv6 { // the kernel sums ICMPv6 itself
-		binary.BigEndian.PutUint16(b[2:], checksum(b))
-	}
-	return b
-}
-
-func checksum(b []byte) uint16 {
-	var s uint32
-	for ; len(b) >= 2; b = b[2:] {
-		s += uint32(b[0])<<8 | uint32(b[1])
-	}
-	if len(b) == 1 {
-		s += uint32(b[0]) << 8
-	}
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
-	return ^uint16(s)
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }

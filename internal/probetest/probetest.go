@@ -359,8 +359,8 @@ func IPHeader(src, dst netip.Addr, proto, size int) []byte {
 	return h
 }
 
-// Error builds an ICMP (ipv6 false) or ICMPv6 error message of type and
-// code quoting packet, with mtu in the MTU field (Fragmentation Needed
+// Error builds an ICMP (ipv6 false, checksum included) or ICMPv6 error
+// message of type and code quoting packet, with mtu in the MTU field (Fragmentation Needed
 // bytes 6–7, Packet Too Big bytes 4–7). The quote is cut as Linux routers
 // cut it: 548 bytes for IPv4 (RFC 1812), 1280 in all for IPv6.
 func Error(ipv6 bool, typ, code, mtu int, packet []byte) []byte {
@@ -378,5 +378,27 @@ func Error(ipv6 bool, typ, code, mtu int, packet []byte) []byte {
 	} else if !ipv6 && typ == 3 && code == 4 {
 		binary.BigEndian.PutUint16(b[6:], uint16(mtu))
 	}
-	return append(b, packet...)
+	b = append(b, packet...)
+	if !ipv6 {
+		// As a router sends it, and as a raw IPv4 socket must be given
+		// it; the kernel sums ICMPv6 itself (its pseudo-header needs the
+		// addresses).
+		binary.BigEndian.PutUint16(b[2:], checksum(b))
+	}
+	return b
+}
+
+// checksum is the Internet checksum of b (RFC 1071).
+func checksum(b []byte) uint16 {
+	var s uint32
+	for ; len(b) >= 2; b = b[2:] {
+		s += uint32(b[0])<<8 | uint32(b[1])
+	}
+	if len(b) == 1 {
+		s += uint32(b[0]) << 8
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return ^uint16(s)
 }
