@@ -68,10 +68,28 @@ func Get(ctx context.Context, dst netip.Addr) (Route, error) {
 		if r.IfIndex > 0 {
 			if ifi, err := net.InterfaceByIndex(r.IfIndex); err == nil {
 				r.IfName, r.IfMTU = ifi.Name, ifi.MTU
+				if !r.Gateway.IsValid() {
+					r.Prefix = OnLinkPrefix(ifacePrefixes(ifi), dst)
+				}
 			}
 		}
 		return r, nil
 	}
+}
+
+// ifacePrefixes lists ifi's addresses with their prefix lengths.
+func ifacePrefixes(ifi *net.Interface) []netip.Prefix {
+	addrs, err := ifi.Addrs()
+	if err != nil {
+		return nil
+	}
+	var ps []netip.Prefix
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			ps = append(ps, p)
+		}
+	}
+	return ps
 }
 
 // marshalRequest builds an RTM_GETROUTE request for dst.
@@ -138,7 +156,7 @@ func parseRoute(b []byte) (Route, error) {
 	if len(b) < unix.SizeofRtMsg {
 		return Route{}, errors.New("truncated rtmsg")
 	}
-	var r Route
+	r := Route{Type: Type(b[7])} // rtm_type
 	var expires int32
 	var haveExpires bool
 	attrs := b[unix.SizeofRtMsg:]

@@ -45,6 +45,7 @@ func message(typ uint16, seq uint32, body []byte) []byte {
 func newRoute(expires int32) []byte {
 	body := make([]byte, unix.SizeofRtMsg)
 	body[0] = unix.AF_INET
+	body[7] = unix.RTN_UNICAST
 	cache := make([]byte, 32)
 	binary.NativeEndian.PutUint32(cache[8:], uint32(expires))
 	metrics := append(attr(unix.RTAX_MTU, u32(1400)), attr(unix.RTAX_LOCK, u32(1<<unix.RTAX_MTU))...)
@@ -68,14 +69,14 @@ func TestParseReply(t *testing.T) {
 			name: "exception",
 			b:    message(unix.RTM_NEWROUTE, 1, newRoute(59900)),
 			want: Route{Src: netip.MustParseAddr("198.18.0.1"), Gateway: netip.MustParseAddr("198.18.0.2"), IfIndex: 7,
-				MTU: 1400, Cached: true, Expires: 599 * time.Second, Locked: true},
+				Type: Unicast, MTU: 1400, Cached: true, Expires: 599 * time.Second, Locked: true},
 			done: true,
 		},
 		{
 			name: "route metric only, no exception",
 			b:    message(unix.RTM_NEWROUTE, 1, newRoute(0)),
 			want: Route{Src: netip.MustParseAddr("198.18.0.1"), Gateway: netip.MustParseAddr("198.18.0.2"), IfIndex: 7,
-				MTU: 1400, Locked: true},
+				Type: Unicast, MTU: 1400, Locked: true},
 			done: true,
 		},
 		{name: "another request's answer", b: message(unix.RTM_NEWROUTE, 9, newRoute(1))},
@@ -94,10 +95,50 @@ func TestParseReply(t *testing.T) {
 			if !errors.Is(err, tt.err) || done != tt.done {
 				t.Fatalf("done %v err %v, want %v %v", done, err, tt.done, tt.err)
 			}
-			if diff := cmp.Diff(tt.want, got, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.EquateComparable(netip.Addr{}, netip.Prefix{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestOnLinkPrefix(t *testing.T) {
+	addrs := []netip.Prefix{
+		netip.MustParsePrefix("fe80::1/64"),
+		netip.MustParsePrefix("198.18.0.1/16"),
+		netip.MustParsePrefix("198.18.1.1/24"),
+		netip.MustParsePrefix("2001:db8:1::1/64"),
+	}
+	tests := []struct {
+		dst  string
+		want string // "" for none
+	}{
+		{"198.18.1.255", "198.18.1.1/24"}, // the longest prefix wins
+		{"198.18.2.7", "198.18.0.1/16"},
+		{"::ffff:198.18.1.9", "198.18.1.1/24"},
+		{"2001:db8:1::ffff", "2001:db8:1::1/64"},
+		{"fe80::2%eth0", "fe80::1/64"},
+		{"198.19.0.1", ""},
+	}
+	for _, tt := range tests {
+		var want netip.Prefix
+		if tt.want != "" {
+			want = netip.MustParsePrefix(tt.want)
+		}
+		if got := OnLinkPrefix(addrs, netip.MustParseAddr(tt.dst)); got != want {
+			t.Errorf("OnLinkPrefix(%s) = %v, want %v", tt.dst, got, want)
+		}
+	}
+}
+
+// The kernel says which addresses are the host's own.
+func TestGetLocalType(t *testing.T) {
+	r, err := Get(context.Background(), netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Skipf("no route to 127.0.0.1 here: %v", err)
+	}
+	if r.Type != Local {
+		t.Errorf("127.0.0.1: route type %d, want Local (%d)", r.Type, Local)
 	}
 }
 
