@@ -94,7 +94,7 @@ func find(cCtx *cli.Context) error {
 		}
 	}
 
-	conn, err := openConn(t)
+	conn, err := openProber(t)
 	if err != nil {
 		return err
 	}

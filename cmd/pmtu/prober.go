@@ -15,6 +15,7 @@ import (
 	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
+	probetarget "github.com/pmtu/pmtu/probe/target"
 	"github.com/pmtu/pmtu/route"
 	"github.com/urfave/cli/v2"
 )
@@ -68,6 +69,10 @@ type probeOpts struct {
 	netns  string
 	// log, when -v is set, is where openConn says how it probes.
 	log io.Writer
+	// notes is where findTarget writes what the user should know about
+	// the target (a mapped address unmapped, a path that stays on the
+	// host); nil for none.
+	notes io.Writer
 }
 
 // parseProbeOpts checks the probe flags and the one HOST argument.
@@ -82,6 +87,7 @@ func parseProbeOpts(cCtx *cli.Context, cmd string) (probeOpts, error) {
 		port:    cCtx.Int("port"),
 		iface:   strings.TrimSpace(cCtx.String("interface")),
 		netns:   strings.TrimSpace(cCtx.String("netns")),
+		notes:   cCtx.App.ErrWriter,
 	}
 	if cCtx.Bool("verbose") {
 		o.log = cCtx.App.ErrWriter
@@ -188,6 +194,33 @@ type target struct {
 	// netnsID identifies the namespace of --netns ("net:[INODE]"); ""
 	// without --netns.
 	netnsID string
+	// note is what the user should know about the address, "" if nothing
+	// (probetarget.Target.Note).
+	note string
+}
+
+// Seams for tests: the route lookup and the prober.
+var (
+	routeGet   = route.Get
+	openProber = openConn
+)
+
+// classify refuses a target that has no path MTU, as a usage error (exit
+// 2), before any socket is opened, and sets the address to probe. given
+// is the address as resolved, with its zone and IPv4 mapping; t.route and
+// t.local are what the lookup found.
+func (t *target) classify(given netip.Addr) error {
+	eg := probetarget.Egress{
+		Prefix:    t.route.Prefix,
+		Broadcast: t.route.Type == route.Broadcast,
+		Local:     t.route.Type == route.Local || (t.local != nil && t.local(t.addr)),
+	}
+	v, err := probetarget.Check(given, eg)
+	if err != nil {
+		return usageError("pmtu: " + err.Error())
+	}
+	t.addr, t.note = v.Addr, v.Note
+	return nil
 }
 
 // ceil is the largest probe: --max-size, else the egress interface MTU.
@@ -216,10 +249,11 @@ func (t target) netnsKey() string {
 // Names are resolved here, in pmtu's own namespace, with its resolver.
 func findTarget(ctx context.Context, o probeOpts) (t target, errRoute error, err error) {
 	t.host, t.opts = o.host, o
-	t.addr, err = resolve(ctx, o.host, o.family)
+	given, err := resolve(ctx, o.host, o.family)
 	if err != nil {
 		return t, nil, err
 	}
+	t.addr = given.Unmap()
 	if o.source.IsValid() && o.source.Is6() != t.addr.Is6() {
 		return t, nil, usageError(fmt.Sprintf("pmtu: --source %s and %s are not of one family", o.source, t.addr))
 	}
@@ -235,7 +269,10 @@ func findTarget(ctx context.Context, o probeOpts) (t target, errRoute error, err
 				return usageError(fmt.Sprintf("pmtu: --interface %s: no such interface%s", o.iface, inNetns(o.netns)))
 			}
 		}
-		t.route, errRoute = route.Get(ctx, t.addr)
+		t.route, errRoute = routeGet(ctx, t.addr)
+		if err := t.classify(given); err != nil {
+			return err
+		}
 		if errRoute != nil {
 			errRoute = fmt.Errorf("no route to %s%s: %w", t.addr, inNetns(o.netns), errRoute)
 			return nil
@@ -251,6 +288,11 @@ func findTarget(ctx context.Context, o probeOpts) (t target, errRoute error, err
 		}
 		return nil
 	}
+	defer func() {
+		if err == nil && t.note != "" && o.notes != nil {
+			fmt.Fprintf(o.notes, "pmtu: note: %s\n", t.note)
+		}
+	}()
 	if o.netns == "" {
 		err = look()
 		return t, errRoute, err
@@ -363,11 +405,12 @@ func openError(proto probe.Proto, err error) error {
 	return cli.Exit(fmt.Sprintf("pmtu: %v. To fix: %s", nm, fix), exitUsage)
 }
 
-// resolve turns HOST into one address of the family asked for.
+// resolve turns HOST into one address of the family asked for. A literal
+// address is returned as written, with its zone and IPv4 mapping, for
+// classify to judge.
 func resolve(ctx context.Context, host, family string) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		a = a.Unmap()
-		if (family == "ip4" && !a.Is4()) || (family == "ip6" && !a.Is6()) {
+		if u := a.Unmap(); (family == "ip4" && !u.Is4()) || (family == "ip6" && !u.Is6()) {
 			return netip.Addr{}, usageError(fmt.Sprintf("pmtu: %s is not an %s address", host, map[string]string{"ip4": "IPv4", "ip6": "IPv6"}[family]))
 		}
 		return a, nil

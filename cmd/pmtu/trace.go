@@ -92,7 +92,7 @@ func trace(cCtx *cli.Context) error {
 		rep.Error = errRoute.Error()
 		return rep.print(w, o.json)
 	}
-	conn, err := openConn(t)
+	conn, err := openProber(t)
 	if err != nil {
 		return err
 	}
