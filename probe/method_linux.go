@@ -75,6 +75,13 @@ func sourceFor(dst netip.Addr, cfg *OpenConfig) (netip.Addr, error) {
 		return nil
 	})
 	if err != nil {
+		// The kernel's words, not the dial string around them (a UDP
+		// connect to port 9 is how the source is chosen, which says
+		// nothing to a user).
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			err = errno
+		}
 		return netip.Addr{}, fmt.Errorf("choosing a source address toward %s: %w", dst, err)
 	}
 	return src, nil

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -214,6 +216,11 @@ func TestExplainFailure(t *testing.T) {
 		if !strings.HasPrefix(r.Error, "no reply from t4 at any size") || !strings.Contains(r.Error, cause) {
 			t.Errorf("%s: error %q, want a no-reply sentence that asks whether %s", method, r.Error, cause)
 		}
+	}
+	sendErr := &net.OpError{Op: "write", Net: "ip4:icmp", Err: os.NewSyscallError("sendmsg", syscall.ENOBUFS)}
+	r.explainFailure(sendErr, "t4", nil)
+	if want := "probing t4 stopped: no buffer space available"; r.Error != want {
+		t.Errorf("error %q, want %q (the kernel's words, not the call)", r.Error, want)
 	}
 	r.explainFailure(context.Canceled, "t4", &probe.Result{Lo: 1280, Hi: 1400})
 	if !strings.Contains(r.Error, "1280 ≤ path MTU ≤ 1399") {

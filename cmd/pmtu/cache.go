@@ -140,7 +140,7 @@ func cacheList(cCtx *cli.Context) error {
 	rows := pmtucache.WithKernel(ctx, c.Entries(), cacheRouteGet)
 	for _, r := range rows {
 		if r.KernelErr != nil && !errors.Is(r.KernelErr, errors.ErrUnsupported) {
-			fmt.Fprintf(ew, "pmtu: warning: the kernel's route to %s: %v\n", r.Dst, r.KernelErr)
+			fmt.Fprintf(ew, "pmtu: warning: the kernel's route to %s: %s\n", r.Dst, plainErr(r.KernelErr))
 			break
 		}
 	}

@@ -274,7 +274,7 @@ func findTarget(ctx context.Context, o probeOpts) (t target, errRoute error, err
 			return err
 		}
 		if errRoute != nil {
-			errRoute = fmt.Errorf("no route to %s%s: %w", t.addr, inNetns(o.netns), errRoute)
+			errRoute = &routeError{Dst: t.addr, Netns: o.netns, Err: errRoute}
 			return nil
 		}
 		if ifi != nil && ifi.Index != t.route.IfIndex {
@@ -373,7 +373,7 @@ func openConn(t target) (probe.Conn, error) {
 	}
 	conn, m, err := probe.Open(proto, t.addr, cfg)
 	if err != nil {
-		return nil, openError(proto, err)
+		return nil, openError(proto, t.addr, o, err)
 	}
 	if o.log != nil {
 		port := ""
@@ -383,26 +383,6 @@ func openConn(t target) (probe.Conn, error) {
 		fmt.Fprintf(o.log, "pmtu: probing %s%s with method %s: %s\n", t.addr, port, m, m.Describe())
 	}
 	return conn, nil
-}
-
-// openError says why no probe socket opened, and what would fix it
-// (exit 2).
-func openError(proto probe.Proto, err error) error {
-	var nm *probe.NoMethodError
-	if !errors.As(err, &nm) {
-		return cli.Exit(fmt.Sprintf("pmtu: opening the probe socket: %v", err), exitUsage)
-	}
-	setcap := "run pmtu as root, or grant it raw sockets once: `sudo setcap cap_net_raw+ep " + exePath() + "`"
-	var fix string
-	switch proto {
-	case probe.ProtoTCP:
-		fix = "TCP probes are written to raw sockets: " + setcap + "; or probe without privilege with --proto udp or icmp"
-	case probe.ProtoICMP:
-		fix = setcap + "; or let your group use ICMP datagram sockets: `sudo sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`"
-	default:
-		fix = setcap
-	}
-	return cli.Exit(fmt.Sprintf("pmtu: %v. To fix: %s", nm, fix), exitUsage)
 }
 
 // resolve turns HOST into one address of the family asked for. A literal

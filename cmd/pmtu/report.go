@@ -155,7 +155,8 @@ func (r *report) explainFailure(err error, host string, res *probe.Result) {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		r.Error = "stopped before the search ended: " + bounds(res)
 	default:
-		r.Error = err.Error()
+		// In the kernel's words: a send that failed, not the call.
+		r.Error = fmt.Sprintf("probing %s stopped: %s", host, plainErr(err))
 	}
 }
 

@@ -113,7 +113,7 @@ func trace(cCtx *cli.Context) error {
 	res, terr := probe.Trace(ctx, conn, cfg)
 	rep.fromResult(res, names.wait())
 	if terr != nil {
-		rep.Error = "stopped before the walk ended: " + terr.Error()
+		rep.Error = "stopped before the walk ended: " + plainErr(terr)
 		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
 			rep.Error = "stopped before the walk ended"
 		}
