@@ -340,8 +340,15 @@ case_exitcodes() {
 	OUT='' verdict
 }
 
-# usage: command-line mistakes are usage errors, exit 2.
-register usage "exit 2 for no host, an unknown flag or a bad number"
+# usage: command-line mistakes are usage errors, exit 2. So are targets
+# that have no path MTU (unspecified, broadcast, multicast, a link-local
+# address without its interface, a zone on a global address): one line
+# saying why, for pmtu HOST and pmtu trace HOST, and no probe leaves c.
+# An IPv4-mapped address is probed as its IPv4 address.
+#
+#   c ──1500── t        c: 198.18.1.1/24, 2001:db8:1::1/64
+#                       c's output hook counts what could be a probe
+register usage "exit 2 for no host, a bad flag, and targets without a path MTU, with no probe sent"
 case_usage() {
 	chain_build 1500
 	local args
@@ -353,7 +360,60 @@ case_usage() {
 			PROBLEMS+=("pmtu $args: output shows a panic")
 		fi
 	done
-	OUT='' verdict
+
+	# Every packet c sends counts, but for the neighbor discovery and
+	# listener reports its kernel makes by itself.
+	c nft -f - <<-'EOF'
+		table inet pmtucount {
+			chain out {
+				type filter hook output priority filter; policy accept;
+				icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert, mld-listener-report, mld2-listener-report } accept
+				counter
+			}
+		}
+	EOF
+	sent() { c nft list chain inet pmtucount out | grep -oE 'packets [0-9]+' | tail -n1 | cut -d' ' -f2; }
+
+	local -A refused=(
+		[0.0.0.0]="0.0.0.0 is the unspecified address: it names no host"
+		[::]=":: is the unspecified address: it names no host"
+		[198.18.1.255]="198.18.1.255 is the broadcast address of 198.18.1.0/24: it reaches every host on that subnet"
+		[255.255.255.255]="255.255.255.255 is the limited broadcast address"
+		[224.0.0.1]="224.0.0.1 is a multicast group: it has no single path MTU"
+		[ff02::1]="ff02::1 is a multicast group: it has no single path MTU"
+		[fe80::1]="fe80::1 is link-local: name the interface, e.g. fe80::1%eth0"
+		[$T6%lo]="$T6%lo has a zone (%lo), but only link-local addresses take one: give $T6"
+	)
+	local host cmd before after
+	for host in "${!refused[@]}"; do
+		for cmd in "" trace; do
+			before=$(sent)
+			# shellcheck disable=SC2086 # no word for pmtu HOST
+			pmtu c $cmd --timeout 300ms "$host"
+			after=$(sent)
+			((RC == 2)) || PROBLEMS+=("pmtu $cmd $host: exit $RC, want 2")
+			[[ -z $OUT ]] || PROBLEMS+=("pmtu $cmd $host: stdout $OUT, want nothing")
+			[[ $ERR == "pmtu: ${refused[$host]}"* && $ERR != *$'\n'* ]] ||
+				PROBLEMS+=("pmtu $cmd $host: stderr '$ERR', want one line 'pmtu: ${refused[$host]}...'")
+			if grep -qE 'dial |:9\b|connect:|socket|route get' <<<"$ERR"; then
+				PROBLEMS+=("pmtu $cmd $host: stderr names the implementation: $ERR")
+			fi
+			((after == before)) || PROBLEMS+=("pmtu $cmd $host: $((after - before)) packets left c, want none")
+		done
+	done
+
+	# The mapped address works, and its probes do show in the counter.
+	before=$(sent)
+	pmtu c --json "::ffff:$T4"
+	after=$(sent)
+	want_rc 0
+	want_str .address "$T4"
+	want .pmtu == 1500
+	[[ $ERR == "pmtu: note: ::ffff:$T4 is an IPv4-mapped IPv6 address: probing the IPv4 address $T4" ]] ||
+		PROBLEMS+=("pmtu ::ffff:$T4: stderr '$ERR', want the note that it probes $T4")
+	echo "c sent $((after - before)) packets for ::ffff:$T4"
+	((after > before)) || PROBLEMS+=("pmtu ::ffff:$T4: the counter saw no probe, so it proves nothing")
+	verdict
 }
 
 # noanswer: r1 drops everything for the target, silently:

@@ -21,7 +21,9 @@ const (
 const exitCodesHelp = `EXIT CODES:
    0  the path MTU was found (and every assertion held)
    1  no answer, or the host is unreachable (an ICMP error said why)
-   2  usage error, unknown host, or no permission for raw sockets
+   2  usage error, unknown host, a target with no path MTU (0.0.0.0,
+      broadcast, multicast, fe80:: without %zone), or no permission
+      for raw sockets
    3  an assertion (--expect, --at-least) failed`
 
 // newApp builds the command line. Output goes to stdout and stderr.
