@@ -413,6 +413,12 @@ case_usage() {
 		PROBLEMS+=("pmtu ::ffff:$T4: stderr '$ERR', want the note that it probes $T4")
 	echo "c sent $((after - before)) packets for ::ffff:$T4"
 	((after > before)) || PROBLEMS+=("pmtu ::ffff:$T4: the counter saw no probe, so it proves nothing")
+
+	# c's own address works too, and says the path stays on the host.
+	pmtu c --json "$C4"
+	want_rc 0
+	[[ $ERR == "pmtu: note: $C4 is an address of this host: the path never leaves the host" ]] ||
+		PROBLEMS+=("pmtu $C4: stderr '$ERR', want the note that the path never leaves the host")
 	verdict
 }
 
