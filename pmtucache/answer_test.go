@@ -90,8 +90,8 @@ func TestAnswer(t *testing.T) {
 			entry: func(e *Entry) { e.Evidence, e.Hop, e.Kernel = EvidenceProbes, netip.Addr{}, Exception{} },
 			query: func(q *Query) { q.Kernel = Exception{} }},
 		{name: "probe-only entry: an exception below it appeared",
-			entry: func(e *Entry) { e.Evidence, e.Hop, e.Kernel = EvidenceProbes, netip.Addr{}, Exception{} },
-			query: func(q *Query) { q.Kernel = Exception{MTU: 1300, Expires: t0.Add(10 * m)} },
+			entry:   func(e *Entry) { e.Evidence, e.Hop, e.Kernel = EvidenceProbes, netip.Addr{}, Exception{} },
+			query:   func(q *Query) { q.Kernel = Exception{MTU: 1300, Expires: t0.Add(10 * m)} },
 			wantErr: ErrStale, wantWhy: "exception of 1300"},
 		{name: "probe-only entry: an exception above it says nothing against it",
 			entry: func(e *Entry) { e.Evidence, e.Hop, e.Kernel = EvidenceProbes, netip.Addr{}, Exception{} },
@@ -103,14 +103,20 @@ func TestAnswer(t *testing.T) {
 			wantErr: ErrOtherQuestion, wantWhy: "1400 lies outside this search's sizes 68–1300"},
 		{name: "full answer below --min-size", query: func(q *Query) { q.Floor = 1450 }, wantErr: ErrOtherQuestion},
 		{name: "lower bound answers the same ceiling",
-			entry: func(e *Entry) { e.PMTU, e.Full, e.Refused, e.Evidence, e.Kernel = 1300, false, 0, EvidenceProbes, Exception{} },
+			entry: func(e *Entry) {
+				e.PMTU, e.Full, e.Refused, e.Evidence, e.Kernel = 1300, false, 0, EvidenceProbes, Exception{}
+			},
 			query: func(q *Query) { q.Ceil, q.Kernel = 1300, Exception{} }},
 		{name: "lower bound does not answer a plain run",
-			entry: func(e *Entry) { e.PMTU, e.Full, e.Refused, e.Evidence, e.Kernel = 1300, false, 0, EvidenceProbes, Exception{} },
-			query: func(q *Query) { q.Kernel = Exception{} },
+			entry: func(e *Entry) {
+				e.PMTU, e.Full, e.Refused, e.Evidence, e.Kernel = 1300, false, 0, EvidenceProbes, Exception{}
+			},
+			query:   func(q *Query) { q.Kernel = Exception{} },
 			wantErr: ErrOtherQuestion, wantWhy: "proves only that the path carries 1300"},
 		{name: "lower bound does not answer a lower ceiling",
-			entry: func(e *Entry) { e.PMTU, e.Full, e.Refused, e.Evidence, e.Kernel = 1300, false, 0, EvidenceProbes, Exception{} },
+			entry: func(e *Entry) {
+				e.PMTU, e.Full, e.Refused, e.Evidence, e.Kernel = 1300, false, 0, EvidenceProbes, Exception{}
+			},
 			query: func(q *Query) { q.Ceil, q.Kernel = 1200, Exception{} }, wantErr: ErrOtherQuestion},
 	}
 	for _, tt := range tests {
