@@ -216,6 +216,37 @@ func TestReportBounds(t *testing.T) {
 	}
 }
 
+// TestReportBelowFloor: a search whose --min-size lies above the path MTU
+// says so, instead of claiming nothing replied at any size.
+func TestReportBelowFloor(t *testing.T) {
+	hop := netip.MustParseAddr("198.18.1.2")
+	refusedByICMP := &probe.Result{Lo: 0, Hi: 1401, Probes: 1, Rounds: 1,
+		Events: []probe.Event{{Kind: probe.TooBig, From: hop, Type: 3, Code: 4, MTU: 1400}}}
+	tests := []struct {
+		name    string
+		floor   probe.Size
+		res     *probe.Result
+		err     error
+		want    bool
+		wantErr string
+	}{
+		{name: "ICMP named a size below the floor", floor: 1450, res: refusedByICMP, err: probe.ErrNoReply, want: true,
+			wantErr: "the path MTU is below --min-size 1450: sizes from 1401 up do not pass (198.18.1.2 named MTU 1400); lower --min-size to find it"},
+		{name: "no --min-size", floor: 0, res: refusedByICMP, err: probe.ErrNoReply},
+		{name: "nothing refused: silence", floor: 1450, res: &probe.Result{Hi: 1501}, err: probe.ErrNoReply},
+		{name: "another error", floor: 1450, res: refusedByICMP, err: context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &report{Family: "ipv4", InterfaceMTU: 1500}
+			r.fromResult(tt.res, 1500)
+			if got := r.belowFloor(tt.err, tt.floor, tt.res); got != tt.want || r.Error != tt.wantErr {
+				t.Errorf("belowFloor = %v, error %q; want %v, %q", got, r.Error, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
 func TestAssertions(t *testing.T) {
 	tests := []struct {
 		name string

@@ -120,7 +120,9 @@ func find(cCtx *cli.Context) error {
 	res, derr := probe.Discover(ctx, conn, cfg)
 	rep.fromResult(res, ceil)
 	if derr != nil {
-		rep.explainFailure(derr, o.host, res)
+		if !rep.belowFloor(derr, o.minSize, res) {
+			rep.explainFailure(derr, o.host, res)
+		}
 		return rep.fail(w, o.json, exitNoAnswer)
 	}
 	if cq.store != nil && rep.Confirmed {

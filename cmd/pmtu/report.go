@@ -174,6 +174,25 @@ func (r *report) explainFailure(err error, host string, res *probe.Result) {
 	}
 }
 
+// belowFloor says, when a search bounded by --min-size floor ended with
+// no reply because every size it could still try was known not to pass,
+// what was proved instead: the path MTU is below the floor. It returns
+// false when the search said nothing of the kind (the sizes were tried and
+// lost, or no --min-size was given).
+func (r *report) belowFloor(err error, floor probe.Size, res *probe.Result) bool {
+	if floor == 0 || res == nil || res.Hi == 0 || res.Hi > floor || !errors.Is(err, probe.ErrNoReply) {
+		return false
+	}
+	r.Error = fmt.Sprintf("the path MTU is below --min-size %d: sizes from %d up do not pass", floor, res.Hi)
+	if n := len(r.Events); n > 0 && r.Events[n-1].NextHopMTU > 0 {
+		ev := r.Events[n-1]
+		r.Error += fmt.Sprintf(" (%s named MTU %d); lower --min-size to find it", ev.From, ev.NextHopMTU)
+	} else {
+		r.Error += "; lower --min-size to find it"
+	}
+	return true
+}
+
 // noReplyCauses are the usual reasons nothing answers probes of a method.
 func noReplyCauses(method string) string {
 	switch probe.Method(method).Proto() {

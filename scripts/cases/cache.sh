@@ -174,7 +174,7 @@ case_cache_link_mtu() {
 # refused, and a plain run afterwards must find the real path MTU.
 #
 #   c ──1500── r1 ──1400── t
-register cache_max_size "--max-size 1300 on a 1400 path proves a bound, not the path MTU; a plain run then finds 1400"
+register cache_max_size "--max-size 1300 on a 1400 path proves a bound, not the path MTU; a plain run then finds 1400; --min-size 1450 fails saying why"
 case_cache_max_size() {
 	chain_build 1500 1400
 	sanity c "$T4" 1400
@@ -205,6 +205,14 @@ case_cache_max_size() {
 	pmtu_cached c --json "$T4"
 	want_str .source cache
 	want .pmtu == 1400
+	verdict
+
+	# --min-size above the path MTU: the cached 1400 does not answer it,
+	# and the failure says the path MTU is below the bound.
+	pmtu_cached c --json --min-size 1450 "$T4"
+	want_rc 1
+	want .pmtu == 0
+	want_true '.error | contains("below --min-size 1450")' "error does not say the path MTU is below --min-size"
 	verdict
 }
 
