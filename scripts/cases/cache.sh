@@ -217,10 +217,12 @@ case_cache_max_size() {
 }
 
 # cache_proto: an answer found with ICMP Echo does not answer for UDP
-# probes, nor UDP to one port for another: filters treat them apart.
+# probes, nor UDP to one port for another: filters treat them apart. Then
+# `pmtu cache list` run in r1 names the entries' namespace by its
+# /run/netns name.
 #
 #   c ──1500── r1 ──1400── t
-register cache_proto "--proto udp after an icmp run probes (source probe); so does another --port"
+register cache_proto "--proto udp after an icmp run probes (source probe); so does another --port; cache list names the namespace"
 case_cache_proto() {
 	chain_build 1500 1400
 	sanity c "$T4" 1400
@@ -246,4 +248,15 @@ case_cache_proto() {
 	pmtu_cached c --json "$T4"
 	want_str .source cache
 	verdict
+
+	# Listed from r1, the three entries belong to another namespace, which
+	# cache list names by its /run/netns name.
+	pmtu_cached r1 cache list --json
+	want_rc 0
+	want_true "[.[] | select(.netns == \"$NS_C\" and .here == false and .this_boot)] | length == 3" \
+		"cache list in r1 does not name $NS_C for the 3 entries"
+	verdict
+	pmtu_cached r1 cache list
+	[[ $OUT == *"$T4 from $C4 in $NS_C "* ]] || PROBLEMS+=("the table does not say 'in $NS_C'")
+	OUT='' verdict
 }
