@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pmtu/pmtu/pmtucache"
+	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/route"
 )
 
@@ -225,6 +226,13 @@ func TestCacheListEmptyAndBroken(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.json")
+	// A file of an older pmtu, keyed by the reusable namespace inode: its
+	// entries are dropped quietly.
+	old := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(old, []byte(`{"format":"pmtu-cache","version":1,"entries":[{"dst":"198.18.3.2","src":"","netns":"net:[4026531840]",`+
+		`"pmtu":1400,"evidence":"icmp","hop":"198.18.2.2","learned":"2025-01-02T03:04:05Z","expires":"2025-01-02T03:14:05Z","below_floor":false}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		path     string
@@ -236,6 +244,7 @@ func TestCacheListEmptyAndBroken(t *testing.T) {
 		{"missing file as JSON", missing, []string{"list", "--json"}, "[]\n", ""},
 		{"corrupt file", corrupt, []string{"list"}, "no cached path MTUs in " + corrupt + "\n", "pmtu: warning: "},
 		{"corrupt file as JSON", corrupt, []string{"list", "--json"}, "[]\n", "starting afresh"},
+		{"older version", old, []string{"list"}, "no cached path MTUs in " + old + "\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -427,5 +436,68 @@ func TestCacheErrors(t *testing.T) {
 			}
 			checkOneLine(t, errOut, tt.wantErr)
 		})
+	}
+}
+
+// TestNewCacheQuery: the question a run asks the cache carries the probe
+// protocol and its port, the search's bounds, and the world the route
+// lookup saw.
+func TestNewCacheQuery(t *testing.T) {
+	here, _, err := pmtucache.CurrentNetwork()
+	if err != nil {
+		t.Skipf("no namespace identity here: %v", err)
+	}
+	now := cacheT0
+	rt := route.Route{Dst: cdst4, Src: csrc, IfIndex: 2, IfName: "veth1a", IfMTU: 1500, MTU: 1400, Cached: true, Expires: 300 * time.Second}
+	tests := []struct {
+		name string
+		o    findOpts
+		ceil probe.Size
+		want pmtucache.Query
+	}{
+		{
+			name: "icmp, plain",
+			o:    findOpts{probeOpts: probeOpts{proto: probe.ProtoICMP}},
+			ceil: 1500,
+			want: pmtucache.Query{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Net: here, Proto: "icmp"}, Floor: 68, Ceil: 1500},
+		},
+		{
+			name: "udp, default port, bounded",
+			o:    findOpts{probeOpts: probeOpts{proto: probe.ProtoUDP, minSize: 576}},
+			ceil: 1300,
+			want: pmtucache.Query{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Net: here, Proto: "udp", Port: 33434}, Floor: 576, Ceil: 1300},
+		},
+		{
+			name: "tcp, own port",
+			o:    findOpts{probeOpts: probeOpts{proto: probe.ProtoTCP, port: 80}},
+			ceil: 1500,
+			want: pmtucache.Query{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Net: here, Proto: "tcp", Port: 80}, Floor: 68, Ceil: 1500},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.cacheFile = filepath.Join(t.TempDir(), "cache.json")
+			cq := newCacheQuery(tt.o, target{addr: cdst4, route: rt}, tt.ceil, now)
+			if cq.err != nil || cq.store == nil || cq.store.Path != tt.o.cacheFile {
+				t.Fatalf("newCacheQuery: store %+v, error %v", cq.store, cq.err)
+			}
+			tt.want.IfIndex, tt.want.IfMTU = 2, 1500
+			tt.want.Kernel = pmtucache.Exception{MTU: 1400, Expires: now.Add(300 * time.Second)}
+			if diff := cmp.Diff(tt.want, cq.q, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("query (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMissText(t *testing.T) {
+	e := pmtucache.Entry{PMTU: 1400, Evidence: pmtucache.EvidenceICMP, Learned: cacheT0}
+	err := errors.New("the kernel no longer holds it")
+	if got, want := missText(e, err, cacheT0.Add(12*time.Second+300*time.Millisecond)),
+		"not using the entry 1400 (icmp, learned 12s ago): the kernel no longer holds it"; got != want {
+		t.Errorf("missText = %q, want %q", got, want)
+	}
+	if got := missText(pmtucache.Entry{}, pmtucache.ErrNoEntry, cacheT0); got != "nothing cached" {
+		t.Errorf("missText without an entry = %q", got)
 	}
 }
