@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -35,11 +34,22 @@ const (
 	EvidenceProbes Evidence = "probes"
 )
 
-// Key names one cache entry.
+// Key names one cache entry: where the path goes, from which namespace
+// instance, and how it was probed. An entry answers only questions asked
+// with its own Key.
 type Key struct {
-	Dst   netip.Addr // destination
-	Src   netip.Addr // source address the path was measured from; may be the zero Addr
-	Netns string     // network namespace identity, as CurrentNetns returns; may be ""
+	Dst netip.Addr // destination
+	Src netip.Addr // source address the path was measured from; may be the zero Addr
+	// Net is the network namespace instance the probes left from
+	// (CurrentNetwork). The zero Network is unknown: Cache.Answer never
+	// answers a query for it.
+	Net Network
+	// Proto is what the probes were: "icmp" (Echo Requests), "udp" or
+	// "tcp". Filters treat them differently, so one does not answer for
+	// another. Port is the destination port of udp and tcp probes, 0 for
+	// icmp.
+	Proto string
+	Port  int
 }
 
 // normal maps IPv4-mapped IPv6 addresses to IPv4, so that ::ffff:192.0.2.1
@@ -50,15 +60,22 @@ func (k Key) normal() Key {
 	return k
 }
 
-// compare orders keys by namespace, destination, then source.
+// compare orders keys by namespace, destination, source, protocol and
+// port.
 func (k Key) compare(o Key) int {
-	if c := cmp.Compare(k.Netns, o.Netns); c != 0 {
+	if c := k.Net.compare(o.Net); c != 0 {
 		return c
 	}
 	if c := k.Dst.Compare(o.Dst); c != 0 {
 		return c
 	}
-	return k.Src.Compare(o.Src)
+	if c := k.Src.Compare(o.Src); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(k.Proto, o.Proto); c != 0 {
+		return c
+	}
+	return cmp.Compare(k.Port, o.Port)
 }
 
 // Entry is one cached path MTU.
@@ -66,8 +83,16 @@ type Entry struct {
 	Key
 
 	// PMTU is the path MTU: the largest IP packet, IP header included,
-	// that crosses the path unfragmented.
-	PMTU     int
+	// that crosses the path unfragmented. Where Full is false it is only
+	// the largest size proved to pass.
+	PMTU int
+	// Full is true when PMTU is the path MTU itself. It is false when the
+	// search stopped at its ceiling (a --max-size below the path MTU)
+	// with nothing refused: the path MTU is then at least PMTU.
+	Full bool
+	// Refused is the smallest size known not to pass (refused, lost, or
+	// above the MTU an ICMP named); 0 if none was.
+	Refused  int
 	Evidence Evidence
 	// Hop is the router whose ICMP named PMTU; the zero Addr if none did.
 	Hop netip.Addr
@@ -78,6 +103,23 @@ type Entry struct {
 	// BelowFloor marks an IPv4 PMTU under 552, where Linux would have
 	// stored and locked 552 instead of the reported value.
 	BelowFloor bool
+
+	// Method is how the probes were sent and read (probe.Method), for
+	// showing; Key.Proto is what decides.
+	Method string
+	// The egress interface when the entry was learned: if the route now
+	// leaves by another, or its MTU changed, the entry is stale.
+	IfIndex int
+	IfName  string
+	IfMTU   int
+	// NetnsInode is the namespace's inode number when learned, to show it
+	// by its /run/netns name; unlike Key.Net, the kernel reuses it.
+	NetnsInode uint64
+	// Kernel is the kernel's own path MTU exception toward Dst right
+	// after the search, the twin of an ICMP-learned entry (the same Frag
+	// Needed or Packet Too Big made it); the zero Exception if the
+	// kernel held none.
+	Kernel Exception
 }
 
 // ExpiresIn returns the time e has left at now, or 0 once it has expired.
@@ -106,6 +148,10 @@ func (e Entry) check() error {
 		return fmt.Errorf("pmtucache: IPv4 path MTU %d below the minimum of %d refused", e.PMTU, minIPv4)
 	case e.Dst.Is4() && e.PMTU > maxIPv4:
 		return fmt.Errorf("pmtucache: IPv4 path MTU %d above the maximum of %d refused", e.PMTU, maxIPv4)
+	case e.Refused != 0 && e.Refused <= e.PMTU:
+		return fmt.Errorf("pmtucache: refused size %d not above the path MTU %d", e.Refused, e.PMTU)
+	case e.Port < 0 || e.Port > 65535:
+		return fmt.Errorf("pmtucache: port %d outside 0–65535", e.Port)
 	}
 	return nil
 }
@@ -312,15 +358,4 @@ func (c *Cache) all() []Entry {
 	c.mu.Unlock()
 	slices.SortFunc(es, func(a, b Entry) int { return a.Key.compare(b.Key) })
 	return es
-}
-
-// CurrentNetns returns the identity of the calling process's network
-// namespace, the target of the /proc/self/ns/net link such as
-// "net:[4026531840]", or "" where there is none to read.
-func CurrentNetns() string {
-	s, err := os.Readlink("/proc/self/ns/net")
-	if err != nil {
-		return ""
-	}
-	return s
 }

@@ -38,6 +38,10 @@ func (f *fakeClock) Set(d time.Duration) {
 var addrCmp = cmp.Comparer(func(a, b netip.Addr) bool { return a == b })
 
 var (
+	// netA and netB are two namespace instances of one boot.
+	netA = Network{Boot: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", Cookie: 1}
+	netB = Network{Boot: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", Cookie: 2}
+
 	dst4 = netip.MustParseAddr("198.18.3.2")
 	hop4 = netip.MustParseAddr("198.18.2.2")
 	src4 = netip.MustParseAddr("198.18.1.1")
@@ -244,7 +248,7 @@ func TestExpiry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clock := newFakeClock()
 			c := &Cache{Clock: clock.Now, Lifetime: tt.lifetime}
-			k := Key{Dst: dst4, Src: src4, Netns: "net:[1]"}
+			k := Key{Dst: dst4, Src: src4, Net: netA}
 			if _, err := c.Update(Entry{Key: k, PMTU: 1400, Evidence: EvidenceICMP, Hop: hop4}); err != nil {
 				t.Fatal(err)
 			}
@@ -323,9 +327,9 @@ func TestKeys(t *testing.T) {
 	}
 	add(Key{Dst: dst4}, 1400)
 	add(Key{Dst: dst4, Src: src4}, 1300)
-	add(Key{Dst: netip.MustParseAddr("::ffff:198.18.3.2"), Netns: "net:[2]"}, 1200) // mapped: same as dst4
+	add(Key{Dst: netip.MustParseAddr("::ffff:198.18.3.2"), Net: netB}, 1200) // mapped: same as dst4
 	add(Key{Dst: other}, 1492)
-	add(Key{Dst: dst6, Netns: "net:[2]"}, 1280)
+	add(Key{Dst: dst6, Net: netB}, 1280)
 
 	t.Run("one entry per key", func(t *testing.T) {
 		for _, tt := range []struct {
@@ -334,7 +338,7 @@ func TestKeys(t *testing.T) {
 		}{
 			{Key{Dst: dst4}, 1400},
 			{Key{Dst: dst4, Src: src4}, 1300},
-			{Key{Dst: dst4, Netns: "net:[2]"}, 1200},
+			{Key{Dst: dst4, Net: netB}, 1200},
 			{Key{Dst: netip.MustParseAddr("::ffff:198.18.3.2"), Src: netip.MustParseAddr("::ffff:198.18.1.1")}, 1300},
 			{Key{Dst: other}, 1492},
 		} {
@@ -343,7 +347,7 @@ func TestKeys(t *testing.T) {
 				t.Errorf("Lookup(%+v) = %d, %v; want %d", tt.k, e.PMTU, ok, tt.want)
 			}
 		}
-		if _, ok := c.Lookup(Key{Dst: other, Netns: "net:[2]"}); ok {
+		if _, ok := c.Lookup(Key{Dst: other, Net: netB}); ok {
 			t.Errorf("Lookup found an entry of another namespace")
 		}
 	})
@@ -357,8 +361,8 @@ func TestKeys(t *testing.T) {
 			{Dst: dst4},
 			{Dst: dst4, Src: src4},
 			{Dst: other},
-			{Dst: dst4, Netns: "net:[2]"},
-			{Dst: dst6, Netns: "net:[2]"},
+			{Dst: dst4, Net: netB},
+			{Dst: dst6, Net: netB},
 		}
 		if diff := cmp.Diff(want, got, addrCmp); diff != "" {
 			t.Errorf("Entries (-want +got):\n%s", diff)
@@ -460,12 +464,57 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-func TestCurrentNetns(t *testing.T) {
-	got := CurrentNetns()
-	if got == "" {
-		t.Skip("no /proc/self/ns/net here")
+func TestCurrentNetwork(t *testing.T) {
+	n, inode, err := CurrentNetwork()
+	if err != nil {
+		t.Skipf("no namespace identity here: %v", err)
 	}
-	if len(got) < len("net:[1]") || got[:5] != "net:[" {
-		t.Errorf("CurrentNetns = %q, want net:[INODE]", got)
+	if _, err := parseBootID([]byte(n.Boot + "\n")); err != nil || n.Cookie == 0 || inode == 0 {
+		t.Errorf("CurrentNetwork = %+v, inode %d, %v; want a boot ID, a cookie and an inode", n, inode, err)
 	}
+	again, _, err := CurrentNetwork()
+	if err != nil || again != n {
+		t.Errorf("second CurrentNetwork = %+v, %v; want %+v", again, err, n)
+	}
+}
+
+func TestParseBootID(t *testing.T) {
+	const id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+	tests := []struct {
+		name, in string
+		want     string
+		wantErr  bool
+	}{
+		{name: "with newline", in: id + "\n", want: id},
+		{name: "without newline", in: id, want: id},
+		{name: "empty", in: "", wantErr: true},
+		{name: "upper case", in: "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0\n", wantErr: true},
+		{name: "dash misplaced", in: "0f1e2d3c4-b5a-6978-8796-a5b4c3d2e1f0", wantErr: true},
+		{name: "not hex", in: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1fg", wantErr: true},
+		{name: "two lines", in: id + "\n" + id + "\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseBootID([]byte(tt.in))
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("parseBootID(%q) = %q, %v; want %q, error %v", tt.in, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func FuzzParseBootID(f *testing.F) {
+	f.Add([]byte("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\n"))
+	f.Add([]byte(""))
+	f.Add([]byte("----------------------------------------"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		id, err := parseBootID(b)
+		if err != nil {
+			return
+		}
+		// What it accepts is a UUID that parses again to itself.
+		if again, err := parseBootID([]byte(id)); err != nil || again != id || len(id) != 36 {
+			t.Errorf("parseBootID(%q) = %q, which parses as %q, %v", b, id, again, err)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package pmtucache_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/netip"
@@ -60,7 +61,7 @@ func ExampleStore() {
 	dst := netip.MustParseAddr("2001:db8:3::2")
 	err = s.Update(ctx, func(c *pmtucache.Cache) error {
 		_, err := c.Update(pmtucache.Entry{
-			Key:      pmtucache.Key{Dst: dst, Netns: pmtucache.CurrentNetns()},
+			Key:      pmtucache.Key{Dst: dst, Proto: "icmp"},
 			PMTU:     1280,
 			Evidence: pmtucache.EvidenceProbes,
 		})
@@ -79,4 +80,39 @@ func ExampleStore() {
 	}
 	// Output:
 	// 2001:db8:3::2 1280 probes
+}
+
+// Answer gives a cached answer only where it still holds: here the kernel
+// has lost the path MTU exception the entry was learned with.
+func ExampleCache_Answer() {
+	now := time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := &pmtucache.Cache{Clock: func() time.Time { return now }}
+	key := pmtucache.Key{
+		Dst:   netip.MustParseAddr("198.18.3.2"),
+		Net:   pmtucache.Network{Boot: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", Cookie: 7},
+		Proto: "icmp",
+	}
+	twin := pmtucache.Exception{MTU: 1400, Expires: now.Add(10 * time.Minute)}
+	_, err := c.Measured(pmtucache.Entry{
+		Key: key, PMTU: 1400, Full: true, Refused: 1401, Evidence: pmtucache.EvidenceICMP,
+		IfIndex: 2, IfName: "veth1a", IfMTU: 1500, Kernel: twin,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	q := pmtucache.Query{Key: key, Floor: 68, Ceil: 1500, IfIndex: 2, IfMTU: 1500, Kernel: twin}
+	if e, err := c.Answer(q); err == nil {
+		fmt.Println("answered:", e.PMTU)
+	}
+	q.Proto = "udp"
+	_, err = c.Answer(q)
+	fmt.Println(err)
+	q.Proto = "icmp"
+	q.Kernel = pmtucache.Exception{} // ip route flush cache
+	_, err = c.Answer(q)
+	fmt.Println(errors.Is(err, pmtucache.ErrStale))
+	// Output:
+	// answered: 1400
+	// nothing cached for this key: the entry was learned with icmp probes, not udp
+	// true
 }

@@ -18,15 +18,18 @@ import (
 const DefaultLockWait = 5 * time.Second
 
 // ErrCorrupt is wrapped by the warning Store.Load returns for a file that
-// is not a readable cache of this version: garbage, truncated, empty,
-// another program's JSON, or another format version. The next Store.Update
-// rebuilds the file.
+// is not a readable cache: garbage, truncated, empty, another program's
+// JSON, or a format version newer than this one. The next Store.Update
+// rebuilds the file. A file of an older version is no error: its entries
+// lack what a cached answer is now checked against (the namespace cookie,
+// the boot, the probe protocol, the interface), so they are dropped
+// without a word and the next Store.Update rewrites the file.
 var ErrCorrupt = errors.New("cache file unusable, starting afresh")
 
 // The file format.
 const (
 	fileFormat  = "pmtu-cache"
-	fileVersion = 1
+	fileVersion = 2
 	maxFileSize = 8 << 20
 )
 
@@ -37,27 +40,48 @@ type fileJSON struct {
 }
 
 type fileEntry struct {
-	Dst        netip.Addr `json:"dst"`
-	Src        netip.Addr `json:"src"`
-	Netns      string     `json:"netns"`
-	PMTU       int        `json:"pmtu"`
-	Evidence   Evidence   `json:"evidence"`
-	Hop        netip.Addr `json:"hop"`
-	Learned    time.Time  `json:"learned"`
-	Expires    time.Time  `json:"expires"`
-	BelowFloor bool       `json:"below_floor"`
+	Dst         netip.Addr `json:"dst"`
+	Src         netip.Addr `json:"src"`
+	Boot        string     `json:"boot_id"`
+	NetnsCookie uint64     `json:"netns_cookie"`
+	NetnsInode  uint64     `json:"netns_inode"`
+	Proto       string     `json:"proto"`
+	Port        int        `json:"port"`
+	Method      string     `json:"method"`
+	PMTU        int        `json:"pmtu"`
+	Full        bool       `json:"full"`
+	Refused     int        `json:"refused"`
+	Evidence    Evidence   `json:"evidence"`
+	Hop         netip.Addr `json:"hop"`
+	IfIndex     int        `json:"ifindex"`
+	IfName      string     `json:"ifname"`
+	IfMTU       int        `json:"if_mtu"`
+	KernelMTU   int        `json:"kernel_mtu"`
+	KernelUntil *time.Time `json:"kernel_expires,omitempty"`
+	Learned     time.Time  `json:"learned"`
+	Expires     time.Time  `json:"expires"`
+	BelowFloor  bool       `json:"below_floor"`
 }
 
 // encode returns the file form of es.
 func encode(es []Entry) ([]byte, error) {
 	f := fileJSON{Format: fileFormat, Version: fileVersion, Entries: make([]fileEntry, 0, len(es))}
 	for _, e := range es {
-		f.Entries = append(f.Entries, fileEntry{
-			Dst: e.Dst, Src: e.Src, Netns: e.Netns,
-			PMTU: e.PMTU, Evidence: e.Evidence, Hop: e.Hop,
-			Learned: e.Learned.UTC(), Expires: e.Expires.UTC(),
+		fe := fileEntry{
+			Dst: e.Dst, Src: e.Src,
+			Boot: e.Net.Boot, NetnsCookie: e.Net.Cookie, NetnsInode: e.NetnsInode,
+			Proto: e.Proto, Port: e.Port, Method: e.Method,
+			PMTU: e.PMTU, Full: e.Full, Refused: e.Refused, Evidence: e.Evidence, Hop: e.Hop,
+			IfIndex: e.IfIndex, IfName: e.IfName, IfMTU: e.IfMTU,
+			KernelMTU: e.Kernel.MTU,
+			Learned:   e.Learned.UTC(), Expires: e.Expires.UTC(),
 			BelowFloor: e.BelowFloor,
-		})
+		}
+		if e.Kernel.MTU != 0 {
+			t := e.Kernel.Expires.UTC()
+			fe.KernelUntil = &t
+		}
+		f.Entries = append(f.Entries, fe)
 	}
 	b, err := json.MarshalIndent(f, "", "\t")
 	if err != nil {
@@ -67,8 +91,9 @@ func encode(es []Entry) ([]byte, error) {
 }
 
 // decode parses a cache file. It returns an error wrapping ErrCorrupt if b
-// is not a cache file of this version, and also, beside the valid entries,
-// if some entries are invalid.
+// is not a cache file of this version or an older one, and also, beside
+// the valid entries, if some entries are invalid. A file of an older
+// version gives no entries and no error.
 func decode(b []byte) ([]Entry, error) {
 	var f fileJSON
 	if err := json.Unmarshal(b, &f); err != nil {
@@ -77,18 +102,31 @@ func decode(b []byte) ([]Entry, error) {
 	if f.Format != fileFormat {
 		return nil, fmt.Errorf("%w: not a pmtu cache file", ErrCorrupt)
 	}
+	if f.Version >= 1 && f.Version < fileVersion {
+		return nil, nil // older entries cannot be checked: drop them
+	}
 	if f.Version != fileVersion {
-		return nil, fmt.Errorf("%w: format version %d, want %d", ErrCorrupt, f.Version, fileVersion)
+		return nil, fmt.Errorf("%w: format version %d, this pmtu reads %d", ErrCorrupt, f.Version, fileVersion)
 	}
 	es := make([]Entry, 0, len(f.Entries))
 	bad := 0
 	for _, fe := range f.Entries {
 		e := Entry{
-			Key:  Key{Dst: fe.Dst, Src: fe.Src, Netns: fe.Netns}.normal(),
-			PMTU: fe.PMTU, Evidence: fe.Evidence, Hop: fe.Hop.Unmap(),
+			Key: Key{
+				Dst: fe.Dst, Src: fe.Src,
+				Net:   Network{Boot: fe.Boot, Cookie: fe.NetnsCookie},
+				Proto: fe.Proto, Port: fe.Port,
+			}.normal(),
+			NetnsInode: fe.NetnsInode, Method: fe.Method,
+			PMTU: fe.PMTU, Full: fe.Full, Refused: fe.Refused, Evidence: fe.Evidence, Hop: fe.Hop.Unmap(),
+			IfIndex: fe.IfIndex, IfName: fe.IfName, IfMTU: fe.IfMTU,
 			Learned: fe.Learned, Expires: fe.Expires,
 		}
-		if e.check() != nil || !validTime(e.Learned) || !validTime(e.Expires) || e.Expires.Before(e.Learned) {
+		if fe.KernelMTU != 0 && fe.KernelUntil != nil {
+			e.Kernel = Exception{MTU: fe.KernelMTU, Expires: *fe.KernelUntil}
+		}
+		if e.check() != nil || !validTime(e.Learned) || !validTime(e.Expires) || e.Expires.Before(e.Learned) ||
+			(fe.KernelMTU != 0) != (fe.KernelUntil != nil) {
 			bad++
 			continue
 		}

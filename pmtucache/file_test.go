@@ -21,29 +21,34 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/v1.json")
+var update = flag.Bool("update", false, "rewrite testdata/v2.json")
 
-// goldenEntries are the entries of testdata/v1.json.
+// goldenEntries are the entries of testdata/v2.json.
 var goldenEntries = []Entry{
 	{
-		Key:  Key{Dst: dst4, Netns: "net:[4026531840]"},
-		PMTU: 1400, Evidence: EvidenceICMP, Hop: hop4,
+		Key:  Key{Dst: dst4, Net: netA, Proto: "icmp"},
+		PMTU: 1400, Full: true, Refused: 1401, Evidence: EvidenceICMP, Hop: hop4,
+		Method: "icmp", IfIndex: 2, IfName: "veth1a", IfMTU: 1500, NetnsInode: 4026532000,
+		Kernel:  Exception{MTU: 1400, Expires: t0.Add(DefaultLifetime - time.Second)},
 		Learned: t0, Expires: t0.Add(DefaultLifetime),
 	},
 	{
-		Key:  Key{Dst: netip.MustParseAddr("198.18.4.2"), Src: src4, Netns: "net:[4026531840]"},
-		PMTU: 500, Evidence: EvidenceICMP, Hop: hop4,
+		Key:  Key{Dst: netip.MustParseAddr("198.18.4.2"), Src: src4, Net: netA, Proto: "udp", Port: 33434},
+		PMTU: 500, Full: true, Refused: 501, Evidence: EvidenceICMP, Hop: hop4,
+		Method: "udp-recverr", IfIndex: 2, IfName: "veth1a", IfMTU: 1500, NetnsInode: 4026532000,
+		Kernel:  Exception{MTU: 552, Expires: t0.Add(DefaultLifetime)},
 		Learned: t0, Expires: t0.Add(DefaultLifetime), BelowFloor: true,
 	},
 	{
-		Key:  Key{Dst: dst6, Netns: "net:[4026531840]"},
+		Key:  Key{Dst: dst6, Net: netB, Proto: "tcp", Port: 443},
 		PMTU: 1280, Evidence: EvidenceProbes,
+		Method: "tcp", IfIndex: 3, IfName: "eth0", IfMTU: 1500,
 		Learned: t0, Expires: t0.Add(DefaultLifetime),
 	},
 }
 
 func TestFileFormat(t *testing.T) {
-	const golden = "testdata/v1.json"
+	const golden = "testdata/v2.json"
 	b, err := encode(goldenEntries)
 	if err != nil {
 		t.Fatal(err)
@@ -177,19 +182,22 @@ func TestStoreBadFile(t *testing.T) {
 		{name: "foreign array", content: []byte(`[{"dst":"198.18.3.2","pmtu":1400}]`)},
 		{name: "null", content: []byte("null")},
 		{name: "string", content: []byte(`"pmtu-cache"`)},
-		{name: "newer version", content: []byte(`{"format":"pmtu-cache","version":2,"entries":[]}`)},
+		{name: "newer version", content: []byte(`{"format":"pmtu-cache","version":3,"entries":[]}`)},
+		{name: "version 0", content: []byte(`{"format":"pmtu-cache","version":0,"entries":[]}`)},
 		{name: "no version", content: []byte(`{"format":"pmtu-cache","entries":[]}`)},
-		{name: "entries of the wrong type", content: []byte(`{"format":"pmtu-cache","version":1,"entries":{"a":1}}`)},
+		{name: "entries of the wrong type", content: []byte(`{"format":"pmtu-cache","version":2,"entries":{"a":1}}`)},
 		{
 			name: "one bad entry among good ones",
-			content: []byte(`{"format":"pmtu-cache","version":1,"entries":[
+			content: []byte(`{"format":"pmtu-cache","version":2,"entries":[
 				{"dst":"198.18.3.2","pmtu":1400,"evidence":"icmp","learned":"2025-01-02T03:04:05Z","expires":"2025-01-02T03:14:05Z"},
+				{"dst":"198.18.3.3","pmtu":1400,"refused":1300,"evidence":"icmp","learned":"2025-01-02T03:04:05Z","expires":"2025-01-02T03:14:05Z"},
+				{"dst":"198.18.3.4","pmtu":1400,"kernel_mtu":1400,"evidence":"icmp","learned":"2025-01-02T03:04:05Z","expires":"2025-01-02T03:14:05Z"},
 				{"dst":"2001:db8::1","pmtu":600,"evidence":"icmp","learned":"2025-01-02T03:04:05Z","expires":"2025-01-02T03:14:05Z"}]}`),
 			wantKept: []string{"198.18.3.2 1400"},
 		},
 		{
 			name: "bad address",
-			content: []byte(`{"format":"pmtu-cache","version":1,"entries":[
+			content: []byte(`{"format":"pmtu-cache","version":2,"entries":[
 				{"dst":"not an address","pmtu":1400,"evidence":"icmp","learned":"2025-01-02T03:04:05Z","expires":"2025-01-02T03:14:05Z"}]}`),
 		},
 	}
@@ -226,6 +234,40 @@ func TestStoreBadFile(t *testing.T) {
 				t.Errorf("entries after rebuild (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestStoreOldVersion: a file written by an older pmtu (version 1, keyed by
+// the namespace's reusable inode number) gives no entries and no warning,
+// and the next Update rewrites it in this version.
+func TestStoreOldVersion(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	old, err := os.ReadFile("testdata/v1-old.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.Path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, warn := s.Load(ctx)
+	if warn != nil || len(c.Entries()) != 0 {
+		t.Fatalf("Load of a version 1 file = %v, %v; want no entries, no warning", dump(c), warn)
+	}
+	put(t, s, netip.MustParseAddr("198.18.7.7"), 1300)
+	b, err := os.ReadFile(s.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, err := decode(b)
+	if err != nil {
+		t.Fatalf("the rewritten file: %v", err)
+	}
+	if got := len(es); got != 1 || !bytes.Contains(b, []byte(`"version": 2`)) {
+		t.Errorf("rewritten file holds %d entries, want 1 in version 2:\n%s", got, b)
 	}
 }
 
@@ -335,7 +377,7 @@ func TestHelperProcess(t *testing.T) {
 		}
 		s := &Store{Path: os.Getenv(helperPathEnv), LockWait: time.Minute}
 		return s.Update(context.Background(), func(c *Cache) error {
-			_, err := c.Update(Entry{Key: Key{Dst: dst, Netns: CurrentNetns()}, PMTU: 1400, Evidence: EvidenceICMP})
+			_, err := c.Update(Entry{Key: Key{Dst: dst, Net: netA}, PMTU: 1400, Evidence: EvidenceICMP})
 			return err
 		})
 	}()
@@ -420,13 +462,17 @@ func FuzzDecode(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	golden, err := os.ReadFile("testdata/v1.json")
+	golden, err := os.ReadFile("testdata/v2.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	old, err := os.ReadFile("testdata/v1-old.json")
 	if err != nil {
 		f.Fatal(err)
 	}
 	for _, seed := range [][]byte{
-		good, golden, good[:len(good)/3], nil, []byte("null"), []byte("{}"),
-		[]byte(`{"format":"pmtu-cache","version":1,"entries":[{"dst":"::ffff:1.2.3.4","pmtu":` + strconv.Itoa(1<<40) + `}]}`),
+		good, golden, old, good[:len(good)/3], nil, []byte("null"), []byte("{}"),
+		[]byte(`{"format":"pmtu-cache","version":2,"entries":[{"dst":"::ffff:1.2.3.4","pmtu":` + strconv.Itoa(1<<40) + `}]}`),
 	} {
 		f.Add(seed)
 	}

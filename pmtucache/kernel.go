@@ -13,15 +13,17 @@ type Row struct {
 	// Kernel is the kernel's route toward Entry.Dst; its Cached, MTU,
 	// Expires and Locked fields are the kernel's own path MTU exception.
 	// Kernel is nil when the kernel was not asked (the entry belongs to
-	// another network namespace) or the lookup failed (KernelErr).
+	// another network namespace instance, or the current one is unknown)
+	// or the lookup failed (KernelErr).
 	Kernel    *route.Route
 	KernelErr error
 }
 
 // WithKernel pairs each entry with get's answer for its destination,
-// asking once per destination and only for entries of the current network
-// namespace (or of none). A nil get means route.Get.
-func WithKernel(ctx context.Context, entries []Entry, get func(context.Context, netip.Addr) (route.Route, error)) []Row {
+// asking once per destination and only for entries of the network
+// namespace instance here (CurrentNetwork; the zero Network: none). A nil
+// get means route.Get.
+func WithKernel(ctx context.Context, entries []Entry, here Network, get func(context.Context, netip.Addr) (route.Route, error)) []Row {
 	if get == nil {
 		get = route.Get
 	}
@@ -30,11 +32,10 @@ func WithKernel(ctx context.Context, entries []Entry, get func(context.Context, 
 		err error
 	}
 	asked := make(map[netip.Addr]answer)
-	netns := CurrentNetns()
 	rows := make([]Row, 0, len(entries))
 	for _, e := range entries {
 		row := Row{Entry: e}
-		if e.Netns == "" || netns == "" || e.Netns == netns {
+		if !here.IsZero() && e.Net == here {
 			a, ok := asked[e.Dst]
 			if !ok {
 				r, err := get(ctx, e.Dst)

@@ -108,7 +108,7 @@ func chainResult() *probe.Result {
 
 func TestReportJSON(t *testing.T) {
 	r := &report{Target: "t4", Address: "198.18.3.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 1500}
-	r.fromResult(chainResult())
+	r.fromResult(chainResult(), 1500)
 	var out bytes.Buffer
 	if err := r.finish(&out, findOpts{json: true}); err != nil {
 		t.Fatal(err)
@@ -119,7 +119,7 @@ func TestReportJSON(t *testing.T) {
 	}
 	want := map[string]any{
 		"target": "t4", "address": "198.18.3.2", "family": "ipv4", "source": "probe",
-		"pmtu": 1280.0, "interface": "veth0", "interface_mtu": 1500.0, "mss": 1240.0,
+		"pmtu": 1280.0, "exact": true, "interface": "veth0", "interface_mtu": 1500.0, "mss": 1240.0,
 		"confirmed": true, "evidence": "icmp", "limiting_hop": "198.18.2.2",
 		"proved_min": 1280.0, "refused_size": 1281.0, "probes": 4.0, "rounds": 4.0, "black_hole": false, "elapsed_ms": 3.0,
 		"ignored": 1.0,
@@ -137,7 +137,7 @@ func TestReportJSON(t *testing.T) {
 
 func TestReportText(t *testing.T) {
 	r := &report{Target: "t4", Address: "198.18.3.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 1500}
-	r.fromResult(chainResult())
+	r.fromResult(chainResult(), 1500)
 	var out bytes.Buffer
 	if err := r.finish(&out, findOpts{verbose: true}); err != nil {
 		t.Fatal(err)
@@ -156,6 +156,99 @@ func TestReportText(t *testing.T) {
 	}
 }
 
+// TestReportBounds: what a search proved, by the ceiling it used. Only a
+// size that was sent and refused is called refused, and a search that
+// stopped at --max-size below the interface MTU proves a lower bound.
+func TestReportBounds(t *testing.T) {
+	tests := []struct {
+		name      string
+		ifMTU     int
+		ceil      probe.Size
+		res       probe.Result
+		wantExact bool
+		wantHi    int
+		wantText  string
+		wantNot   string // text that must not appear
+	}{
+		{
+			name: "--max-size 1400 on loopback", ifMTU: 65536, ceil: 1400,
+			res:       probe.Result{PMTU: 1400, Confirmed: true, Lo: 1400, Hi: 1401, Probes: 1, Rounds: 1},
+			wantExact: false, wantHi: 0,
+			wantText: "path MTU to 127.0.0.1: at least 1400\n  a 1400-byte probe, the largest this search sent (--max-size), came back; larger sizes were not tried\n",
+			wantNot:  "did not",
+		},
+		{
+			name: "the interface is the limit", ifMTU: 1500, ceil: 1500,
+			res:       probe.Result{PMTU: 1500, Confirmed: true, Lo: 1500, Hi: 1501, Probes: 1, Rounds: 1},
+			wantExact: true, wantHi: 0,
+			wantText: "path MTU to 127.0.0.1: 1500\n  the egress interface is the limit: a 1500-byte probe (its MTU) came back\n",
+		},
+		{
+			name: "loopback: the largest IP packet", ifMTU: 65536, ceil: 65535,
+			res:       probe.Result{PMTU: 65535, Confirmed: true, Lo: 65535, Hi: 65536, Probes: 1, Rounds: 1},
+			wantExact: true, wantHi: 0,
+			wantText: "path MTU to 127.0.0.1: 65535\n  a 65535-byte probe, the largest IP packet, came back; the egress interface allows 65536\n",
+		},
+		{
+			name: "--max-size above the path MTU: a refusal proves it", ifMTU: 1500, ceil: 1450,
+			res:       probe.Result{PMTU: 1300, Confirmed: true, Lo: 1300, Hi: 1301, Probes: 5, Rounds: 3},
+			wantExact: true, wantHi: 1301,
+			wantText: "path MTU to 127.0.0.1: 1300\n  proved by probes: 1300 bytes came back, 1301 did not",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &report{Target: "127.0.0.1", Address: "127.0.0.1", Family: "ipv4", Interface: "lo", InterfaceMTU: tt.ifMTU}
+			res := tt.res
+			r.fromResult(&res, tt.ceil)
+			if r.Exact != tt.wantExact || r.Hi != tt.wantHi || r.PMTU != int(tt.res.PMTU) {
+				t.Errorf("pmtu %d, exact %v, refused_size %d; want %d, %v, %d", r.PMTU, r.Exact, r.Hi, tt.res.PMTU, tt.wantExact, tt.wantHi)
+			}
+			var out bytes.Buffer
+			if err := r.finish(&out, findOpts{}); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), tt.wantText) {
+				t.Errorf("text lacks %q:\n%s", tt.wantText, out.String())
+			}
+			if tt.wantNot != "" && strings.Contains(out.String(), tt.wantNot) {
+				t.Errorf("text says %q:\n%s", tt.wantNot, out.String())
+			}
+		})
+	}
+}
+
+// TestReportBelowFloor: a search whose --min-size lies above the path MTU
+// says so, instead of claiming nothing replied at any size.
+func TestReportBelowFloor(t *testing.T) {
+	hop := netip.MustParseAddr("198.18.1.2")
+	refusedByICMP := &probe.Result{Lo: 0, Hi: 1401, Probes: 1, Rounds: 1,
+		Events: []probe.Event{{Kind: probe.TooBig, From: hop, Type: 3, Code: 4, MTU: 1400}}}
+	tests := []struct {
+		name    string
+		floor   probe.Size
+		res     *probe.Result
+		err     error
+		want    bool
+		wantErr string
+	}{
+		{name: "ICMP named a size below the floor", floor: 1450, res: refusedByICMP, err: probe.ErrNoReply, want: true,
+			wantErr: "the path MTU is below --min-size 1450: sizes from 1401 up do not pass (198.18.1.2 named MTU 1400); lower --min-size to find it"},
+		{name: "no --min-size", floor: 0, res: refusedByICMP, err: probe.ErrNoReply},
+		{name: "nothing refused: silence", floor: 1450, res: &probe.Result{Hi: 1501}, err: probe.ErrNoReply},
+		{name: "another error", floor: 1450, res: refusedByICMP, err: context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &report{Family: "ipv4", InterfaceMTU: 1500}
+			r.fromResult(tt.res, 1500)
+			if got := r.belowFloor(tt.err, tt.floor, tt.res); got != tt.want || r.Error != tt.wantErr {
+				t.Errorf("belowFloor = %v, error %q; want %v, %q", got, r.Error, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
 func TestAssertions(t *testing.T) {
 	tests := []struct {
 		name string
@@ -171,7 +264,7 @@ func TestAssertions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &report{Address: "198.18.3.2", Target: "198.18.3.2", Family: "ipv4"}
-			r.fromResult(chainResult())
+			r.fromResult(chainResult(), 1500)
 			err := r.finish(&bytes.Buffer{}, tt.o)
 			code := exitOK
 			if err != nil {

@@ -10,12 +10,16 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/route"
 )
@@ -29,6 +33,13 @@ var (
 	cacheNow        = time.Now
 	cacheRouteGet   = route.Get
 	cacheLookupHost = net.DefaultResolver.LookupNetIP
+	// cacheHere is the identity of the namespace cache list runs in.
+	cacheHere = func() pmtucache.Network {
+		n, _, _ := pmtucache.CurrentNetwork()
+		return n
+	}
+	// cacheNetnsNames names the namespace instances of entries.
+	cacheNetnsNames = netnsNames
 )
 
 // newCacheCommand builds `pmtu cache`. Tests build a fresh one per run,
@@ -100,16 +111,27 @@ func cacheStore(cCtx *cli.Context, cmd string) (*pmtucache.Store, error) {
 
 // cacheListJSON is one element of `pmtu cache list --json`.
 type cacheListJSON struct {
-	Dst        string           `json:"dst"`
-	Src        string           `json:"src"`
-	Netns      string           `json:"netns"`
-	PMTU       int              `json:"pmtu"`
-	Evidence   string           `json:"evidence"`
-	Hop        string           `json:"hop"`
-	Learned    time.Time        `json:"learned"`
-	ExpiresInS int              `json:"expires_in_s"`
-	BelowFloor bool             `json:"below_floor"`
-	Kernel     *cacheKernelJSON `json:"kernel"` // null when not known
+	Dst         string           `json:"dst"`
+	Src         string           `json:"src"`
+	Netns       string           `json:"netns"`        // the /run/netns name of the entry's namespace instance, "" if none
+	NetnsCookie uint64           `json:"netns_cookie"` // the namespace's cookie (SO_NETNS_COOKIE)
+	NetnsInode  uint64           `json:"netns_inode"`  // its inode number when learned (reusable)
+	Here        bool             `json:"here"`         // the entry belongs to the namespace instance cache list runs in
+	ThisBoot    bool             `json:"this_boot"`    // learned since the machine last started
+	Proto       string           `json:"proto"`
+	Port        int              `json:"port"`
+	Method      string           `json:"method"`
+	PMTU        int              `json:"pmtu"`
+	Exact       bool             `json:"exact"`        // false: the path MTU is at least pmtu (a --max-size search)
+	Refused     int              `json:"refused_size"` // the smallest size known not to pass; 0 if none
+	Evidence    string           `json:"evidence"`
+	Hop         string           `json:"hop"`
+	Interface   string           `json:"interface"`
+	IfMTU       int              `json:"interface_mtu"`
+	Learned     time.Time        `json:"learned"`
+	ExpiresInS  int              `json:"expires_in_s"`
+	BelowFloor  bool             `json:"below_floor"`
+	Kernel      *cacheKernelJSON `json:"kernel"` // null when not known
 }
 
 type cacheKernelJSON struct {
@@ -137,7 +159,8 @@ func cacheList(cCtx *cli.Context) error {
 	if warn != nil {
 		fmt.Fprintf(ew, "pmtu: warning: %v\n", warn)
 	}
-	rows := pmtucache.WithKernel(ctx, c.Entries(), cacheRouteGet)
+	here := cacheHere()
+	rows := pmtucache.WithKernel(ctx, c.Entries(), here, cacheRouteGet)
 	for _, r := range rows {
 		if r.KernelErr != nil && !errors.Is(r.KernelErr, errors.ErrUnsupported) {
 			fmt.Fprintf(ew, "pmtu: warning: the kernel's route to %s: %s\n", r.Dst, plainErr(r.KernelErr))
@@ -145,10 +168,11 @@ func cacheList(cCtx *cli.Context) error {
 		}
 	}
 	now := cacheNow()
+	names := cacheNetnsNames(c.Entries())
 	if asJSON {
-		err = writeCacheJSON(w, rows, now)
+		err = writeCacheJSON(w, rows, now, here, names)
 	} else {
-		err = writeCacheTable(w, rows, now, st.Path)
+		err = writeCacheTable(w, rows, now, st.Path, here, names)
 	}
 	if err != nil {
 		return cli.Exit(fmt.Sprintf("pmtu cache list: %v", err), exitCacheIO)
@@ -156,19 +180,30 @@ func cacheList(cCtx *cli.Context) error {
 	return nil
 }
 
-func writeCacheJSON(w io.Writer, rows []pmtucache.Row, now time.Time) error {
+func writeCacheJSON(w io.Writer, rows []pmtucache.Row, now time.Time, here pmtucache.Network, names map[pmtucache.Network]string) error {
 	out := make([]cacheListJSON, 0, len(rows))
 	for _, r := range rows {
 		j := cacheListJSON{
-			Dst:        r.Dst.String(),
-			Src:        addrOrEmpty(r.Src),
-			Netns:      r.Netns,
-			PMTU:       r.PMTU,
-			Evidence:   string(r.Evidence),
-			Hop:        addrOrEmpty(r.Hop),
-			Learned:    r.Learned.UTC(),
-			ExpiresInS: int(r.ExpiresIn(now) / time.Second),
-			BelowFloor: r.BelowFloor,
+			Dst:         r.Dst.String(),
+			Src:         addrOrEmpty(r.Src),
+			Netns:       names[r.Net],
+			NetnsCookie: r.Net.Cookie,
+			NetnsInode:  r.NetnsInode,
+			Here:        !here.IsZero() && r.Net == here,
+			ThisBoot:    here.Boot != "" && r.Net.Boot == here.Boot,
+			Proto:       r.Proto,
+			Port:        r.Port,
+			Method:      r.Method,
+			PMTU:        r.PMTU,
+			Exact:       r.Full,
+			Refused:     r.Refused,
+			Evidence:    string(r.Evidence),
+			Hop:         addrOrEmpty(r.Hop),
+			Interface:   r.IfName,
+			IfMTU:       r.IfMTU,
+			Learned:     r.Learned.UTC(),
+			ExpiresInS:  int(r.ExpiresIn(now) / time.Second),
+			BelowFloor:  r.BelowFloor,
 		}
 		if k := r.Kernel; k != nil {
 			j.Kernel = &cacheKernelJSON{Cached: k.Cached, MTU: k.MTU, ExpiresInS: int(k.Expires / time.Second), Locked: k.Locked}
@@ -178,31 +213,43 @@ func writeCacheJSON(w io.Writer, rows []pmtucache.Row, now time.Time) error {
 	return json.NewEncoder(w).Encode(out)
 }
 
-func writeCacheTable(w io.Writer, rows []pmtucache.Row, now time.Time, path string) error {
+func writeCacheTable(w io.Writer, rows []pmtucache.Row, now time.Time, path string, here pmtucache.Network, names map[pmtucache.Network]string) error {
 	if len(rows) == 0 {
 		_, err := fmt.Fprintf(w, "no cached path MTUs in %s\n", path)
 		return err
 	}
-	netns := pmtucache.CurrentNetns()
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "DESTINATION\tPMTU\tEVIDENCE\tHOP\tEXPIRES IN\tKERNEL")
+	fmt.Fprintln(tw, "DESTINATION\tPROBES\tPMTU\tEVIDENCE\tHOP\tEXPIRES IN\tKERNEL")
 	for _, r := range rows {
 		dst := r.Dst.String()
 		if r.Src.IsValid() {
 			dst += " from " + r.Src.String()
 		}
-		if r.Netns != "" && r.Netns != netns {
-			dst += " in " + r.Netns
+		switch {
+		case here.IsZero() || r.Net == here:
+		case r.Net.Boot != here.Boot:
+			dst += " (another boot)"
+		case names[r.Net] != "":
+			dst += " in " + names[r.Net]
+		default:
+			dst += fmt.Sprintf(" in netns cookie %d", r.Net.Cookie)
 		}
 		pmtu := fmt.Sprint(r.PMTU)
+		if !r.Full {
+			pmtu = "≥" + pmtu
+		}
 		if r.BelowFloor {
 			pmtu += " (below 552)"
+		}
+		probes := r.Proto
+		if r.Port != 0 {
+			probes += fmt.Sprintf(" %d", r.Port)
 		}
 		hop := addrOrEmpty(r.Hop)
 		if hop == "" {
 			hop = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", dst, pmtu, r.Evidence, hop,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", dst, probes, pmtu, r.Evidence, hop,
 			r.ExpiresIn(now).Truncate(time.Second), kernelText(r))
 	}
 	return tw.Flush()
@@ -222,6 +269,50 @@ func kernelText(r pmtucache.Row) string {
 	default:
 		return fmt.Sprintf("%d (%ds)", k.MTU, int(k.Expires/time.Second))
 	}
+}
+
+// netnsNames names, by their /run/netns names, the namespace instances
+// of es that still exist. A name is given only where the namespace it
+// holds now has the entry's inode number and, read from inside it, the
+// entry's cookie: the inode alone may belong to a later namespace. Entering
+// a namespace needs root; without it no name is given.
+func netnsNames(es []pmtucache.Entry) map[pmtucache.Network]string {
+	byInode := map[uint64][]pmtucache.Network{}
+	for _, e := range es {
+		if e.NetnsInode != 0 && !slices.Contains(byInode[e.NetnsInode], e.Net) {
+			byInode[e.NetnsInode] = append(byInode[e.NetnsInode], e.Net)
+		}
+	}
+	names := map[pmtucache.Network]string{}
+	if len(byInode) == 0 {
+		return names
+	}
+	dir, err := os.ReadDir(netns.Dir)
+	if err != nil {
+		return names
+	}
+	for _, d := range dir {
+		fi, err := os.Stat(filepath.Join(netns.Dir, d.Name()))
+		if err != nil {
+			continue
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok || byInode[st.Ino] == nil {
+			continue
+		}
+		var n pmtucache.Network
+		err = netns.Do(d.Name(), func() error {
+			var err error
+			n, _, err = pmtucache.CurrentNetwork()
+			return err
+		})
+		if err == nil && slices.Contains(byInode[st.Ino], n) {
+			if _, ok := names[n]; !ok {
+				names[n] = d.Name()
+			}
+		}
+	}
+	return names
 }
 
 func addrOrEmpty(a netip.Addr) string {

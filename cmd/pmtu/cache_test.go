@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pmtu/pmtu/pmtucache"
+	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/route"
 )
 
@@ -42,9 +43,15 @@ func runCacheCmd(t *testing.T, ctx context.Context, path string, args ...string)
 // such host), and counts host lookups.
 func stubCacheWorld(t *testing.T, at time.Duration, routes map[netip.Addr]route.Route, hosts map[string][]netip.Addr) *int {
 	t.Helper()
-	savedNow, savedGet, savedLookup := cacheNow, cacheRouteGet, cacheLookupHost
-	t.Cleanup(func() { cacheNow, cacheRouteGet, cacheLookupHost = savedNow, savedGet, savedLookup })
+	savedNow, savedGet, savedLookup, savedHere, savedNames := cacheNow, cacheRouteGet, cacheLookupHost, cacheHere, cacheNetnsNames
+	t.Cleanup(func() {
+		cacheNow, cacheRouteGet, cacheLookupHost, cacheHere, cacheNetnsNames = savedNow, savedGet, savedLookup, savedHere, savedNames
+	})
 	cacheNow = func() time.Time { return cacheT0.Add(at) }
+	cacheHere = func() pmtucache.Network { return cnetHere }
+	cacheNetnsNames = func([]pmtucache.Entry) map[pmtucache.Network]string {
+		return map[pmtucache.Network]string{cnetNamed: "ci-c"}
+	}
 	cacheRouteGet = func(_ context.Context, dst netip.Addr) (route.Route, error) {
 		if r, ok := routes[dst]; ok {
 			return r, nil
@@ -63,6 +70,14 @@ func stubCacheWorld(t *testing.T, at time.Duration, routes map[netip.Addr]route.
 }
 
 var (
+	// The namespace instances of the tests: the one cache list runs in,
+	// one that /run/netns names, one it does not, and one of another
+	// boot.
+	cnetHere   = pmtucache.Network{Boot: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", Cookie: 1}
+	cnetNamed  = pmtucache.Network{Boot: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", Cookie: 7}
+	cnetGone   = pmtucache.Network{Boot: "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0", Cookie: 9}
+	cnetBooted = pmtucache.Network{Boot: "11111111-2222-3333-4444-555555555555", Cookie: 1}
+
 	cdst4  = netip.MustParseAddr("198.18.3.2")
 	cdst4b = netip.MustParseAddr("198.18.4.2")
 	cdst6  = netip.MustParseAddr("2001:db8:3::2")
@@ -75,21 +90,24 @@ var (
 // file and returns its path.
 func seedCache(t *testing.T) string {
 	t.Helper()
-	netns := pmtucache.CurrentNetns()
-	if netns == "" {
-		t.Skip("no network namespace identity here")
-	}
 	path := filepath.Join(t.TempDir(), "cache.json")
 	st := &pmtucache.Store{Path: path, Clock: func() time.Time { return cacheT0 }}
 	err := st.Update(context.Background(), func(c *pmtucache.Cache) error {
+		icmp := func(dst netip.Addr, n pmtucache.Network) pmtucache.Key {
+			return pmtucache.Key{Dst: dst, Net: n, Proto: "icmp"}
+		}
 		for _, e := range []pmtucache.Entry{
-			{Key: pmtucache.Key{Dst: cdst4, Netns: netns}, PMTU: 1400, Evidence: pmtucache.EvidenceICMP, Hop: chop},
-			{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Netns: netns}, PMTU: 1300, Evidence: pmtucache.EvidenceProbes},
-			{Key: pmtucache.Key{Dst: cdst4b, Netns: netns}, PMTU: 500, Evidence: pmtucache.EvidenceICMP, Hop: chop},
-			{Key: pmtucache.Key{Dst: cdst6, Netns: netns}, PMTU: 1280, Evidence: pmtucache.EvidenceProbes},
-			{Key: pmtucache.Key{Dst: cother, Netns: "net:[0]"}, PMTU: 1492, Evidence: pmtucache.EvidenceICMP},
+			{Key: icmp(cdst4, cnetHere), PMTU: 1400, Full: true, Refused: 1401, Evidence: pmtucache.EvidenceICMP, Hop: chop,
+				Method: "icmp", IfIndex: 2, IfName: "veth1a", IfMTU: 1500, NetnsInode: 4026532001},
+			{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Net: cnetHere, Proto: "udp", Port: 33434}, PMTU: 1300, Evidence: pmtucache.EvidenceProbes,
+				Method: "udp-recverr", IfIndex: 2, IfName: "veth1a", IfMTU: 1500},
+			{Key: icmp(cdst4b, cnetHere), PMTU: 500, Full: true, Refused: 501, Evidence: pmtucache.EvidenceICMP, Hop: chop},
+			{Key: icmp(cdst6, cnetHere), PMTU: 1280, Full: true, Evidence: pmtucache.EvidenceProbes},
+			{Key: icmp(cother, cnetNamed), PMTU: 1492, Full: true, Refused: 1493, Evidence: pmtucache.EvidenceICMP},
+			{Key: icmp(cother, cnetGone), PMTU: 1450, Full: true, Refused: 1451, Evidence: pmtucache.EvidenceICMP},
+			{Key: icmp(cother, cnetBooted), PMTU: 1420, Full: true, Refused: 1421, Evidence: pmtucache.EvidenceICMP},
 		} {
-			if _, err := c.Update(e); err != nil {
+			if _, err := c.Measured(e); err != nil {
 				return err
 			}
 		}
@@ -111,12 +129,14 @@ func TestCacheList(t *testing.T) {
 	path := seedCache(t)
 	stubCacheWorld(t, 2*time.Minute+48*time.Second, kernelRoutes, nil)
 
-	wantTable := `DESTINATION                 PMTU             EVIDENCE  HOP         EXPIRES IN  KERNEL
-198.18.5.5 in net:[0]       1492             icmp      -           7m12s       -
-198.18.3.2                  1400             icmp      198.18.2.2  7m12s       1400 (431s)
-198.18.3.2 from 198.18.1.1  1300             probes    -           7m12s       1400 (431s)
-198.18.4.2                  500 (below 552)  icmp      198.18.2.2  7m12s       552 locked (300s)
-2001:db8:3::2               1280             probes    -           7m12s       none
+	wantTable := `DESTINATION                   PROBES     PMTU             EVIDENCE  HOP         EXPIRES IN  KERNEL
+198.18.3.2                    icmp       1400             icmp      198.18.2.2  7m12s       1400 (431s)
+198.18.3.2 from 198.18.1.1    udp 33434  ≥1300            probes    -           7m12s       1400 (431s)
+198.18.4.2                    icmp       500 (below 552)  icmp      198.18.2.2  7m12s       552 locked (300s)
+2001:db8:3::2                 icmp       1280             probes    -           7m12s       none
+198.18.5.5 in ci-c            icmp       1492             icmp      -           7m12s       -
+198.18.5.5 in netns cookie 9  icmp       1450             icmp      -           7m12s       -
+198.18.5.5 (another boot)     icmp       1420             icmp      -           7m12s       -
 `
 	out, errOut, code := runCacheCmd(t, context.Background(), path, "list")
 	if code != 0 || errOut != "" {
@@ -126,16 +146,21 @@ func TestCacheList(t *testing.T) {
 		t.Errorf("cache list (-want +got):\n%s", diff)
 	}
 
-	netns := pmtucache.CurrentNetns()
 	learned := cacheT0.Format(time.RFC3339)
 	k4 := &cacheKernelJSON{Cached: true, MTU: 1400, ExpiresInS: 431}
 	wantJSON := []cacheListJSON{
-		{Dst: "198.18.5.5", Netns: "net:[0]", PMTU: 1492, Evidence: "icmp", ExpiresInS: 432},
-		{Dst: "198.18.3.2", Netns: netns, PMTU: 1400, Evidence: "icmp", Hop: "198.18.2.2", ExpiresInS: 432, Kernel: k4},
-		{Dst: "198.18.3.2", Src: "198.18.1.1", Netns: netns, PMTU: 1300, Evidence: "probes", ExpiresInS: 432, Kernel: k4},
-		{Dst: "198.18.4.2", Netns: netns, PMTU: 500, Evidence: "icmp", Hop: "198.18.2.2", ExpiresInS: 432, BelowFloor: true,
+		{Dst: "198.18.3.2", NetnsCookie: 1, NetnsInode: 4026532001, Here: true, ThisBoot: true, Proto: "icmp", Method: "icmp",
+			PMTU: 1400, Exact: true, Refused: 1401, Evidence: "icmp", Hop: "198.18.2.2", Interface: "veth1a", IfMTU: 1500, ExpiresInS: 432, Kernel: k4},
+		{Dst: "198.18.3.2", Src: "198.18.1.1", NetnsCookie: 1, Here: true, ThisBoot: true, Proto: "udp", Port: 33434, Method: "udp-recverr",
+			PMTU: 1300, Evidence: "probes", Interface: "veth1a", IfMTU: 1500, ExpiresInS: 432, Kernel: k4},
+		{Dst: "198.18.4.2", NetnsCookie: 1, Here: true, ThisBoot: true, Proto: "icmp", PMTU: 500, Exact: true, Refused: 501,
+			Evidence: "icmp", Hop: "198.18.2.2", ExpiresInS: 432, BelowFloor: true,
 			Kernel: &cacheKernelJSON{Cached: true, MTU: 552, ExpiresInS: 300, Locked: true}},
-		{Dst: "2001:db8:3::2", Netns: netns, PMTU: 1280, Evidence: "probes", ExpiresInS: 432, Kernel: &cacheKernelJSON{MTU: 1500}},
+		{Dst: "2001:db8:3::2", NetnsCookie: 1, Here: true, ThisBoot: true, Proto: "icmp", PMTU: 1280, Exact: true,
+			Evidence: "probes", ExpiresInS: 432, Kernel: &cacheKernelJSON{MTU: 1500}},
+		{Dst: "198.18.5.5", Netns: "ci-c", NetnsCookie: 7, ThisBoot: true, Proto: "icmp", PMTU: 1492, Exact: true, Refused: 1493, Evidence: "icmp", ExpiresInS: 432},
+		{Dst: "198.18.5.5", NetnsCookie: 9, ThisBoot: true, Proto: "icmp", PMTU: 1450, Exact: true, Refused: 1451, Evidence: "icmp", ExpiresInS: 432},
+		{Dst: "198.18.5.5", NetnsCookie: 1, Proto: "icmp", PMTU: 1420, Exact: true, Refused: 1421, Evidence: "icmp", ExpiresInS: 432},
 	}
 	for i := range wantJSON {
 		wantJSON[i].Learned, _ = time.Parse(time.RFC3339, learned)
@@ -166,20 +191,21 @@ func TestCacheList(t *testing.T) {
 		t.Fatalf("cache list --json gave %d entries, want %d", len(raw), len(wantJSON))
 	}
 	var keys []string
-	for k := range raw[1] {
+	for k := range raw[0] {
 		keys = append(keys, k)
 	}
-	for k := range raw[1]["kernel"].(map[string]any) {
+	for k := range raw[0]["kernel"].(map[string]any) {
 		keys = append(keys, "kernel."+k)
 	}
 	slices.Sort(keys)
-	wantKeys := []string{"below_floor", "dst", "evidence", "expires_in_s", "hop", "kernel",
-		"kernel.cached", "kernel.expires_in_s", "kernel.locked", "kernel.mtu", "learned", "netns", "pmtu", "src"}
+	wantKeys := []string{"below_floor", "dst", "evidence", "exact", "expires_in_s", "here", "hop", "interface", "interface_mtu", "kernel",
+		"kernel.cached", "kernel.expires_in_s", "kernel.locked", "kernel.mtu", "learned", "method", "netns", "netns_cookie", "netns_inode",
+		"pmtu", "port", "proto", "refused_size", "src", "this_boot"}
 	if diff := cmp.Diff(wantKeys, keys); diff != "" {
 		t.Errorf("JSON keys (-want +got):\n%s", diff)
 	}
-	if raw[0]["kernel"] != nil {
-		t.Errorf("kernel of another namespace's entry = %v, want null", raw[0]["kernel"])
+	if raw[4]["kernel"] != nil {
+		t.Errorf("kernel of another namespace's entry = %v, want null", raw[4]["kernel"])
 	}
 }
 
@@ -200,6 +226,13 @@ func TestCacheListEmptyAndBroken(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.json")
+	// A file of an older pmtu, keyed by the reusable namespace inode: its
+	// entries are dropped quietly.
+	old := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(old, []byte(`{"format":"pmtu-cache","version":1,"entries":[{"dst":"198.18.3.2","src":"","netns":"net:[4026531840]",`+
+		`"pmtu":1400,"evidence":"icmp","hop":"198.18.2.2","learned":"2025-01-02T03:04:05Z","expires":"2025-01-02T03:14:05Z","below_floor":false}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		path     string
@@ -211,6 +244,7 @@ func TestCacheListEmptyAndBroken(t *testing.T) {
 		{"missing file as JSON", missing, []string{"list", "--json"}, "[]\n", ""},
 		{"corrupt file", corrupt, []string{"list"}, "no cached path MTUs in " + corrupt + "\n", "pmtu: warning: "},
 		{"corrupt file as JSON", corrupt, []string{"list", "--json"}, "[]\n", "starting afresh"},
+		{"older version", old, []string{"list"}, "no cached path MTUs in " + old + "\n", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -278,44 +312,44 @@ func TestCacheFlush(t *testing.T) {
 			name:     "literal IPv4 needs no DNS",
 			args:     []string{"flush", "198.18.3.2"},
 			wantOut:  "removed 2 entries for 198.18.3.2\n",
-			wantLeft: []string{"198.18.5.5", "198.18.4.2", "2001:db8:3::2"},
+			wantLeft: []string{"198.18.4.2", "2001:db8:3::2", "198.18.5.5", "198.18.5.5", "198.18.5.5"},
 		},
 		{
 			name:     "literal IPv6 in brackets",
 			args:     []string{"flush", "[2001:db8:3::2]"},
 			wantOut:  "removed 1 entry for [2001:db8:3::2] (2001:db8:3::2)\n",
-			wantLeft: []string{"198.18.5.5", "198.18.3.2", "198.18.3.2", "198.18.4.2"},
+			wantLeft: []string{"198.18.3.2", "198.18.3.2", "198.18.4.2", "198.18.5.5", "198.18.5.5", "198.18.5.5"},
 		},
 		{
 			name:     "another namespace's entry too",
 			args:     []string{"flush", "198.18.5.5"},
-			wantOut:  "removed 1 entry for 198.18.5.5\n",
+			wantOut:  "removed 3 entries for 198.18.5.5\n",
 			wantLeft: []string{"198.18.3.2", "198.18.3.2", "198.18.4.2", "2001:db8:3::2"},
 		},
 		{
 			name:     "address with nothing cached",
 			args:     []string{"flush", "198.18.9.9"},
 			wantOut:  "removed 0 entries for 198.18.9.9\n",
-			wantLeft: []string{"198.18.5.5", "198.18.3.2", "198.18.3.2", "198.18.4.2", "2001:db8:3::2"},
+			wantLeft: []string{"198.18.3.2", "198.18.3.2", "198.18.4.2", "2001:db8:3::2", "198.18.5.5", "198.18.5.5", "198.18.5.5"},
 		},
 		{
 			name:        "name",
 			args:        []string{"flush", "t4"},
 			wantOut:     "removed 1 entry for t4 (198.18.4.2)\n",
-			wantLeft:    []string{"198.18.5.5", "198.18.3.2", "198.18.3.2", "2001:db8:3::2"},
+			wantLeft:    []string{"198.18.3.2", "198.18.3.2", "2001:db8:3::2", "198.18.5.5", "198.18.5.5", "198.18.5.5"},
 			wantLookups: 1,
 		},
 		{
 			name:        "name with many addresses",
 			args:        []string{"flush", "both"},
 			wantOut:     "removed 4 entries for both (198.18.3.2, 198.18.4.2, 2001:db8:3::2)\n",
-			wantLeft:    []string{"198.18.5.5"},
+			wantLeft:    []string{"198.18.5.5", "198.18.5.5", "198.18.5.5"},
 			wantLookups: 1,
 		},
 		{
 			name:    "everything",
 			args:    []string{"flush"},
-			wantOut: "removed 5 entries\n",
+			wantOut: "removed 7 entries\n",
 		},
 	}
 	for _, tt := range tests {
@@ -402,5 +436,68 @@ func TestCacheErrors(t *testing.T) {
 			}
 			checkOneLine(t, errOut, tt.wantErr)
 		})
+	}
+}
+
+// TestNewCacheQuery: the question a run asks the cache carries the probe
+// protocol and its port, the search's bounds, and the world the route
+// lookup saw.
+func TestNewCacheQuery(t *testing.T) {
+	here, _, err := pmtucache.CurrentNetwork()
+	if err != nil {
+		t.Skipf("no namespace identity here: %v", err)
+	}
+	now := cacheT0
+	rt := route.Route{Dst: cdst4, Src: csrc, IfIndex: 2, IfName: "veth1a", IfMTU: 1500, MTU: 1400, Cached: true, Expires: 300 * time.Second}
+	tests := []struct {
+		name string
+		o    findOpts
+		ceil probe.Size
+		want pmtucache.Query
+	}{
+		{
+			name: "icmp, plain",
+			o:    findOpts{probeOpts: probeOpts{proto: probe.ProtoICMP}},
+			ceil: 1500,
+			want: pmtucache.Query{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Net: here, Proto: "icmp"}, Floor: 68, Ceil: 1500},
+		},
+		{
+			name: "udp, default port, bounded",
+			o:    findOpts{probeOpts: probeOpts{proto: probe.ProtoUDP, minSize: 576}},
+			ceil: 1300,
+			want: pmtucache.Query{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Net: here, Proto: "udp", Port: 33434}, Floor: 576, Ceil: 1300},
+		},
+		{
+			name: "tcp, own port",
+			o:    findOpts{probeOpts: probeOpts{proto: probe.ProtoTCP, port: 80}},
+			ceil: 1500,
+			want: pmtucache.Query{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Net: here, Proto: "tcp", Port: 80}, Floor: 68, Ceil: 1500},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.o.cacheFile = filepath.Join(t.TempDir(), "cache.json")
+			cq := newCacheQuery(tt.o, target{addr: cdst4, route: rt}, tt.ceil, now)
+			if cq.err != nil || cq.store == nil || cq.store.Path != tt.o.cacheFile {
+				t.Fatalf("newCacheQuery: store %+v, error %v", cq.store, cq.err)
+			}
+			tt.want.IfIndex, tt.want.IfMTU = 2, 1500
+			tt.want.Kernel = pmtucache.Exception{MTU: 1400, Expires: now.Add(300 * time.Second)}
+			if diff := cmp.Diff(tt.want, cq.q, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("query (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestMissText(t *testing.T) {
+	e := pmtucache.Entry{PMTU: 1400, Evidence: pmtucache.EvidenceICMP, Learned: cacheT0}
+	err := errors.New("the kernel no longer holds it")
+	if got, want := missText(e, err, cacheT0.Add(12*time.Second+300*time.Millisecond)),
+		"not using the entry 1400 (icmp, learned 12s ago): the kernel no longer holds it"; got != want {
+		t.Errorf("missText = %q, want %q", got, want)
+	}
+	if got := missText(pmtucache.Entry{}, pmtucache.ErrNoEntry, cacheT0); got != "nothing cached" {
+		t.Errorf("missText without an entry = %q", got)
 	}
 }

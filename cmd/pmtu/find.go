@@ -1,13 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
 	"time"
 
+	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/route"
 	"github.com/urfave/cli/v2"
 )
 
@@ -82,15 +85,24 @@ func find(cCtx *cli.Context) error {
 	}
 	rep.Interface, rep.InterfaceMTU = t.route.IfName, t.route.IfMTU
 
-	store, key := openCache(o.cacheFile, t.addr, t.route.Src, t.netnsKey())
-	if store != nil && !o.noCache {
-		c, warn := store.Load(ctx)
+	// The search's ceiling, as Discover will use it.
+	ceil := cmp.Or(min(t.ceil(o.probeOpts), probe.MaxSize), 1500)
+	cq := newCacheQuery(o, t, ceil, time.Now())
+	if o.verbose && cq.err != nil {
+		fmt.Fprintf(ew, "pmtu: cache: not used: %v\n", cq.err)
+	}
+	if cq.store != nil && !o.noCache {
+		c, warn := cq.store.Load(ctx)
 		if warn != nil {
 			fmt.Fprintf(ew, "pmtu: warning: %v\n", warn)
 		}
-		if e, ok := c.Lookup(key); ok {
+		e, err := c.Answer(cq.q)
+		if err == nil {
 			rep.fromCache(e, time.Now())
 			return rep.finish(w, o)
+		}
+		if o.verbose {
+			fmt.Fprintf(ew, "pmtu: cache: %s\n", missText(e, err, time.Now()))
 		}
 	}
 
@@ -101,19 +113,25 @@ func find(cCtx *cli.Context) error {
 	defer conn.Close()
 	rep.Method = methodOf(conn)
 
-	cfg := &probe.Config{Floor: o.minSize, Ceil: t.ceil(o.probeOpts), Wait: o.wait, Tries: o.tries}
+	cfg := &probe.Config{Floor: o.minSize, Ceil: ceil, Wait: o.wait, Tries: o.tries}
 	if o.verbose {
 		cfg.Trace = func(ev probe.Event) { traceEvent(ew, ev) }
 	}
 	res, derr := probe.Discover(ctx, conn, cfg)
-	rep.fromResult(res)
+	rep.fromResult(res, ceil)
 	if derr != nil {
-		rep.explainFailure(derr, o.host, res)
+		if !rep.belowFloor(derr, o.minSize, res) {
+			rep.explainFailure(derr, o.host, res)
+		}
 		return rep.fail(w, o.json, exitNoAnswer)
 	}
-	if store != nil {
-		err := store.Update(ctx, func(c *pmtucache.Cache) error {
-			_, err := c.Update(rep.cacheEntry(key))
+	if cq.store != nil && rep.Confirmed {
+		e := rep.cacheEntry(cq.q, cq.inode, kernelNow(ctx, o.netns, t.addr))
+		err := cq.store.Update(ctx, func(c *pmtucache.Cache) error {
+			r, err := c.Measured(e)
+			if err == nil && o.verbose {
+				fmt.Fprintf(ew, "pmtu: cache: %s (%s)\n", r.Action, r.Reason)
+			}
 			return err
 		})
 		if err != nil {
@@ -123,16 +141,87 @@ func find(cCtx *cli.Context) error {
 	return rep.finish(w, o)
 }
 
-// openCache returns the cache store and this destination's key, or a nil
-// store if no cache file can be named.
-func openCache(path string, dst, src netip.Addr, netns string) (*pmtucache.Store, pmtucache.Key) {
-	key := pmtucache.Key{Dst: dst, Src: src, Netns: netns}
-	if path == "" {
-		p, err := pmtucache.DefaultPath()
-		if err != nil {
-			return nil, key
-		}
-		path = p
+// cacheQuery is what find asks the cache, and where the cache is.
+type cacheQuery struct {
+	store *pmtucache.Store // nil: no cache this run
+	q     pmtucache.Query
+	inode uint64 // the probing namespace's inode number, for cache list
+	err   error  // why there is no cache this run, for -v
+}
+
+// newCacheQuery names the question a run toward t asks: its key (the
+// probing namespace's identity, read inside it, the source, the probe
+// protocol and port), the search's bounds, and the world as it is now (the
+// egress interface and the kernel's path MTU exception, from t.route). A
+// namespace without a readable identity gets no cache: an answer could not
+// be told from another namespace's.
+func newCacheQuery(o findOpts, t target, ceil probe.Size, now time.Time) cacheQuery {
+	proto := cmp.Or(o.proto, probe.ProtoICMP)
+	port := 0
+	if proto != probe.ProtoICMP {
+		port = cmp.Or(o.port, proto.DefaultPort())
 	}
-	return &pmtucache.Store{Path: path}, key
+	cq := cacheQuery{q: pmtucache.Query{
+		Key:     pmtucache.Key{Dst: t.addr, Src: t.route.Src, Proto: string(proto), Port: port},
+		Floor:   int(cmp.Or(o.minSize, probe.Floor(t.addr.Is6()))),
+		Ceil:    int(ceil),
+		IfIndex: t.route.IfIndex,
+		IfMTU:   t.route.IfMTU,
+		Kernel:  pmtucache.ExceptionOf(t.route, now),
+	}}
+	read := func() error {
+		var err error
+		cq.q.Net, cq.inode, err = pmtucache.CurrentNetwork()
+		return err
+	}
+	var err error
+	if o.netns == "" {
+		err = read()
+	} else {
+		err = netns.Do(o.netns, read)
+	}
+	if err != nil {
+		cq.err = err
+		return cq
+	}
+	path := o.cacheFile
+	if path == "" {
+		if path, err = pmtucache.DefaultPath(); err != nil {
+			cq.err = err
+			return cq
+		}
+	}
+	cq.store = &pmtucache.Store{Path: path}
+	return cq
+}
+
+// kernelNow is the kernel's path MTU exception toward dst now, as seen
+// from the namespace of --netns: the twin an ICMP-learned entry keeps.
+// The zero Exception if there is none or it cannot be read.
+func kernelNow(ctx context.Context, ns string, dst netip.Addr) pmtucache.Exception {
+	var r route.Route
+	get := func() error {
+		var err error
+		r, err = route.Get(ctx, dst)
+		return err
+	}
+	var err error
+	if ns == "" {
+		err = get()
+	} else {
+		err = netns.Do(ns, get)
+	}
+	if err != nil {
+		return pmtucache.Exception{}
+	}
+	return pmtucache.ExceptionOf(r, time.Now())
+}
+
+// missText says, for -v, why the cache gave no answer: "nothing cached",
+// or the entry it judged and why it was not used.
+func missText(e pmtucache.Entry, err error, now time.Time) string {
+	if e.PMTU == 0 {
+		return err.Error()
+	}
+	return fmt.Sprintf("not using the entry %d (%s, learned %v ago): %v", e.PMTU, e.Evidence, now.Sub(e.Learned).Truncate(time.Second), err)
 }

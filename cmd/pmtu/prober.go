@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/netns"
-	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
 	probetarget "github.com/pmtu/pmtu/probe/target"
 	"github.com/pmtu/pmtu/route"
@@ -229,15 +228,6 @@ func (t target) ceil(o probeOpts) probe.Size {
 		return o.maxSize
 	}
 	return probe.Size(min(t.route.IfMTU, int(probe.MaxSize)))
-}
-
-// netnsKey identifies the network namespace the probes leave from, for
-// the cache key: --netns's, else this process's.
-func (t target) netnsKey() string {
-	if t.netnsID != "" {
-		return t.netnsID
-	}
-	return pmtucache.CurrentNetns()
 }
 
 // findTarget resolves HOST and looks up the kernel's route to it, in the

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/urfave/cli/v2"
 )
@@ -265,12 +264,6 @@ func TestMethodOf(t *testing.T) {
 	}
 	if got := methodOf(nil); got != "" {
 		t.Errorf("methodOf(nil) = %q", got)
-	}
-	if got := (target{}).netnsKey(); got != pmtucache.CurrentNetns() {
-		t.Errorf("netnsKey without --netns = %q, want this process's %q", got, pmtucache.CurrentNetns())
-	}
-	if got := (target{netnsID: "net:[42]"}).netnsKey(); got != "net:[42]" {
-		t.Errorf("netnsKey = %q", got)
 	}
 }
 

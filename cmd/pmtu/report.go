@@ -26,6 +26,7 @@ type report struct {
 	Source       string  `json:"source"`           // "probe" or "cache"
 	Method       string  `json:"method,omitempty"` // how the probes went (probe.Method); absent from the cache
 	PMTU         int     `json:"pmtu"`
+	Exact        bool    `json:"exact"` // pmtu is the path MTU itself, not only a size proved to pass
 	Interface    string  `json:"interface"`
 	InterfaceMTU int     `json:"interface_mtu"`
 	MSS          int     `json:"mss"`
@@ -77,7 +78,12 @@ func family(ipv6 bool) int {
 	return 4
 }
 
-func (r *report) fromResult(res *probe.Result) {
+// fromResult reports a search whose largest probe was ceil. A search
+// that ended with nothing refused (res.Hi above ceil) proved only that
+// the path carries its largest probe: that is the path MTU when the
+// probe was as large as the interface allows, and otherwise (a
+// --max-size below it) only a lower bound, with no refused size.
+func (r *report) fromResult(res *probe.Result, ceil probe.Size) {
 	r.Source = "probe"
 	r.Events = []event{}
 	if res == nil {
@@ -85,9 +91,11 @@ func (r *report) fromResult(res *probe.Result) {
 	}
 	r.PMTU, r.Confirmed = int(res.PMTU), res.Confirmed
 	r.Lo, r.Hi = int(res.Lo), int(res.Hi)
-	if res.Hi > probe.MaxSize || (res.PMTU != 0 && res.Hi == res.PMTU+1 && res.PMTU == probe.Size(r.InterfaceMTU)) {
-		r.Hi = 0 // nothing was refused: the interface is the limit
+	if res.Hi > ceil {
+		r.Hi = 0 // nothing was refused: no size is known not to pass
 	}
+	limit := min(r.InterfaceMTU, int(probe.MaxSize))
+	r.Exact = res.Confirmed && (r.Hi != 0 || (limit > 0 && r.PMTU >= limit))
 	r.Evidence = "probes"
 	if res.ByICMP {
 		r.Evidence = "icmp"
@@ -124,7 +132,7 @@ func (r *report) setDerived() {
 func (r *report) fromCache(e pmtucache.Entry, now time.Time) {
 	r.Source = "cache"
 	r.PMTU, r.Confirmed, r.Evidence = e.PMTU, true, string(e.Evidence)
-	r.Lo = e.PMTU
+	r.Exact, r.Lo, r.Hi = e.Full, e.PMTU, e.Refused
 	if e.Hop.IsValid() {
 		r.LimitingHop = e.Hop.String()
 	}
@@ -134,8 +142,15 @@ func (r *report) fromCache(e pmtucache.Entry, now time.Time) {
 	r.setDerived()
 }
 
-func (r *report) cacheEntry(key pmtucache.Key) pmtucache.Entry {
-	e := pmtucache.Entry{Key: key, PMTU: r.PMTU, Evidence: pmtucache.Evidence(r.Evidence)}
+// cacheEntry is what this search proved, for the cache: the answer to q,
+// learned in the namespace whose inode number is inode, with the kernel's
+// exception toward the destination right after the search.
+func (r *report) cacheEntry(q pmtucache.Query, inode uint64, kernel pmtucache.Exception) pmtucache.Entry {
+	e := pmtucache.Entry{
+		Key: q.Key, PMTU: r.PMTU, Full: r.Exact, Refused: r.Hi, Evidence: pmtucache.Evidence(r.Evidence),
+		Method: r.Method, IfIndex: q.IfIndex, IfName: r.Interface, IfMTU: q.IfMTU,
+		NetnsInode: inode, Kernel: kernel,
+	}
 	if hop, err := netip.ParseAddr(r.LimitingHop); err == nil {
 		e.Hop = hop
 	}
@@ -158,6 +173,25 @@ func (r *report) explainFailure(err error, host string, res *probe.Result) {
 		// In the kernel's words: a send that failed, not the call.
 		r.Error = fmt.Sprintf("probing %s stopped: %s", host, plainErr(err))
 	}
+}
+
+// belowFloor says, when a search bounded by --min-size floor ended with
+// no reply because every size it could still try was known not to pass,
+// what was proved instead: the path MTU is below the floor. It returns
+// false when the search said nothing of the kind (the sizes were tried and
+// lost, or no --min-size was given).
+func (r *report) belowFloor(err error, floor probe.Size, res *probe.Result) bool {
+	if floor == 0 || res == nil || res.Hi == 0 || res.Hi > floor || !errors.Is(err, probe.ErrNoReply) {
+		return false
+	}
+	r.Error = fmt.Sprintf("the path MTU is below --min-size %d: sizes from %d up do not pass", floor, res.Hi)
+	if n := len(r.Events); n > 0 && r.Events[n-1].NextHopMTU > 0 {
+		ev := r.Events[n-1]
+		r.Error += fmt.Sprintf(" (%s named MTU %d); lower --min-size to find it", ev.From, ev.NextHopMTU)
+	} else {
+		r.Error += "; lower --min-size to find it"
+	}
+	return true
 }
 
 // noReplyCauses are the usual reasons nothing answers probes of a method.
@@ -231,7 +265,11 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 	if r.Target != r.Address {
 		name = fmt.Sprintf("%s (%s)", r.Target, r.Address)
 	}
-	fmt.Fprintf(&b, "path MTU to %s: %d\n", name, r.PMTU)
+	if r.Exact {
+		fmt.Fprintf(&b, "path MTU to %s: %d\n", name, r.PMTU)
+	} else {
+		fmt.Fprintf(&b, "path MTU to %s: at least %d\n", name, r.PMTU)
+	}
 	switch {
 	case r.Source == "cache":
 		fmt.Fprintf(&b, "  cached, expires in %v (learned from %s", time.Duration(*r.ExpiresInS)*time.Second, r.evidenceText())
@@ -239,6 +277,10 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 	case r.Evidence == "icmp":
 		fmt.Fprintf(&b, "  limited by %s, which answered %q naming MTU %d; a %d-byte probe came back\n",
 			r.LimitingHop, r.lastEventName(), r.PMTU, r.PMTU)
+	case !r.Exact:
+		fmt.Fprintf(&b, "  a %d-byte probe, the largest this search sent (--max-size), came back; larger sizes were not tried\n", r.PMTU)
+	case r.Hi == 0 && r.InterfaceMTU > int(probe.MaxSize):
+		fmt.Fprintf(&b, "  a %d-byte probe, the largest IP packet, came back; the egress interface allows %d\n", r.PMTU, r.InterfaceMTU)
 	case r.Hi == 0:
 		fmt.Fprintf(&b, "  the egress interface is the limit: a %d-byte probe (its MTU) came back\n", r.PMTU)
 	case r.BlackHole:
