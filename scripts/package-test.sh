@@ -29,7 +29,7 @@ if ((EUID != 0)); then
 	echo "package-test.sh: needs root (dpkg -i, network namespaces): run it as root" >&2
 	exit 2
 fi
-if [[ -n $(dpkg-query -W -f='${db:Status-Status}' pmtu 2>/dev/null | grep -v '^not-installed$') ]] ||
+if dpkg-query -W -f='${db:Status-Status}\n' pmtu 2>/dev/null | grep -qv '^not-installed$' ||
 	[[ -e /usr/bin/pmtu ]]; then
 	echo "package-test.sh: skipped: pmtu is already installed here (package or /usr/bin/pmtu), and this test would remove it"
 	exit 0
@@ -63,6 +63,12 @@ bad() {
 	echo "FAIL $*"
 	failed=$((failed + 1))
 }
+# expect DESC CMD...: ok DESC when CMD succeeds, else bad.
+expect() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else bad "$desc"; fi
+}
 
 # 1. Build, with a version of our own to look for later.
 version=0.0.0~pkgtest$$
@@ -87,7 +93,7 @@ dpkg -i --path-include='/usr/share/man/man8/pmtu.8.gz' --path-include='/usr/shar
 files=$(dpkg -L pmtu)
 caps=$(getcap /usr/bin/pmtu)
 echo "$caps"
-[[ $caps == *cap_net_raw=ep* ]] && ok "postinst set cap_net_raw=ep" || bad "getcap says '$caps'"
+expect "postinst set cap_net_raw=ep" test "${caps#* }" = cap_net_raw=ep
 
 # 4. The installed pmtu as user nobody, in a namespace of its own.
 chain_build 1500 1400
@@ -117,7 +123,8 @@ check_run() {
 	fi
 }
 [[ $(c sysctl -n net.ipv4.ping_group_range) == $'1\t0' ]] || bad "ping_group_range in c is not '1 0'"
-sanity_pmtu c "$T4" 1400 && sanity_pmtu c "$T6" 1400 || bad "topology"
+expect "topology: path MTU 1400 over IPv4" sanity_pmtu c "$T4" 1400
+expect "topology: path MTU 1400 over IPv6" sanity_pmtu c "$T6" 1400
 hop4=$(chain_limiting_hop4) hop6=$(chain_limiting_hop6)
 check_run "nobody, icmp over IPv4: 1400 from $hop4 by raw socket" \
 	".pmtu == 1400 and .method == \"icmp\" and .limiting_hop == \"$hop4\"" \
@@ -143,14 +150,14 @@ echo "+ (nobody in c) pmtu --version"
 vout=$(as_nobody c /usr/bin/pmtu --version)
 echo "$vout"
 v=$(head -n1 <<<"$vout")
-[[ $v == "pmtu $version" ]] && ok "pmtu --version says $version" || bad "pmtu --version says '$v', want 'pmtu $version'"
+expect "pmtu --version says 'pmtu $version' (it says '$v')" test "$v" = "pmtu $version"
 man_path=$(man -w pmtu 2>&1) || true
 echo "+ man -w pmtu: $man_path"
-[[ $man_path == /usr/share/man/man8/pmtu.8.gz ]] && ok "man -w pmtu" || bad "man -w pmtu: $man_path"
+expect "man -w pmtu is /usr/share/man/man8/pmtu.8.gz" test "$man_path" = /usr/share/man/man8/pmtu.8.gz
 if man -l "$man_path" 2>/dev/null | grep -q -- '--max-size'; then ok "man pmtu renders"; else bad "man pmtu does not render"; fi
-bash -n /usr/share/bash-completion/completions/pmtu && ok "bash completion parses" || bad "bash completion"
-[[ -s /usr/share/zsh/vendor-completions/_pmtu ]] && ok "zsh completion installed" || bad "zsh completion"
-[[ -s /usr/share/doc/pmtu/copyright && -s /usr/share/doc/pmtu/README.md.gz ]] && ok "doc installed" || bad "doc"
+expect "bash completion parses" bash -n /usr/share/bash-completion/completions/pmtu
+expect "zsh completion installed" test -s /usr/share/zsh/vendor-completions/_pmtu
+expect "copyright and README installed" test -s /usr/share/doc/pmtu/copyright -a -s /usr/share/doc/pmtu/README.md.gz
 
 # 6. Purge, and nothing of it is left.
 echo "+ dpkg --purge pmtu"

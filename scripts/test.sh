@@ -119,7 +119,8 @@ netns() {
 # test.sh itself is the one running; the others run here.
 quickstart() {
 	local cmds line n=0
-	cmds=$(sed -n '/^## Quick start/,/^## /p' README.md | sed -n '/^```$/,/^```$/p' | grep -v '^```$' | sed 's/ *#.*$//')
+	local fence='```'
+	cmds=$(sed -n '/^## Quick start/,/^## /p' README.md | sed -n "/^$fence\$/,/^$fence\$/p" | grep -v "^$fence\$" | sed 's/ *#.*$//')
 	if [[ $cmds != $'scripts/demo.sh\nscripts/test.sh' ]]; then
 		echo "README's quick start is not 'scripts/demo.sh' then 'scripts/test.sh' but:"
 		echo "$cmds"
