@@ -2,8 +2,8 @@
 #
 # deps.sh: install what the tests need on a Debian machine, as root:
 # nftables, jq, iproute2, tracepath and ping, and for the package test
-# lintian, man-db and libcap2-bin (Debian packages), and staticcheck (go
-# install, pinned). Idempotent: when everything is there it
+# lintian, man-db and libcap2-bin, and zsh to check the zsh completion
+# (Debian packages), and staticcheck (go install, pinned). Idempotent: when everything is there it
 # does nothing and touches no network; "apt-get update" runs at most once,
 # and only when a package is missing.
 #
@@ -37,10 +37,11 @@ declare -A pkg_of=(
 	[setcap]=libcap2-bin
 	[getcap]=libcap2-bin
 	[dpkg-deb]=dpkg
+	[zsh]=zsh
 )
 
 missing_pkgs=()
-for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb; do
+for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb zsh; do
 	# Look in sbin too: nft and ip live there and a non-root PATH may lack it.
 	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 &&
 		[[ " ${missing_pkgs[*]} " != *" ${pkg_of[$cmd]} "* ]]; then
