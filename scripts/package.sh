@@ -14,9 +14,9 @@
 #
 # VERSION defaults to the latest tag vX.Y.Z without its "v" (git describe),
 # else 0.0.0~gitYYYYMMDD.COMMIT from HEAD; COMMIT and DATE (the commit's
-# time, UTC) are stamped too, so two builds of one commit are the same
-# bytes. Prints the .deb's path on its last line. Needs go, git, dpkg-deb and
-# gzip; not root.
+# time, UTC) are stamped too, and every file in the package is dated DATE,
+# so two builds of one commit with one Go are the same bytes. Prints the
+# .deb's path on its last line. Needs go, git, dpkg-deb and gzip; not root.
 
 set -euo pipefail
 
@@ -190,6 +190,10 @@ cat >"$root/DEBIAN/control" <<-EOT
 EOT
 (cd "$root" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) >"$root/DEBIAN/md5sums"
 
+# Every file dated at DATE, so that the same commit makes the same bytes.
+SOURCE_DATE_EPOCH=$(date -u -d "$DATE" +%s)
+export SOURCE_DATE_EPOCH
+find "$root" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 mkdir -p "$OUT"
 deb=$OUT/pmtu_${VERSION}_${ARCH}.deb
 dpkg-deb --root-owner-group -Zxz --build "$root" "$deb" >/dev/null
