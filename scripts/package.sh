@@ -12,7 +12,7 @@
 #     VERSION=1.2.0 scripts/package.sh        stamp this version
 #     OUT=/some/dir GOARCH=arm64 scripts/package.sh
 #
-# VERSION defaults to the latest tag vX.Y.Z without its "v" (git describe),
+# VERSION defaults to the tag vX.Y.Z at HEAD, without its "v" (git describe),
 # else 0.0.0~gitYYYYMMDD.COMMIT from HEAD; COMMIT and DATE (the commit's
 # time, UTC) are stamped too, and every file in the package is dated DATE,
 # so two builds of one commit with one Go are the same bytes. Prints the
