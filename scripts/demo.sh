@@ -11,19 +11,23 @@
 # the path MTU the kernel learned from the routers' ICMP. Extra arguments go
 # to pmtu:
 #
-#     sudo scripts/demo.sh
-#     sudo scripts/demo.sh -v
+#     scripts/demo.sh
+#     scripts/demo.sh -v
+#
+# Run as root it needs no sudo; run as a user it runs itself again with sudo,
+# where there is sudo.
 
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/root.sh
+. scripts/root.sh
+as_root scripts/demo.sh "$@" || {
+	echo "demo.sh: needs root (it makes network namespaces) and there is no sudo: run it as root, e.g. su -c scripts/demo.sh" >&2
+	exit 2
+}
 # shellcheck source=scripts/netns-lib.sh
 . scripts/netns-lib.sh
-
-if ((EUID != 0)); then
-	echo "demo.sh: needs root (it makes network namespaces)" >&2
-	exit 2
-fi
 
 BIN=${BIN:-bin/pmtu}
 work=$(mktemp -d "${TMPDIR:-/tmp}/pmtu-demo.XXXXXX")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 #
 # deps.sh: install what the tests need on a Debian machine, as root:
-# nftables, jq, iproute2, tracepath and ping (Debian packages), and
-# staticcheck (go install, pinned). Idempotent: when everything is there it
+# nftables, jq, iproute2, tracepath and ping, and for the package test
+# lintian, man-db and libcap2-bin, and zsh to check the zsh completion
+# (Debian packages), and staticcheck (go install, pinned). Idempotent: when everything is there it
 # does nothing and touches no network; "apt-get update" runs at most once,
 # and only when a package is missing.
 #
@@ -31,12 +32,19 @@ declare -A pkg_of=(
 	[ip]=iproute2
 	[tracepath]=iputils-tracepath
 	[ping]=iputils-ping
+	[lintian]=lintian
+	[man]=man-db
+	[setcap]=libcap2-bin
+	[getcap]=libcap2-bin
+	[dpkg-deb]=dpkg
+	[zsh]=zsh
 )
 
 missing_pkgs=()
-for cmd in nft jq ip tracepath ping; do
+for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb zsh; do
 	# Look in sbin too: nft and ip live there and a non-root PATH may lack it.
-	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1; then
+	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 &&
+		[[ " ${missing_pkgs[*]} " != *" ${pkg_of[$cmd]} "* ]]; then
 		missing_pkgs+=("${pkg_of[$cmd]}")
 	fi
 done

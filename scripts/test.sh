@@ -3,15 +3,23 @@
 # test.sh: run every test. Installs what is missing (scripts/deps.sh), then
 # checks formatting (gofmt), go vet, staticcheck, go test -race, each Go
 # fuzz target for FUZZTIME (default 10s), and, as root, the namespace tests
-# (scripts/netns-test.sh). Runs every step even after one fails; exits 1 if
-# any failed.
+# (scripts/netns-test.sh), the README's quick start (scripts/demo.sh, as
+# typed there) and the Debian package (scripts/package-test.sh). Runs every
+# step even after one fails; exits 1 if any failed.
 #
 #     scripts/test.sh
 #     FUZZTIME=1m scripts/test.sh
+#
+# Run as a user, it runs itself again with sudo where there is sudo; where
+# there is none, it runs the steps that need no root and skips the others.
 
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/root.sh
+. scripts/root.sh
+as_root scripts/test.sh "$@" ||
+	echo "test.sh: not root and no sudo: skipping deps, namespace, quick-start and package steps; for all of them run it as root: su -c scripts/test.sh"
 
 FUZZTIME=${FUZZTIME:-10s}
 passed=0
@@ -107,6 +115,39 @@ netns() {
 	scripts/netns-test.sh
 }
 
+# quickstart: the commands of the README's "Quick start", as typed there.
+# test.sh itself is the one running; the others run here.
+quickstart() {
+	local cmds line n=0
+	local fence='```'
+	cmds=$(sed -n '/^## Quick start/,/^## /p' README.md | sed -n "/^$fence\$/,/^$fence\$/p" | grep -v "^$fence\$" | sed 's/ *#.*$//')
+	if [[ $cmds != $'scripts/demo.sh\nscripts/test.sh' ]]; then
+		echo "README's quick start is not 'scripts/demo.sh' then 'scripts/test.sh' but:"
+		echo "$cmds"
+		return 1
+	fi
+	if ((EUID != 0)); then
+		echo "not root: quick start skipped"
+		return 0
+	fi
+	while IFS= read -r line; do
+		[[ $line == scripts/test.sh ]] && continue
+		echo "+ $line"
+		# shellcheck disable=SC2086 # the command as typed, split as a shell would
+		$line </dev/null || return
+		n=$((n + 1))
+	done <<<"$cmds"
+	((n > 0))
+}
+
+package() {
+	if ((EUID != 0)); then
+		echo "not root: package test skipped (run scripts/package-test.sh as root)"
+		return 0
+	fi
+	scripts/package-test.sh
+}
+
 step deps deps
 step gofmt gofmt_clean
 step vet go vet ./...
@@ -114,6 +155,8 @@ step staticcheck staticcheck_run
 step "go test" go test -race -timeout 10m ./...
 step fuzz fuzz
 step netns netns
+step "quick start" quickstart
+step package package
 
 echo
 if ((failed)); then

@@ -31,13 +31,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:      "pmtu",
 		Usage:     "find the path MTU to a host, the hop that limits it, and the TCP MSS to use",
-		UsageText: "pmtu [flags] HOST\npmtu trace [flags] HOST\npmtu cache list|flush [HOST]",
+		UsageText: "pmtu [flags] HOST\npmtu trace [flags] HOST\npmtu cache list|flush [HOST]\npmtu version [--json]",
 		Description: "pmtu sends probes that may not be fragmented (DF set), sized by a binary search " +
 			"between the protocol's floor and the egress interface MTU, and believes only ICMP " +
 			"that quotes a probe it sent. Flags go before HOST.",
-		Flags:                 newFindFlags(),
-		Action:                find,
-		Commands:              []*cli.Command{newCacheCommand(), newTraceCommand()},
+		Flags:  newFindFlags(),
+		Action: findOrVersion,
+		Commands: []*cli.Command{newCacheCommand(), newTraceCommand(), newVersionCommand(),
+			newGendocCommand()},
 		Writer:                stdout,
 		ErrWriter:             stderr,
 		HideHelpCommand:       true,
@@ -51,8 +52,16 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Name:        "cache-file",
 		Usage:       "the cache `FILE`",
 		DefaultText: "$XDG_CACHE_HOME/pmtu/cache.json",
-	})
+	}, newVersionFlag())
 	return app
+}
+
+// findOrVersion is the root's action: pmtu --version, or pmtu HOST.
+func findOrVersion(cCtx *cli.Context) error {
+	if cCtx.Bool("version") {
+		return printVersion(cCtx.App.Writer, cCtx.Bool("json"))
+	}
+	return find(cCtx)
 }
 
 // run runs the app and returns the exit code. Errors are printed as one
