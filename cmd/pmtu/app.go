@@ -29,13 +29,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:      "pmtu",
 		Usage:     "find the path MTU to a host, the hop that limits it, and the TCP MSS to use",
-		UsageText: "pmtu [flags] HOST\npmtu trace [flags] HOST\npmtu cache list|flush [HOST]",
+		UsageText: "pmtu [flags] HOST\npmtu trace [flags] HOST\npmtu watch [flags] HOST...\npmtu serve [flags]\npmtu cache list|flush [HOST]",
 		Description: "pmtu sends probes that may not be fragmented (DF set), sized by a binary search " +
 			"between the protocol's floor and the egress interface MTU, and believes only ICMP " +
 			"that quotes a probe it sent. Flags go before HOST.",
 		Flags:                 newFindFlags(),
 		Action:                find,
-		Commands:              []*cli.Command{newCacheCommand(), newTraceCommand()},
+		Commands:              []*cli.Command{newCacheCommand(), newTraceCommand(), newWatchCommand(), newServeCommand()},
 		Writer:                stdout,
 		ErrWriter:             stderr,
 		HideHelpCommand:       true,
