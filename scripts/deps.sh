@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 #
 # deps.sh: install what the tests need on a Debian machine, as root:
-# nftables, jq, iproute2, tracepath and ping (Debian packages), and
-# staticcheck (go install, pinned). Idempotent: when everything is there it
+# nftables, jq, iproute2, tracepath, ping and prometheus (Debian packages;
+# prometheus brings promtool, and the serve case runs a real Prometheus),
+# and staticcheck (go install, pinned). Idempotent: when everything is there it
 # does nothing and touches no network; "apt-get update" runs at most once,
 # and only when a package is missing.
 #
@@ -31,13 +32,15 @@ declare -A pkg_of=(
 	[ip]=iproute2
 	[tracepath]=iputils-tracepath
 	[ping]=iputils-ping
+	[promtool]=prometheus
+	[prometheus]=prometheus
 )
 
 missing_pkgs=()
-for cmd in nft jq ip tracepath ping; do
+for cmd in nft jq ip tracepath ping promtool prometheus; do
 	# Look in sbin too: nft and ip live there and a non-root PATH may lack it.
 	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1; then
-		missing_pkgs+=("${pkg_of[$cmd]}")
+		[[ " ${missing_pkgs[*]} " == *" ${pkg_of[$cmd]} "* ]] || missing_pkgs+=("${pkg_of[$cmd]}")
 	fi
 done
 # ping must be iputils' (busybox's has no -M do).
@@ -75,6 +78,12 @@ if ((${#missing_pkgs[@]})); then
 		apt=(apt-get -q -o DPkg::Lock::Timeout=600)
 		"${apt[@]}" update
 		"${apt[@]}" install -y --no-install-recommends "${missing_pkgs[@]}"
+		# Debian's prometheus package enables and starts a server on
+		# :9090 where systemd runs. The tests start their own, inside
+		# namespaces: stop and disable the packaged one.
+		if [[ " ${missing_pkgs[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+			systemctl disable --now prometheus.service || true
+		fi
 	fi
 fi
 
