@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # deps.sh: install what the tests need on a Debian machine, as root:
-# nftables, jq, iproute2, tracepath, ping and prometheus (Debian packages;
+# nftables, jq, iproute2, tracepath, ping, curl and prometheus (Debian packages;
 # prometheus brings promtool, and the serve case runs a real Prometheus),
 # and staticcheck (go install, pinned). Idempotent: when everything is there it
 # does nothing and touches no network; "apt-get update" runs at most once,
@@ -32,12 +32,13 @@ declare -A pkg_of=(
 	[ip]=iproute2
 	[tracepath]=iputils-tracepath
 	[ping]=iputils-ping
+	[curl]=curl
 	[promtool]=prometheus
 	[prometheus]=prometheus
 )
 
 missing_pkgs=()
-for cmd in nft jq ip tracepath ping promtool prometheus; do
+for cmd in nft jq ip tracepath ping curl promtool prometheus; do
 	# Look in sbin too: nft and ip live there and a non-root PATH may lack it.
 	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1; then
 		[[ " ${missing_pkgs[*]} " == *" ${pkg_of[$cmd]} "* ]] || missing_pkgs+=("${pkg_of[$cmd]}")
