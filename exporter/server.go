@@ -97,7 +97,7 @@ const (
 	resultFailure    = "failure"     // the search ended without one
 	resultCached     = "cached"      // answered from the cache parameter
 	resultBadRequest = "bad_request" // 400
-	resultForbidden  = "forbidden"   // 403: outside Allow, or a name that does not resolve
+	resultForbidden  = "forbidden"   // 403: outside Allow
 	resultOverloaded = "overloaded"  // 503: past MaxConcurrent
 )
 
@@ -214,33 +214,40 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithTimeout(r.Context(), timeout)
 	defer cancel()
-	addr, err := s.resolve(ctx, req)
-	if err != nil {
-		s.fail(w, http.StatusForbidden, resultForbidden, err.Error())
+	start := s.Now()
+	addr, rerr := s.resolve(ctx, req)
+	var pe *ParamError
+	switch {
+	case errors.As(rerr, &pe):
+		s.fail(w, http.StatusBadRequest, resultBadRequest, rerr.Error())
 		return
-	}
-	if !s.allowed(addr) {
+	case rerr == nil && !s.allowed(addr):
 		s.fail(w, http.StatusForbidden, resultForbidden,
 			fmt.Sprintf("target %s (%s) is outside --allow %s", req.Target, addr, prefixes(s.Allow)))
 		return
 	}
 
-	start := s.Now()
 	key := cacheKey{addr: addr, opts: req.Options}
 	var (
 		res    Result
 		perr   error
 		log    string
 		cached bool
+		dur    time.Duration
 	)
-	if req.MaxAge > 0 {
+	if rerr == nil && req.MaxAge > 0 {
 		if e, ok := s.cache.get(key, start, req.MaxAge); ok {
 			res, perr, log, cached = e.res, e.err, e.log, true
 			log += fmt.Sprintf("answered from the result of %s (cache=%s)\n", e.at.Format(time.RFC3339), req.MaxAge)
 		}
 	}
-	var dur time.Duration
-	if !cached {
+	switch {
+	case rerr != nil:
+		// A name that does not resolve is a failed probe, as it is for
+		// blackbox_exporter: Prometheus records it and no packet goes out.
+		perr = rerr
+		log = fmt.Sprintf("searching %s%s: %v\n", req.Target, describe(req), rerr)
+	case !cached:
 		s.inFlight.Inc()
 		lw := &logWriter{max: maxLog}
 		fmt.Fprintf(lw, "searching %s (%s)%s, deadline %s\n", req.Target, addr, describe(req), timeout.Round(time.Millisecond))
@@ -263,7 +270,11 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 		result = resultFailure
 	}
 	s.searches.WithLabelValues(result).Inc()
-	s.hist.add(entry{Time: start, Target: req.Target, Addr: addr.String(), Params: describe(req),
+	shown := req.Target
+	if addr.IsValid() {
+		shown = addr.String()
+	}
+	s.hist.add(entry{Time: start, Target: req.Target, Addr: shown, Params: describe(req),
 		Success: perr == nil, PMTU: res.PMTU, Duration: dur, Log: log})
 
 	reg := prometheus.NewRegistry()
@@ -305,10 +316,10 @@ func (s *Server) resolve(ctx context.Context, req Request) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(strings.Trim(req.Target, "[]")); err == nil {
 		a = a.Unmap()
 		if a.Zone() != "" {
-			return netip.Addr{}, fmt.Errorf("target %s: zoned addresses are not probed", req.Target)
+			return netip.Addr{}, &ParamError{Param: "target", Value: req.Target, Why: "zoned addresses are not probed"}
 		}
 		if (req.Family == "ip4" && !a.Is4()) || (req.Family == "ip6" && !a.Is6()) {
-			return netip.Addr{}, fmt.Errorf("target %s is not of family %s", req.Target, req.Family)
+			return netip.Addr{}, &ParamError{Param: "family", Value: req.Family, Why: "the target " + req.Target + " is of the other family"}
 		}
 		return a, nil
 	}
@@ -318,7 +329,7 @@ func (s *Server) resolve(ctx context.Context, req Request) (netip.Addr, error) {
 	}
 	addrs, err := s.Resolve(ctx, network, req.Target)
 	if err != nil || len(addrs) == 0 {
-		return netip.Addr{}, fmt.Errorf("target %s does not resolve", req.Target)
+		return netip.Addr{}, fmt.Errorf("target %s does not resolve (%s)", req.Target, network)
 	}
 	return addrs[0].Unmap(), nil
 }

@@ -227,6 +227,16 @@ func TestBadParams400(t *testing.T) {
 			}
 		})
 	}
+	for _, q := range []struct{ query, param string }{
+		{"target=198.18.3.2&family=ip6", "family"},
+		{"target=2001:db8::1&family=ip4", "family"},
+		{"target=fe80::1%25eth0", "target"},
+	} {
+		code, body := get(t, ts.URL+"/probe?"+q.query, nil)
+		if code != http.StatusBadRequest || strings.Count(body, "\n") != 1 || !strings.HasPrefix(body, "pmtu: parameter "+q.param) {
+			t.Errorf("%s: status %d body %q, want 400 naming %s", q.query, code, body, q.param)
+		}
+	}
 	t.Run("bad scrape timeout header", func(t *testing.T) {
 		code, body := get(t, ts.URL+"/probe?target=198.18.3.2", map[string]string{"X-Prometheus-Scrape-Timeout-Seconds": "soon"})
 		if code != http.StatusBadRequest || !strings.Contains(body, "X-Prometheus-Scrape-Timeout-Seconds") {
@@ -253,7 +263,6 @@ func TestAllow403(t *testing.T) {
 		{"10.0.0.1", 403},
 		{"::ffff:10.0.0.1", 403},
 		{"2001:db9::1", 403},
-		{"unknown.test", 403},
 	}
 	for _, tt := range tests {
 		code, body := get(t, ts.URL+"/probe?target="+tt.target, nil)
@@ -266,6 +275,27 @@ func TestAllow403(t *testing.T) {
 	}
 	if f.calls != 3 {
 		t.Errorf("%d searches ran, want 3 (only the allowed)", f.calls)
+	}
+}
+
+// A name that does not resolve is a failed probe, not a bad request:
+// Prometheus records pmtu_probe_success 0, and nothing is probed.
+func TestUnresolvedTargetFails(t *testing.T) {
+	f := &fakeProber{res: chainResult}
+	ts := newTestServer(t, f, &Server{Allow: []netip.Prefix{netip.MustParsePrefix("198.18.0.0/15")}})
+	want := `# HELP pmtu_probe_success 1 if a path MTU was found, else 0.
+# TYPE pmtu_probe_success gauge
+pmtu_probe_success 0
+`
+	if err := testutil.ScrapeAndCompare(ts.URL+"/probe?target=unknown.test", strings.NewReader(want), "pmtu_probe_success", "pmtu_path_mtu_bytes"); err != nil {
+		t.Error(err)
+	}
+	_, body := get(t, ts.URL+"/probe?target=unknown.test&debug=true", nil)
+	if !strings.Contains(body, "unknown.test does not resolve") {
+		t.Errorf("debug log does not say the name did not resolve:\n%s", body)
+	}
+	if f.calls != 0 {
+		t.Errorf("%d searches ran for a name that does not resolve", f.calls)
 	}
 }
 

@@ -146,6 +146,20 @@ case_serve() {
 	# Prometheus's 1 s scrape timeout, less the 0.5 s margin, bounded the
 	# searches it asked for.
 	[[ $page == *"deadline 500ms"* ]] || PROBLEMS+=("/ shows no search with the deadline 500ms (1 s scrape timeout - 0.5 s)")
+	# trace=1: each hop's path MTU, r2's link the drop.
+	local metrics hops
+	metrics=$(c curl -s "http://$listen/probe?target=$t1&trace=1") || true
+	echo "/probe?target=$t1&trace=1:"
+	grep '^pmtu_' <<<"$metrics" || true
+	hops=$(grep '^pmtu_hop_path_mtu_bytes' <<<"$metrics" | sort | tr '\n' ' ') || true
+	[[ $hops == 'pmtu_hop_path_mtu_bytes{address="198.18.1.2",ttl="1"} 1500 pmtu_hop_path_mtu_bytes{address="198.18.2.2",ttl="2"} 1500 pmtu_hop_path_mtu_bytes{address="198.18.3.2",ttl="3"} 1400 ' ]] ||
+		PROBLEMS+=("trace=1 hops are '$hops', want r1 1500, r2 1500, t 1400")
+	# The kernel's own cached value, as ip route get shows it.
+	local kroute
+	kroute=$(c ip route get "$t1" | tr '\n' ' ')
+	echo "ip route get $t1: $kroute"
+	[[ $kroute == *" mtu 1400 "* && $metrics == *"pmtu_kernel_cached_mtu_bytes 1400"* ]] ||
+		PROBLEMS+=("pmtu_kernel_cached_mtu_bytes does not match ip route get: '$kroute'")
 	echo "a probe's log, from /probe?debug=true:"
 	c curl -s "http://$listen/probe?target=$t1&debug=true" | sed -n '/^Logs/,/^Metrics/p'
 	OUT='' verdict
