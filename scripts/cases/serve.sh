@@ -52,9 +52,11 @@ serve_stop() {
 # PathMTUDropped firing for t alone, within 10 s.
 register serve "pmtu serve scraped by a real Prometheus: 1500 → 1400 on one target within 10 s, the other unchanged, the drop alert firing"
 case_serve() {
-	command -v prometheus >/dev/null && command -v curl >/dev/null || skip "no prometheus or curl: run scripts/deps.sh"
+	if ! command -v prometheus >/dev/null || ! command -v curl >/dev/null; then
+		skip "no prometheus or curl: run scripts/deps.sh"
+	fi
 	PROM_PORT=9090
-	local listen=127.0.0.1:10150 t1 t2=198.18.2.2 i got1 got2 alert t0 t_mtu= t_alert=
+	local listen=127.0.0.1:10150 t1 t2=198.18.2.2 i got1 got2 alert t0 t_mtu='' t_alert=''
 	chain_build 1500 1500 1500
 	t1=$T4
 	sanity c "$t1" 1500
@@ -212,6 +214,7 @@ case_watch() {
 	wait "$pid2" || rc=$?
 	echo "watch --json --exit-on-drop (exit $rc):"; cat "$CASE_DIR/drop.out" "$CASE_DIR/drop.err"
 	((rc == 3)) || PROBLEMS+=("pmtu watch --exit-on-drop exited $rc, want 3")
+	# shellcheck disable=SC2034 # read by want and verdict
 	OUT=$(tail -n 1 "$CASE_DIR/drop.out")
 	want_str .event change
 	want_str .target "$t1"
