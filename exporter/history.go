@@ -81,10 +81,11 @@ type cacheKey struct {
 	opts Options
 }
 
+// cacheEntry is a search's result without its log (the history keeps
+// that), so the cache stays small: a few hundred bytes a key.
 type cacheEntry struct {
 	res Result
 	err error
-	log string
 	at  time.Time
 	dur time.Duration
 }

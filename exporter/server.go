@@ -237,8 +237,8 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 	)
 	if rerr == nil && req.MaxAge > 0 {
 		if e, ok := s.cache.get(key, start, req.MaxAge); ok {
-			res, perr, log, cached = e.res, e.err, e.log, true
-			log += fmt.Sprintf("answered from the result of %s (cache=%s)\n", e.at.Format(time.RFC3339), req.MaxAge)
+			res, perr, cached = e.res, e.err, true
+			log = fmt.Sprintf("answered from the search of %s (cache=%s); its log is on / under that time\n", e.at.Format(time.RFC3339), req.MaxAge)
 		}
 	}
 	switch {
@@ -260,7 +260,7 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(lw, "path MTU %d (evidence %s) after %s\n", res.PMTU, res.Evidence, dur.Round(time.Microsecond))
 		}
 		log = lw.String()
-		s.cache.put(key, cacheEntry{res: res, err: perr, log: log, at: start, dur: dur})
+		s.cache.put(key, cacheEntry{res: res, err: perr, at: start, dur: dur})
 	}
 	result := resultSuccess
 	switch {

@@ -511,3 +511,23 @@ func TestServeShutdown(t *testing.T) {
 		t.Error("still listening after shutdown")
 	}
 }
+
+func TestResultCacheBounded(t *testing.T) {
+	c := newResultCache(3)
+	for i := range 10 {
+		c.put(cacheKey{addr: netip.AddrFrom4([4]byte{198, 18, 0, byte(i)})}, cacheEntry{at: time.Unix(int64(i), 0)})
+	}
+	if len(c.m) != 3 {
+		t.Fatalf("%d entries, want 3", len(c.m))
+	}
+	now := time.Unix(10, 0)
+	for i := range 10 {
+		_, ok := c.get(cacheKey{addr: netip.AddrFrom4([4]byte{198, 18, 0, byte(i)})}, now, time.Hour)
+		if want := i >= 7; ok != want {
+			t.Errorf("entry %d kept %v, want %v (the newest 3 stay)", i, ok, want)
+		}
+	}
+	if _, ok := c.get(cacheKey{addr: netip.AddrFrom4([4]byte{198, 18, 0, 9})}, now, 500*time.Millisecond); ok {
+		t.Error("an entry 1 s old answered for cache=500ms")
+	}
+}
