@@ -7,6 +7,9 @@
 #     scripts/bench.sh                 build pmtu into a temp dir, run all
 #     BIN=bin/pmtu scripts/bench.sh    use that binary
 #     scripts/bench.sh -no-scamper     leave scamper out
+#     scripts/bench.sh serve           pmtu serve's CPU and RSS while
+#                                      Prometheus scrapes 100 targets
+#                                      every 5 s (scripts/bench-serve.sh)
 #
 # Needs root, ip, nft, jq and tracepath (scripts/deps.sh); installs
 # Debian's scamper when it is missing and apt-get can get it.
@@ -33,6 +36,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/netns-lib.sh
 . scripts/netns-lib.sh
+
+# scripts/bench.sh serve: pmtu serve's CPU and memory under Prometheus,
+# in its own script.
+if [[ ${1:-} == serve ]]; then
+	shift
+	exec "$(dirname "${BASH_SOURCE[0]}")/bench-serve.sh" "$@"
+fi
 
 LIMIT=120 # seconds a run may take
 PAUSE=6   # seconds between runs: a router's rate-limit bucket refills

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 #
 # deps.sh: install what the tests need on a Debian machine, as root:
-# nftables, jq, iproute2, tracepath and ping, and for the package test
-# lintian, man-db and libcap2-bin, and zsh to check the zsh completion
-# (Debian packages), and staticcheck (go install, pinned). Idempotent: when everything is there it
+# nftables, jq, iproute2, tracepath, ping, curl and prometheus (Debian packages;
+# prometheus brings promtool, and the serve case runs a real Prometheus), and for
+# the package test lintian, man-db and libcap2-bin, and zsh to check the zsh
+# completion, and staticcheck (go install, pinned). Idempotent: when everything is there it
 # does nothing and touches no network; "apt-get update" runs at most once,
 # and only when a package is missing.
 #
@@ -38,10 +39,13 @@ declare -A pkg_of=(
 	[getcap]=libcap2-bin
 	[dpkg-deb]=dpkg
 	[zsh]=zsh
+	[curl]=curl
+	[promtool]=prometheus
+	[prometheus]=prometheus
 )
 
 missing_pkgs=()
-for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb zsh; do
+for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb zsh curl promtool prometheus; do
 	# Look in sbin too: nft and ip live there and a non-root PATH may lack it.
 	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 &&
 		[[ " ${missing_pkgs[*]} " != *" ${pkg_of[$cmd]} "* ]]; then
@@ -83,6 +87,12 @@ if ((${#missing_pkgs[@]})); then
 		apt=(apt-get -q -o DPkg::Lock::Timeout=600)
 		"${apt[@]}" update
 		"${apt[@]}" install -y --no-install-recommends "${missing_pkgs[@]}"
+		# Debian's prometheus package enables and starts a server on
+		# :9090 where systemd runs. The tests start their own, inside
+		# namespaces: stop and disable the packaged one.
+		if [[ " ${missing_pkgs[*]} " == *" prometheus "* ]] && [[ -d /run/systemd/system ]]; then
+			systemctl disable --now prometheus.service || true
+		fi
 	fi
 fi
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 #
 # test.sh: run every test. Installs what is missing (scripts/deps.sh), then
-# checks formatting (gofmt), go vet, staticcheck, go test -race, each Go
+# checks formatting (gofmt), go vet, staticcheck, the Prometheus examples
+# (promtool check config, check rules, test rules), go test -race, each Go
 # fuzz target for FUZZTIME (default 10s), and, as root, the namespace tests
 # (scripts/netns-test.sh), the README's quick start (scripts/demo.sh, as
 # typed there) and the Debian package (scripts/package-test.sh). Runs every
@@ -73,6 +74,15 @@ staticcheck_run() {
 	fi
 	[[ -x $sc ]] || { echo "staticcheck is not installed: run scripts/deps.sh"; return 1; }
 	"$sc" ./...
+}
+
+# promtool_examples: the shipped scrape config and alerts are valid, and
+# every alert passes its unit tests (examples/alerts_test.yml).
+promtool_examples() {
+	command -v promtool >/dev/null || { echo "promtool is not installed: run scripts/deps.sh"; return 1; }
+	promtool check config examples/prometheus.yml &&
+		promtool check rules examples/alerts.yml &&
+		promtool test rules examples/alerts_test.yml
 }
 
 # fuzz: run each fuzz target ("go test -list '^Fuzz'" names them per
@@ -152,6 +162,7 @@ step deps deps
 step gofmt gofmt_clean
 step vet go vet ./...
 step staticcheck staticcheck_run
+step promtool promtool_examples
 step "go test" go test -race -timeout 10m ./...
 step fuzz fuzz
 step netns netns

@@ -31,14 +31,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:      "pmtu",
 		Usage:     "find the path MTU to a host, the hop that limits it, and the TCP MSS to use",
-		UsageText: "pmtu [flags] HOST\npmtu trace [flags] HOST\npmtu cache list|flush [HOST]\npmtu version [--json]",
+		UsageText: "pmtu [flags] HOST\npmtu trace [flags] HOST\npmtu watch [flags] HOST...\npmtu serve [flags]\npmtu cache list|flush [HOST]\npmtu version [--json]",
 		Description: "pmtu sends probes that may not be fragmented (DF set), sized by a binary search " +
 			"between the protocol's floor and the egress interface MTU, and believes only ICMP " +
 			"that quotes a probe it sent. Flags go before HOST.",
 		Flags:  newFindFlags(),
 		Action: findOrVersion,
-		Commands: []*cli.Command{newCacheCommand(), newTraceCommand(), newVersionCommand(),
-			newGendocCommand()},
+		Commands: []*cli.Command{newCacheCommand(), newTraceCommand(), newWatchCommand(), newServeCommand(),
+			newVersionCommand(), newGendocCommand()},
 		Writer:                stdout,
 		ErrWriter:             stderr,
 		HideHelpCommand:       true,
