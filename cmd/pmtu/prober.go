@@ -72,6 +72,27 @@ type probeOpts struct {
 
 // parseProbeOpts checks the probe flags and the one HOST argument.
 func parseProbeOpts(cCtx *cli.Context, cmd string) (probeOpts, error) {
+	var o probeOpts
+	args := cCtx.Args().Slice()
+	switch {
+	case len(args) == 0:
+		return o, usageError(fmt.Sprintf("pmtu: which host? usage: %s [flags] HOST", cmd))
+	case len(args) > 1 && strings.HasPrefix(args[1], "-"):
+		return o, usageError(fmt.Sprintf("pmtu: flags go before HOST: %s %s %s", cmd, strings.Join(args[1:], " "), args[0]))
+	case len(args) > 1:
+		return o, usageError(fmt.Sprintf("pmtu: one HOST at a time, got %d: %s", len(args), strings.Join(args, " ")))
+	}
+	host := strings.TrimSpace(args[0])
+	if host == "" {
+		return o, usageError("pmtu: the host is empty")
+	}
+	o, err := parseProbeFlags(cCtx)
+	o.host = host
+	return o, err
+}
+
+// parseProbeFlags checks the probe flags, without the host.
+func parseProbeFlags(cCtx *cli.Context) (probeOpts, error) {
 	o := probeOpts{
 		family:  "ip",
 		maxSize: probe.Size(cCtx.Int("max-size")),
@@ -85,19 +106,6 @@ func parseProbeOpts(cCtx *cli.Context, cmd string) (probeOpts, error) {
 	}
 	if cCtx.Bool("verbose") {
 		o.log = cCtx.App.ErrWriter
-	}
-	args := cCtx.Args().Slice()
-	switch {
-	case len(args) == 0:
-		return o, usageError(fmt.Sprintf("pmtu: which host? usage: %s [flags] HOST", cmd))
-	case len(args) > 1 && strings.HasPrefix(args[1], "-"):
-		return o, usageError(fmt.Sprintf("pmtu: flags go before HOST: %s %s %s", cmd, strings.Join(args[1:], " "), args[0]))
-	case len(args) > 1:
-		return o, usageError(fmt.Sprintf("pmtu: one HOST at a time, got %d: %s", len(args), strings.Join(args, " ")))
-	}
-	o.host = strings.TrimSpace(args[0])
-	if o.host == "" {
-		return o, usageError("pmtu: the host is empty")
 	}
 	switch {
 	case cCtx.Bool("4") && cCtx.Bool("6"):
