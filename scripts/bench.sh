@@ -7,6 +7,8 @@
 #     scripts/bench.sh                 build pmtu into a temp dir, run all
 #     BIN=bin/pmtu scripts/bench.sh    use that binary
 #     scripts/bench.sh -no-scamper     leave scamper out
+#     scripts/bench.sh many            many targets in one process instead
+#                                      (see bench_many below)
 #
 # Needs root, ip, nft, jq and tracepath (scripts/deps.sh); installs
 # Debian's scamper when it is missing and apt-get can get it.
@@ -37,11 +39,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 LIMIT=120 # seconds a run may take
 PAUSE=6   # seconds between runs: a router's rate-limit bucket refills
 SCAMPER=1
+MODE=hops
 for arg in "$@"; do
 	case $arg in
 	-no-scamper | --no-scamper) SCAMPER=0 ;;
+	many) MODE=many SCAMPER=0 ;;
 	-h | -help | --help)
-		sed -n '3,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+		sed -n '3,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 		exit 0
 		;;
 	*)
@@ -180,6 +184,13 @@ bench() {
 	row "pmtu HOST" "$topo" "$WALL" "$(jq '.probes' "$WORK/out" 2>/dev/null || echo '?')" "n/a" \
 		"$(jq '.pmtu' "$WORK/out" 2>/dev/null || echo '?')/$pmtu"
 }
+
+if [[ $MODE == many ]]; then
+	# shellcheck source=scripts/bench-many.sh
+	. scripts/bench-many.sh
+	bench_many
+	exit 0
+fi
 
 NETNS_PREFIX="pmtu-bench-$$-1"
 chain_build 1500 1492 1400 1280
