@@ -48,9 +48,12 @@ func TestRunThousand(t *testing.T) {
 				t.Errorf("target %d: the sink saw nothing while searches ran", tg.Index)
 			}
 		}
-		// Give the others time to start, so the cap is reached.
-		if tg.Index < parallel {
-			time.Sleep(time.Millisecond)
+		if tg.Index == 0 {
+			// Wait until every worker has a search, so the cap is
+			// reached.
+			for deadline := time.Now().Add(10 * time.Second); inFlight.Load() < parallel && time.Now().Before(deadline); {
+				time.Sleep(100 * time.Microsecond)
+			}
 		}
 		inFlight.Add(-1)
 		p := made.Add(1) - sunk.Load()

@@ -29,8 +29,9 @@
 #     black-hole searches took (median and longest, from pmtu's JSON).
 #
 # Columns: targets; wall time; the largest resident set (GNU time's
-# "%M" of the process tree, the largest single process); exact: how many
-# targets got their true path MTU.
+# "%M" of the process tree, the largest single process); pmtu's live heap
+# after Go's last collection (GODEBUG=gctrace=1); exact: how many targets
+# got their true path MTU.
 
 # bench_many: build the fleet, run every row, print the table.
 bench_many() {
@@ -90,20 +91,23 @@ bench_many() {
 		"the others: median \(.[length / 2 | floor]) ms, longest \(.[-1]) ms"' "$WORK/out" 2>/dev/null) || others=""
 	netns_cleanup
 
-	printf '%-50s %8s %9s %9s %s\n' run targets wall "max RSS" exact
+	printf '%-50s %8s %9s %9s %9s %s\n' run targets wall "max RSS" "live heap" exact
 	printf '%s\n' "${MROWS[@]}"
 	echo "$bhstats; $others"
 }
 
 # many_run NAME TRUTH CMD...: run CMD in c, timed; one row.
 many_run() {
-	local name=$1 truth=$2 n exact
+	local name=$1 truth=$2 n exact heap
 	shift 2
-	measured "$@"
+	measured env GODEBUG=gctrace=1 "$@"
+	# Go's live heap after its last collection (gctrace's "A->B->C MB": C).
+	heap=$(grep '^gc ' "$WORK/err" | tail -n 1 | grep -o '[0-9]*->[0-9]*->[0-9]* MB' | sed 's/.*->//') || heap='?'
+	heap=${heap:-?}
 	n=$(wc -l <"$truth")
 	exact=$(jq -s --slurpfile t "$truth.json" '[.[] | select(.pmtu == $t[0][.address])] | length' "$WORK/out" 2>/dev/null) || exact='?'
-	echo "bench: $name, $n targets: $WALL, $RSS, $exact exact, exit $RC" >&2
-	MROWS+=("$(printf '%-50s %8s %9s %9s %s' "$name" "$n" "$WALL" "$RSS" "$exact/$n")")
+	echo "bench: $name, $n targets: $WALL, $RSS, live heap $heap, $exact exact, exit $RC" >&2
+	MROWS+=("$(printf '%-50s %8s %9s %9s %9s %s' "$name" "$n" "$WALL" "$RSS" "$heap" "$exact/$n")")
 }
 
 # tracepath_run NAME TRUTH: xargs -P4 tracepath -n over TRUTH's hosts, one
@@ -118,7 +122,7 @@ tracepath_run() {
 		grep -q "Resume: pmtu $m " "$dir/$a" 2>/dev/null && exact=$((exact + 1))
 	done <"$truth"
 	echo "bench: $name, $n targets: $WALL, $RSS, $exact exact, exit $RC" >&2
-	MROWS+=("$(printf '%-50s %8s %9s %9s %s' "$name" "$n" "$WALL" "$RSS" "$exact/$n")")
+	MROWS+=("$(printf '%-50s %8s %9s %9s %9s %s' "$name" "$n" "$WALL" "$RSS" "-" "$exact/$n")")
 }
 
 # measured CMD...: after the pause, run CMD in c under GNU time, at most

@@ -24,8 +24,8 @@ import (
 
 // Defaults of --parallel and --rate; README.md says why. In short: until
 // the searches share one socket, each holds a raw socket of its own and the
-// kernel copies every ICMP to each; at 64 of them replies were lost in
-// that fan-out and answers went wrong, and 8 was the fastest here
+// kernel copies every ICMP to each; with many of them and large bursts,
+// replies were lost in that fan-out and answers went wrong
 // (scripts/bench.sh many prints 8 beside 32). 1000 probes a second with a burst of 20 stays within a
 // Linux router's host-wide budget for the ICMP errors it rate-limits
 // (net.ipv4.icmp_msgs_per_sec 1000, icmp_msgs_burst 50), even if every
