@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # sets NETNS_PREFIX for netns-lib.sh
 # bench-many.sh: "scripts/bench.sh many", sourced by scripts/bench.sh (which
 # sets BIN, WORK, PAUSE and LIMIT and has sourced netns-lib.sh). Prints a
 # table; asserts nothing.
