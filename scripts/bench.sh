@@ -10,6 +10,8 @@
 #     scripts/bench.sh serve           pmtu serve's CPU and RSS while
 #                                      Prometheus scrapes 100 targets
 #                                      every 5 s (scripts/bench-serve.sh)
+#     scripts/bench.sh many            many targets in one process instead
+#                                      (see bench_many below)
 #
 # Needs root, ip, nft, jq and tracepath (scripts/deps.sh); installs
 # Debian's scamper when it is missing and apt-get can get it.
@@ -47,11 +49,13 @@ fi
 LIMIT=120 # seconds a run may take
 PAUSE=6   # seconds between runs: a router's rate-limit bucket refills
 SCAMPER=1
+MODE=hops
 for arg in "$@"; do
 	case $arg in
 	-no-scamper | --no-scamper) SCAMPER=0 ;;
+	many) MODE=many SCAMPER=0 ;;
 	-h | -help | --help)
-		sed -n '3,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+		sed -n '3,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 		exit 0
 		;;
 	*)
@@ -190,6 +194,13 @@ bench() {
 	row "pmtu HOST" "$topo" "$WALL" "$(jq '.probes' "$WORK/out" 2>/dev/null || echo '?')" "n/a" \
 		"$(jq '.pmtu' "$WORK/out" 2>/dev/null || echo '?')/$pmtu"
 }
+
+if [[ $MODE == many ]]; then
+	# shellcheck source=scripts/bench-many.sh
+	. scripts/bench-many.sh
+	bench_many
+	exit 0
+fi
 
 NETNS_PREFIX="pmtu-bench-$$-1"
 chain_build 1500 1492 1400 1280

@@ -405,3 +405,40 @@ sanity_pmtu() {
 	fi
 	flush_pmtu "$short"
 }
+
+# ---------------------------------------------------------------------------
+# A fleet: many targets behind one router, each with its own path MTU.
+#
+# fleet_build: chain_build 1500 1500, then t answers for every address of
+# 198.19.0.0/16 and 2001:db8:f::/48 (AnyIP: a "local" route on its
+# loopback), and c reaches them through r1:
+#
+#   c ──1500── r1 ──1500── t      t: local 198.19.0.0/16, local 2001:db8:f::/48
+#                 r1: ADDR via t mtu M, one route per target (fleet_routes)
+#
+# A router forwards by a route's mtu metric (REFERENCE.md), so r1 answers a
+# probe to ADDR above M with a Frag Needed / Packet Too Big naming M. Every
+# target is the same host t, a router's ICMP rate limits stay the kernel's.
+fleet_build() {
+	chain_build 1500 1500 || return
+	t ip route add local 198.19.0.0/16 dev lo &&
+		t ip -6 route add local 2001:db8:f::/48 dev lo &&
+		c ip route add 198.19.0.0/16 via 198.18.1.2 &&
+		c ip -6 route add 2001:db8:f::/48 via 2001:db8:1::2 || return
+	# r1's default for the fleet, for addresses without a route of their
+	# own: through t at the link's MTU.
+	r1 ip route add 198.19.0.0/16 via 198.18.2.2 &&
+		r1 ip -6 route add 2001:db8:f::/48 via 2001:db8:2::2
+}
+
+# fleet_addr4 I / fleet_addr6 I: the address of fleet target I (0..65023).
+fleet_addr4() { echo "198.19.$(($1 / 254)).$(($1 % 254 + 1))"; }
+fleet_addr6() { printf '2001:db8:f::%x\n' $(($1 + 1)); }
+
+# fleet_routes FILE: FILE holds "ADDR MTU" lines; r1 routes each ADDR
+# through t with that MTU, in one "ip -batch".
+fleet_routes() {
+	awk '{ if ($1 ~ /:/) print "route replace " $1 "/128 via 2001:db8:2::2 mtu " $2;
+	       else print "route replace " $1 "/32 via 198.18.2.2 mtu " $2 }' "$1" |
+		ip -n "$NS_R1" -batch -
+}

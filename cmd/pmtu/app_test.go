@@ -59,7 +59,7 @@ func TestUsageErrors(t *testing.T) {
 		{"empty host", []string{""}, "the host is empty"},
 		{"unknown flag", []string{"--bogus", "198.18.0.1"}, "flag provided but not defined: -bogus"},
 		{"flag after host", []string{"198.18.0.1", "--json"}, "flags go before HOST"},
-		{"two hosts", []string{"198.18.0.1", "198.18.0.2"}, "one HOST at a time"},
+		{"flag after two hosts", []string{"198.18.0.1", "198.18.0.2", "--json"}, "flags go before the hosts: --json"},
 		{"both families", []string{"-4", "-6", "198.18.0.1"}, "exclude each other"},
 		{"size too small", []string{"--max-size", "67", "198.18.0.1"}, "--max-size 67 is outside 68–65535"},
 		{"size too big", []string{"--expect", "65536", "198.18.0.1"}, "--expect 65536 is outside"},

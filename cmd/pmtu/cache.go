@@ -98,15 +98,11 @@ func cacheUsageError(cCtx *cli.Context, err error, _ bool) error {
 
 // cacheStore returns the store named by --cache-file, or the default one.
 func cacheStore(cCtx *cli.Context, cmd string) (*pmtucache.Store, error) {
-	path := cCtx.String("cache-file")
-	if path == "" {
-		p, err := pmtucache.DefaultPath()
-		if err != nil {
-			return nil, cli.Exit(fmt.Sprintf("pmtu %s: no cache file: %v (name one with --cache-file)", cmd, err), exitCacheIO)
-		}
-		path = p
+	s, err := storeAt(cCtx.String("cache-file"))
+	if err != nil {
+		return nil, cli.Exit(fmt.Sprintf("pmtu %s: no cache file: %v (name one with --cache-file)", cmd, err), exitCacheIO)
 	}
-	return &pmtucache.Store{Path: path, Clock: cacheNow}, nil
+	return s, nil
 }
 
 // cacheListJSON is one element of `pmtu cache list --json`.

@@ -16,14 +16,14 @@ import (
 
 // newFindFlags makes the flags of pmtu HOST afresh (see newProbeFlags).
 func newFindFlags() []cli.Flag {
-	return append(newProbeFlags(),
-		&cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of text"},
+	return append(append(newProbeFlags(),
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of text (with many hosts: one per host, a line each)"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every probe answer, and what was ignored and why"},
 		&cli.IntFlag{Name: "expect", Usage: "exit 3 unless the path MTU is exactly `N`", DefaultText: "no check"},
 		&cli.IntFlag{Name: "at-least", Usage: "exit 3 if the path MTU is below `N`", DefaultText: "no check"},
 		&cli.DurationFlag{Name: "deadline", Usage: "give up after `D` in all, printing what was proved", DefaultText: "none"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "probe even if the cache has a fresh answer (and update it)"},
-	)
+	), newManyFlags()...)
 }
 
 // findOpts are find's flags, checked.
@@ -41,6 +41,11 @@ func parseFindOpts(cCtx *cli.Context) (findOpts, error) {
 	if err != nil {
 		return findOpts{}, err
 	}
+	return findFlags(cCtx, po)
+}
+
+// findFlags checks find's own flags, beside the probe flags po.
+func findFlags(cCtx *cli.Context, po probeOpts) (findOpts, error) {
 	o := findOpts{
 		probeOpts: po,
 		json:      cCtx.Bool("json"),
@@ -60,8 +65,12 @@ func parseFindOpts(cCtx *cli.Context) (findOpts, error) {
 	return o, nil
 }
 
-// find is the root command: pmtu [flags] HOST.
+// find is the root command: pmtu [flags] HOST; with more than one HOST or
+// -f FILE, findMany (many.go).
 func find(cCtx *cli.Context) error {
+	if manyTargets(cCtx) {
+		return findMany(cCtx)
+	}
 	o, err := parseFindOpts(cCtx)
 	if err != nil {
 		return err
@@ -184,15 +193,19 @@ func newCacheQuery(o findOpts, t target, ceil probe.Size, now time.Time) cacheQu
 		cq.err = err
 		return cq
 	}
-	path := o.cacheFile
+	cq.store, cq.err = storeAt(o.cacheFile)
+	return cq
+}
+
+// storeAt is the cache file at path, or the default one where path is "".
+func storeAt(path string) (*pmtucache.Store, error) {
 	if path == "" {
+		var err error
 		if path, err = pmtucache.DefaultPath(); err != nil {
-			cq.err = err
-			return cq
+			return nil, err
 		}
 	}
-	cq.store = &pmtucache.Store{Path: path}
-	return cq
+	return &pmtucache.Store{Path: path, Clock: cacheNow}, nil
 }
 
 // kernelNow is the kernel's path MTU exception toward dst now, as seen

@@ -95,7 +95,7 @@ func parseProbeOpts(cCtx *cli.Context, cmd string) (probeOpts, error) {
 	return o, err
 }
 
-// parseProbeFlags checks the probe flags, for any number of hosts.
+// parseProbeFlags checks the probe flags, without the host.
 func parseProbeFlags(cCtx *cli.Context) (probeOpts, error) {
 	o := probeOpts{
 		family:  "ip",
