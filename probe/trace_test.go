@@ -60,7 +60,7 @@ type hopView struct {
 	PMTU       Size
 	Drop       bool
 	ReportedBy string
-	Vanish     int  // VanishAfter
+	Vanish     int // VanishAfter
 	FromICMP   bool
 }
 
