@@ -426,7 +426,9 @@ func (w *walk) startRounds(ctx context.Context) error {
 			continue
 		}
 		if !h.deadline.IsZero() || now.Before(h.notBefore) {
-			busy = true
+			// A hop only waiting out its silence does not hold a
+			// search back.
+			busy = busy || !h.deadline.IsZero() || h.reply != NoReply
 			continue
 		}
 		sizes, ok := w.roundSizes(h, false)
