@@ -489,3 +489,60 @@ func TestTraceKeepsTheDrop(t *testing.T) {
 		}
 	}
 }
+
+// A silent hop is ruled out as a refusing router's place when a probe
+// larger than the router lets through came back from beyond it: r2 and r4
+// are silent, r4 refuses above 1400, and 1500-byte probes came back from
+// hop 3, so r4 can only be hop 4.
+func TestTracePlacesPastAPassingProbe(t *testing.T) {
+	p := tracePath(false, 1500, 1500, 1500, 1400, 1500)
+	p.Hops[1].NoTimeExceeded, p.Hops[3].NoTimeExceeded = true, true
+	res, _, err := runTrace(t, p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := func(i int) string { return fmt.Sprintf("198.18.%d.2", i) }
+	want := []hopView{
+		hv(1, a(1), 1500, ""), hv(2, "", 0, ""), hv(3, a(3), 1500, ""),
+		{TTL: 4, Addr: a(4), Reply: "none", PMTU: 1500, FromICMP: true},
+		hv(5, a(5), 1400, a(4)), reached(hopView{TTL: 6, Addr: a(6), PMTU: 1400}),
+	}
+	if diff := cmp.Diff(want, viewHops(res)); diff != "" {
+		t.Errorf("hops (-want +got):\n%s", diff)
+	}
+	if h := res.Hops[1]; h.Min != 1500 || h.Max != 1500 {
+		t.Errorf("hop 2 bounds [%d, %d], want [1500, 1500]", h.Min, h.Max)
+	}
+}
+
+// Under loss, a silent hop may fall back to bounds (the Frag Needed that
+// would place it was lost), but no figure is ever wrong and the bounds
+// always hold the truth.
+func TestTraceSilentHopsUnderLoss(t *testing.T) {
+	truth := []Size{1500, 1492, 1400, 1280}
+	for _, every := range []int{3, 4, 5, 7, 11} {
+		t.Run(fmt.Sprintf("every %dth lost", every), func(t *testing.T) {
+			p := tracePath(false, 1492, 1400, 1280)
+			p.Hops[1].NoTimeExceeded, p.Hops[2].NoTimeExceeded = true, true
+			for i := range p.Hops {
+				p.Hops[i].RateLimit = probetest.LinuxRateLimit()
+			}
+			p.Drop = func(n int) bool { return n%every == 2 }
+			res, _, err := runTrace(t, p, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Reached || res.PMTU != 1280 || len(res.Hops) != 4 {
+				t.Fatalf("reached %v, PMTU %d, %d hops; want true, 1280, 4", res.Reached, res.PMTU, len(res.Hops))
+			}
+			for i, h := range res.Hops {
+				if h.PMTU != 0 && h.PMTU != truth[i] {
+					t.Errorf("hop %d: pmtu %d, want %d", h.TTL, h.PMTU, truth[i])
+				}
+				if h.Reply == NoReply && h.PMTU == 0 && (h.Min > truth[i] || h.Max < truth[i]) {
+					t.Errorf("hop %d: bounds [%d, %d] miss %d", h.TTL, h.Min, h.Max, truth[i])
+				}
+			}
+		})
+	}
+}
