@@ -140,6 +140,8 @@ type traceReport struct {
 	ElapsedMS float64    `json:"elapsed_ms"`
 	Ignored   int        `json:"ignored"`
 	Error     string     `json:"error,omitempty"`
+
+	provedTTL int // the farthest hop with a proved figure
 }
 
 // traceHop is one hop of a traceReport.
@@ -261,6 +263,9 @@ func (r *traceReport) fromResult(res *probe.TraceResult, names map[netip.Addr]st
 	r.ElapsedMS = float64(res.Elapsed.Microseconds()) / 1000
 	for _, h := range res.Hops {
 		th := newTraceHop(h, names)
+		if h.PMTU > 0 {
+			r.provedTTL = h.TTL
+		}
 		if k := h.VanishAfter; k > 0 && k <= len(res.Hops) {
 			th.BlackHoleAfter, th.vanishAddr = k, res.Hops[k-1].Addr.String()
 		}
@@ -473,25 +478,26 @@ func (r *traceReport) summary() string {
 	if !r.Reached {
 		state = "not reached"
 	}
-	pmtu := fmt.Sprintf("path MTU %d", r.PMTU)
+	pmtu, sep := fmt.Sprintf("path MTU %d", r.PMTU), ", "
 	switch {
 	case r.PMTUMax > 0:
 		// A router behind the last hop that answered refused more: say
 		// what it proved, not only what the answers did.
 		pmtu = fmt.Sprintf("path MTU ≤ %d", r.PMTUMax)
 		if r.PMTUMaxBy != "" {
-			pmtu += fmt.Sprintf(" (%s said so)", r.PMTUMaxBy)
+			pmtu += fmt.Sprintf(": %s said so", r.PMTUMaxBy)
 		}
-		if r.PMTU > 0 {
-			pmtu += fmt.Sprintf(", %d proved as far as it answered", r.PMTU)
+		if r.PMTU > 0 && r.provedTTL > 0 {
+			pmtu += fmt.Sprintf("; %d confirmed up to hop %d, nothing beyond", r.PMTU, r.provedTTL)
 		}
+		sep = "; "
 	case r.PMTU == 0:
 		pmtu = "no path MTU"
 	case !r.Reached:
 		pmtu += " as far as it answered"
 	}
-	return fmt.Sprintf("    %s, %d hops, %s; %d probes in %d round trips, %s\n",
-		pmtu, len(r.Hops), state, r.Probes, r.Rounds, formatMS(r.ElapsedMS))
+	return fmt.Sprintf("    %s%s%d hops, %s; %d probes in %d round trips, %s\n",
+		pmtu, sep, len(r.Hops), state, r.Probes, r.Rounds, formatMS(r.ElapsedMS))
 }
 
 // namer looks hop addresses up in the background, as the walk finds them,

@@ -320,7 +320,7 @@ func TestTraceReportKeepsTheDrop(t *testing.T) {
 	want := ` 1  198.18.1.2               0.00 ms  pmtu 2000
  2  no reply                          pmtu ≤ 1500, from the hops before it   ← MTU drops here: 198.18.1.2 said 1500 (fragmentation needed)
  3-30  no reply                       pmtu ≤ 1500, from the hops before it
-    path MTU ≤ 1500 (198.18.1.2 said so), 2000 proved as far as it answered, 30 hops, not reached; 92 probes in 4 round trips, 0.0 ms
+    path MTU ≤ 1500: 198.18.1.2 said so; 2000 confirmed up to hop 1, nothing beyond; 30 hops, not reached; 92 probes in 4 round trips, 0.0 ms
 `
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("text (-want +got):\n%s", diff)

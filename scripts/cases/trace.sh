@@ -353,7 +353,7 @@ case_trace_dropkept() {
 	[[ $OUT == *" 2  no reply "*"pmtu ≤ 1500"*"MTU drops here: $a1 said 1500"* ]] ||
 		PROBLEMS+=("text does not show the drop to 1500 at hop 2: $OUT")
 	[[ $OUT == *" 3-8  no reply "*"pmtu ≤ 1500"* ]] || PROBLEMS+=("text does not bound hops 3-8 by 1500: $OUT")
-	[[ $OUT == *"path MTU ≤ 1500 ($a1 said so)"* && $OUT != *"path MTU 2000 as far as it answered"* ]] ||
+	[[ $OUT == *"path MTU ≤ 1500: $a1 said so; 2000 confirmed up to hop 1, nothing beyond;"* && $OUT != *"path MTU 2000 as far as it answered"* ]] ||
 		PROBLEMS+=("the closing line does not say what r1 proved: $OUT")
 	OUT='' verdict
 }
