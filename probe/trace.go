@@ -15,10 +15,11 @@ import (
 // # A window that grows
 //
 // The walk probes a window of hop limits that grows as answers show how
-// far the path goes: it opens hop limits 1 and 2, and opens hop k+1 when
-// hop k answers with a Time Exceeded. The farthest open hop (the frontier)
-// ends its first round with a small control probe, so one round trip
-// tells whether anything answers there at all. When the frontier stays
+// far the path goes: it opens hop limit 1, and opens hop k+1 when hop k
+// answers with a Time Exceeded, so where routers answer no probe goes
+// beyond the target. The farthest open hop (the frontier) ends its first
+// round with a small control probe, so one round trip tells whether
+// anything answers there at all. When the frontier stays
 // silent for a few round trips, the window jumps ahead by 2, 4, 8, ... hop
 // limits (a doubletree-like jump), so a run of silent routers is probed
 // side by side, not one wait after another. The target's answer at hop
@@ -294,7 +295,7 @@ const (
 	silentTries = 3 // rounds a hop that never answered gets before it is silent
 	maxStalled  = 5 // rounds in a row without news before a hop's search stops
 	seqMask     = 0xffff
-	firstWindow = 2 // hop limits open at the start
+	firstWindow = 1 // hop limits open at the start
 	firstJump   = 2 // hop limits the first jump opens
 )
 

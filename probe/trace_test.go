@@ -354,7 +354,7 @@ func TestTraceProbeBudget(t *testing.T) {
 		{
 			name: "one hop", path: func() *probetest.Path { return tracePath(false) }, ceil: 65535,
 			want:      []hopView{reached(hopView{TTL: 1, Addr: a(1), PMTU: 65535})},
-			maxProbes: 3, maxTTL: 2,
+			maxProbes: 3, maxTTL: 1,
 		},
 	}
 	for _, tt := range tests {
