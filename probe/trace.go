@@ -12,14 +12,43 @@ import (
 
 // Trace: the per-hop walk.
 //
-// Every hop limit from 1 to MaxHops gets its own Sizer, and all of them
-// start at once: round 1 sends, at every hop limit, a probe of the ceiling
-// size and a small one. A hop's probe that comes back as a Time Exceeded
-// from that hop (or as the target's reply) proves that size to the hop; a
-// Fragmentation Needed or Packet Too Big is the sizer's TooBig. Each hop
-// then goes on at its own pace, round after round, until its sizer is done:
-// hops do not wait for one another, so a silent hop costs its own wait and
-// nobody else's.
+// # A window that grows
+//
+// The walk probes a window of hop limits that grows as answers show how
+// far the path goes: it opens hop limit 1, and opens hop k+1 when hop k
+// answers with a Time Exceeded, so where routers answer no probe goes
+// beyond the target. The farthest open hop (the frontier) ends its first
+// round with a small control probe, so one round trip tells whether
+// anything answers there at all. When the frontier stays
+// silent for a few round trips, the window jumps ahead by 2, 4, 8, ... hop
+// limits (a doubletree-like jump), so a run of silent routers is probed
+// side by side, not one wait after another. The target's answer at hop
+// limit k ends the window there.
+//
+// # Sizes only where the MTU can change
+//
+// Each hop has a Sizer. A hop opened late starts from what earlier hops
+// learned: every size refusal by a router before it, and the bound a
+// black-hole search proved at an earlier hop, so its first probe is the
+// size the path can still carry, and it costs one probe when the MTU does
+// not change there. A probe that comes back from a hop proves its size for
+// every hop before it. While a router's Fragmentation Needed or Packet Too
+// Big names a size, that size is the only one probed next. A search over
+// silence (a PMTUD black hole) runs at one hop at a time: first at the
+// target, whose Echo Replies are not rate-limited and whose refusals by
+// routers on the way place those routers' figures; then at routers, the
+// nearest first, whose result bounds every hop beyond.
+//
+// # ICMP placed in the path
+//
+// A Fragmentation Needed or Packet Too Big quoting a probe of s bytes
+// proves that s bytes reached the router that sent it. The walk places
+// that router at a hop limit: the hop that answered from its address, or
+// else the only hop before the smallest hop limit at which its refusals
+// appear that no other router and no probe that passed it rules out. A
+// silent hop so placed gets an exact figure from its own Frag Needed.
+//
+// # Rate limits
 //
 // Linux routers rate-limit Time Exceeded (a burst of 6, then one a second
 // per destination), so a probe that earns nothing may only have been
@@ -36,19 +65,17 @@ import (
 //     again in the hop's next round.
 //   - Each hop's rounds are paced by an estimate of the router's bucket:
 //     after a round that may have emptied it, the next waits for a token.
-//   - A hop that never answered is asked again over one rate-limit
-//     interval before it is called silent.
+//   - A hop that never answered is asked again, with one small probe,
+//     over one rate-limit interval before it is called silent.
 //
 // A target's Echo Replies are not rate-limited; its unanswered probes count
 // as lost at once, as in Discover. (Its Port Unreachable, for UDP probes,
-// is: the target is then treated as a router.) Replies prove sizes for the hops before
-// the one that answered, and refusals for the hops after it, so hops share
-// what they learn. The walk stops at the hop limit where the target
-// answered or a Destination Unreachable ended it.
+// is: the target is then treated as a router.)
 //
-// Reading order: Trace, walk.run (the event loop), startRounds and
-// roundSizes (what a hop sends), handle (what came back), endRound, pace
-// and settle (judging a hop's round), result.
+// Reading order: Trace, walk.run (the event loop), open and jump (the
+// window), startRounds and roundSizes (what a hop sends), handle (what
+// came back), place (trace_place.go), endRound, pace and settle (judging a
+// hop's round), result.
 
 // TraceConfig tunes Trace. The zero value (or nil) uses the defaults.
 type TraceConfig struct {
@@ -118,6 +145,11 @@ type TraceHop struct {
 	// Exact is false when the hop stopped answering before its search
 	// ended: PMTU is then only a lower bound.
 	Exact bool
+	// FromICMP marks a hop that sent no Time Exceeded but whose router's
+	// own Fragmentation Needed or Packet Too Big placed it here (Addr)
+	// and proved PMTU: its quote shows PMTU bytes reached it, and an
+	// earlier router refused anything larger.
+	FromICMP bool
 	// Min and Max bound the path MTU up to this hop by what is proved,
 	// also for a hop that never answered: a size a farther hop answered
 	// passed this one too, and a refusal by an earlier router holds here.
@@ -148,9 +180,17 @@ type TraceResult struct {
 	Hops []TraceHop
 	// Reached is true when the target answered.
 	Reached bool
-	// PMTU is the path MTU up to the farthest hop that answered: the
-	// target's when Reached.
+	// PMTU is the path MTU up to the farthest hop that answered (or
+	// whose own Frag Needed proved its figure): the target's when
+	// Reached.
 	PMTU Size
+	// Max bounds the path MTU up to the last hop walked: what routers'
+	// refusals and searches proved does not pass (the ceiling when
+	// nothing did). Below PMTU's hop's figure when a router behind it
+	// refused more, e.g. on the way to a target that never answers.
+	Max Size
+	// MaxBy is the router whose refusal named Max; invalid if none did.
+	MaxBy netip.Addr
 	// Probes is the number of probes sent.
 	Probes int
 	// Rounds is the most round trips one hop took; hops go side by side.
@@ -160,31 +200,36 @@ type TraceResult struct {
 	Ignored []Event
 }
 
-// Trace walks every hop to c.Target() at once and finds the path MTU up to
-// each. It returns what was found so far with an error only when it cannot
-// go on: ctx.Err() when cancelled, or a failed send or read. Not reaching
-// the target is no error: see TraceResult.Reached.
+// Trace walks the hops to c.Target() and finds the path MTU up to each. It
+// returns what was found so far with an error only when it cannot go on:
+// ctx.Err() when cancelled, or a failed send or read. Not reaching the
+// target is no error: see TraceResult.Reached.
 func Trace(ctx context.Context, c Conn, cfg *TraceConfig) (*TraceResult, error) {
 	w := newWalk(c, cfg)
 	err := w.run(ctx)
 	return w.result(), err
 }
 
-// walk is one Trace: the hops and every probe sent, by sequence number.
+// walk is one Trace: the open hops and every probe sent, by sequence
+// number.
 type walk struct {
 	conn        Conn
 	cfg         TraceConfig
 	floor, ceil Size
 	start       time.Time
 
-	hops []*hopState // hops[i] probes hop limit i+1
-	last int         // the largest hop limit still walked
-	sent map[int]*sentProbe
-	seq  int
-	rtt  time.Duration // the longest round trip seen; 0 until one is
+	hops   []*hopState // the open hops: hops[i] probes hop limit i+1
+	last   int         // the largest hop limit that may be walked
+	step   int         // how many hop limits the next jump opens
+	jumpAt time.Time   // when a silent frontier makes the window jump; zero: not due
+	sent   map[int]*sentProbe
+	seq    int
+	rtt    time.Duration // the longest round trip seen; 0 until one is
 
 	probes  int
 	tooBig  []refusal
+	caps    []silenceCap
+	at      map[netip.Addr]int // hop limit of each router placed on the path
 	ignored []Event
 }
 
@@ -200,21 +245,24 @@ type hopState struct {
 	roundStart time.Time
 	deadline   time.Time
 
-	retry     []Size    // sizes whose answer may have been rate-limited
-	notBefore time.Time // pacing: the next round starts no sooner
-	budget    icmpBudget
-	firstSent time.Time
-	unheard   int  // rounds without a word, while the hop never answered
-	stalled   int  // rounds in a row that taught nothing
-	unlimited bool // the target answered here, not rate-limited (Echo Reply)
-	done      bool
+	retry      []Size    // sizes whose answer may have been rate-limited
+	notBefore  time.Time // pacing: the next round starts no sooner
+	budget     icmpBudget
+	quietSince time.Time // the first round that lost a probe while the hop never answered
+	unheard    int       // rounds that lost a probe while the hop never answered
+	stalled    int       // rounds in a row that taught nothing
+	unlimited  bool      // the target answered here, not rate-limited (Echo Reply)
+	capped     bool      // its silence bound has been passed to the hops beyond
+	held       bool      // its search waits for another hop's (mayGuess)
+	done       bool
 
-	addr   netip.Addr
-	reply  HopReply
-	ev     Event
-	rtt    time.Duration
-	probes int
-	rounds int
+	addr     netip.Addr
+	reply    HopReply
+	ev       Event
+	rtt      time.Duration
+	fromICMP netip.Addr // the router placed here by its Frag Needed, if the hop never answered
+	probes   int
+	rounds   int
 }
 
 type sentProbe struct {
@@ -223,23 +271,36 @@ type sentProbe struct {
 	at       time.Time
 	answered bool
 	byHop    bool // answered by the hop itself (not by a router before it)
+	ended    bool // its round is over
 }
 
-// refusal is a believed size refusal, for naming who reported a drop.
+// refusal is a believed size refusal: who refused which probe, sent at
+// which hop limit.
 type refusal struct {
-	ttl int
-	ev  Event
+	ttl     int
+	size    Size
+	ev      Event
+	applied bool // placed, and what it proves applied (trace_place.go)
 }
 
-// Pacing.
+// silenceCap is what a black-hole search proved at a hop: sizes from hi up
+// do not reach it, so they reach no hop beyond it either.
+type silenceCap struct {
+	ttl int
+	hi  Size
+}
+
+// Pacing and the window.
 const (
 	silentTries = 3 // rounds a hop that never answered gets before it is silent
 	maxStalled  = 5 // rounds in a row without news before a hop's search stops
 	seqMask     = 0xffff
+	firstWindow = 1 // hop limits open at the start
+	firstJump   = 2 // hop limits the first jump opens
 )
 
 func newWalk(c Conn, cfg *TraceConfig) *walk {
-	w := &walk{conn: c, sent: map[int]*sentProbe{}}
+	w := &walk{conn: c, sent: map[int]*sentProbe{}, at: map[netip.Addr]int{}, step: firstJump}
 	if cfg != nil {
 		w.cfg = *cfg
 	}
@@ -268,18 +329,56 @@ func newWalk(c Conn, cfg *TraceConfig) *walk {
 	}
 	w.ceil = max(min(w.ceil, MaxSize), w.floor)
 	w.last = cf.MaxHops
-	for ttl := 1; ttl <= cf.MaxHops; ttl++ {
-		w.hops = append(w.hops, &hopState{
-			ttl:    ttl,
-			sizer:  NewSizer(w.floor, w.ceil, cf.Tries),
-			budget: icmpBudget{every: cf.RateLimit, burst: float64(cf.RateBurst)},
-		})
-	}
+	w.open(firstWindow)
 	return w
 }
 
-// live returns the hops still walked: those up to the last hop limit.
-func (w *walk) live() []*hopState { return w.hops[:w.last] }
+// open opens every hop limit up to ttl (within the walk). A new hop starts
+// from what is known of the hops before it: every size refusal, and every
+// bound a search over silence proved at an earlier hop.
+func (w *walk) open(ttl int) {
+	for n := len(w.hops) + 1; n <= min(ttl, w.last); n++ {
+		h := &hopState{
+			ttl:    n,
+			sizer:  NewSizer(w.floor, w.ceil, w.cfg.Tries),
+			budget: icmpBudget{every: w.cfg.RateLimit, burst: float64(w.cfg.RateBurst)},
+		}
+		w.hops = append(w.hops, h)
+		for _, r := range w.tooBig {
+			refused(h.sizer, r.size, r.ev.MTU)
+		}
+		for _, c := range w.caps {
+			refused(h.sizer, c.hi, c.hi-1)
+		}
+	}
+}
+
+// frontier returns the farthest open hop.
+func (w *walk) frontier() *hopState { return w.hops[len(w.hops)-1] }
+
+// jump opens the next hop limits when the frontier has stayed silent: the
+// path may go on behind routers that send no Time Exceeded.
+func (w *walk) jump() {
+	w.jumpAt = time.Time{}
+	f := w.frontier()
+	if f.reply != NoReply || f.ttl >= w.last {
+		return
+	}
+	w.open(f.ttl + w.step)
+	w.step *= 2
+}
+
+// jumpWait is how long a silent frontier waits before the window jumps: a
+// few round trips once one is measured.
+func (w *walk) jumpWait() time.Duration {
+	if w.rtt <= 0 {
+		return w.cfg.Wait / 4
+	}
+	return min(w.cfg.Wait, rttFactor*w.rtt+20*time.Millisecond)
+}
+
+// live returns the hops still walked: those open up to the last hop limit.
+func (w *walk) live() []*hopState { return w.hops[:min(w.last, len(w.hops))] }
 
 // run is the event loop: start the rounds that are due, read one event,
 // end the rounds that are over; until every hop is done.
@@ -288,6 +387,9 @@ func (w *walk) run(ctx context.Context) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if !w.jumpAt.IsZero() && !w.cfg.Now().Before(w.jumpAt) {
+			w.jump()
 		}
 		if err := w.startRounds(ctx); err != nil {
 			return err
@@ -312,66 +414,163 @@ func (w *walk) run(ctx context.Context) error {
 }
 
 // startRounds starts the next round of every hop that is idle and due.
+// A hop whose next round would be a search over silence waits while
+// mayGuess says another hop's search goes first; if every hop left is
+// waiting so, the nearest goes.
 func (w *walk) startRounds(ctx context.Context) error {
 	now := w.cfg.Now()
+	var held *hopState
+	busy := false
 	for _, h := range w.live() {
-		if h.done || !h.deadline.IsZero() || now.Before(h.notBefore) {
+		h.held = false
+		if h.done {
 			continue
 		}
-		sizes := w.roundSizes(h)
+		if !h.deadline.IsZero() || now.Before(h.notBefore) {
+			// A hop only waiting out its silence does not hold a
+			// search back.
+			busy = busy || !h.deadline.IsZero() || h.reply != NoReply
+			continue
+		}
+		sizes, ok := w.roundSizes(h, false)
+		if !ok {
+			h.held = true
+			if held == nil {
+				held = h
+			}
+			continue
+		}
 		if len(sizes) == 0 {
-			h.done = true
+			w.finish(h)
 			continue
 		}
 		if err := w.send(ctx, h, sizes); err != nil {
 			return err
 		}
+		busy = true
+	}
+	if !busy && held != nil {
+		// Nothing else runs: the waiting search goes now.
+		held.held = false
+		sizes, _ := w.roundSizes(held, true)
+		if len(sizes) == 0 {
+			w.finish(held)
+			return nil
+		}
+		return w.send(ctx, held, sizes)
 	}
 	return nil
 }
 
-// roundSizes returns the sizes of h's next round, largest first: what the
-// last round left unjudged, else what the sizer asks for; then, where
-// needControl says so, a control probe of a size known to reach h (the
-// smallest size while h never answered). The control is last.
-func (w *walk) roundSizes(h *hopState) []Size {
+// roundSizes returns the sizes of h's next round, largest first, and
+// false when h must wait for another hop's search (see mayGuess; force
+// skips that). A hop
+// that never answered and lost a probe is only asked whether it answers
+// at all; else it sends what the last round left unjudged, or what its
+// sizer asks for. Then, where needControl says so, a control probe of a
+// size known to reach h ends the round.
+func (w *walk) roundSizes(h *hopState, force bool) ([]Size, bool) {
 	lo, hi := h.sizer.Bounds()
-	var sizes []Size
+	var retry []Size
 	for _, s := range h.retry {
 		if s > lo && s < hi {
-			sizes = append(sizes, s)
+			retry = append(retry, s)
 		}
 	}
-	h.retry = nil
-	retried := len(sizes) > 0
 	heard := h.reply != NoReply
+	var sizes []Size
 	switch {
-	case retried:
-	case heard || h.rounds == 0:
-		sizes = h.sizer.Next()
+	case !heard && h.unheard > 0:
+		// Keep what waits to be sent again until the hop is heard.
+		h.retry = retry
+	case len(retry) > 0:
+		h.retry = nil
+		sizes = retry
+	default:
+		h.retry = nil
+		if h.sizer.Done() {
+			break
+		}
+		if !force && !w.mayGuess(h) {
+			return nil, false
+		}
+		sizes = w.sizerSizes(h)
 	}
 	if len(sizes) == 0 && heard {
-		return nil // the search is over
+		return nil, true // the search is over
+	}
+	w.addControl(h, &sizes, len(retry) > 0 && (heard || h.unheard == 0))
+	return sizes, true
+}
+
+// sizerSizes asks h's sizer for its next round, largest first. A size a
+// router named and nobody has tried at h is probed alone: it is most
+// likely the answer.
+func (w *walk) sizerSizes(h *hopState) []Size {
+	s := h.sizer
+	lo, hi := s.Bounds()
+	var sizes []Size
+	if s.hint > lo && s.hint < hi && s.silent[s.hint] == 0 && s.replied[s.hint] == 0 {
+		sizes = []Size{s.hint}
+	} else {
+		sizes = s.Next()
 	}
 	slices.SortFunc(sizes, func(a, b Size) int { return int(b - a) })
-	h.control = w.needControl(h, retried)
-	if h.control {
-		control := w.floor
-		if heard && lo > 0 {
-			control = lo
-		}
-		sizes = append(sizes, control)
-	}
 	return sizes
 }
 
-// needControl reports whether h's round ends with a control probe: not
-// for a target whose replies are not rate-limited; for a hop never heard, a hop
-// whose search has turned parallel (probes vanish: a black hole), or a
-// round that sends again what may have been rate-limited. While every
-// probe earns an answer, the control would only spend the router's tokens.
-func (w *walk) needControl(h *hopState, retried bool) bool {
-	return !h.unlimited && (h.reply == NoReply || h.sizer.Parallel() || retried)
+// mayGuess reports whether h may start a search over silence now. Such a
+// search runs at one hop at a time: the target's first (its answers are
+// not rate-limited, and routers' refusals of its probes place their
+// figures), then the nearest router's, whose bound then holds for every
+// hop beyond it. Sequential probes (a named size, the first probe) always
+// go.
+func (w *walk) mayGuess(h *hopState) bool {
+	if !h.sizer.Parallel() || h.unlimited {
+		return true
+	}
+	for _, o := range w.live() {
+		switch {
+		case o == h || o.done:
+		case o.unlimited:
+			return false // the target searches first
+		case o.ttl < h.ttl && o.sizer.Parallel():
+			return false // a nearer router searches first
+		}
+	}
+	return true
+}
+
+// addControl appends a control probe to sizes where needControl says so:
+// a size known to reach h, its lo once h answered, else the smallest size.
+func (w *walk) addControl(h *hopState, sizes *[]Size, retried bool) {
+	h.control = w.needControl(h, retried, len(*sizes) == 0)
+	if !h.control {
+		return
+	}
+	lo, _ := h.sizer.Bounds()
+	control := w.floor
+	if h.reply != NoReply && lo > 0 {
+		control = lo
+	}
+	*sizes = append(*sizes, control)
+}
+
+// needControl reports whether h's round ends with a control probe. Not for
+// a target whose replies are not rate-limited. For a hop never heard that
+// lost a probe, has nothing else to send, or is the frontier (does
+// anything answer there?); for a hop whose search has turned parallel
+// (probes vanish: a black hole), or a round that sends again what may have
+// been rate-limited. While every probe earns an answer, the control would
+// only spend the router's tokens.
+func (w *walk) needControl(h *hopState, retried, empty bool) bool {
+	if h.unlimited {
+		return false
+	}
+	if h.reply == NoReply && (h.unheard > 0 || empty || (h == w.frontier() && h.ttl < w.last)) {
+		return true
+	}
+	return h.sizer.Parallel() || retried
 }
 
 // send sends one round of h.
@@ -380,9 +579,6 @@ func (w *walk) send(ctx context.Context, h *hopState, sizes []Size) error {
 	h.rounds++
 	h.burst = h.burst[:0]
 	h.roundStart = now
-	if h.firstSent.IsZero() {
-		h.firstSent = now
-	}
 	for _, size := range sizes {
 		w.seq++
 		p := &sentProbe{hop: h, size: size, at: w.cfg.Now()}
@@ -398,6 +594,9 @@ func (w *walk) send(ctx context.Context, h *hopState, sizes []Size) error {
 		w.probes++
 	}
 	h.deadline = now.Add(w.roundWait())
+	if h == w.frontier() && h.reply == NoReply && h.control && w.jumpAt.IsZero() {
+		w.jumpAt = now.Add(w.jumpWait())
+	}
 	return nil
 }
 
@@ -406,10 +605,11 @@ func (w *walk) send(ctx context.Context, h *hopState, sizes []Size) error {
 func (w *walk) roundWait() time.Duration { return roundWait(w.cfg.Wait, w.rtt, true) }
 
 // nextWake returns when the loop must next act: the end of a round in
-// flight or the start of a paced one. ok is false when every hop is done.
+// flight, the start of a paced one or a jump. ok is false when every hop
+// is done.
 func (w *walk) nextWake() (wake time.Time, ok bool) {
 	for _, h := range w.live() {
-		if h.done {
+		if h.done || h.held {
 			continue
 		}
 		t := h.notBefore
@@ -419,6 +619,9 @@ func (w *walk) nextWake() (wake time.Time, ok bool) {
 		if !ok || t.Before(wake) {
 			wake, ok = t, true
 		}
+	}
+	if ok && !w.jumpAt.IsZero() && w.jumpAt.Before(wake) {
+		wake = w.jumpAt
 	}
 	return wake, ok
 }
@@ -451,7 +654,9 @@ func (w *walk) handle(ev Event) {
 	case TimeExceeded:
 		w.heard(h, p, ev, ReplyTimeExceeded, rtt)
 		h.budget.spend(ev.At)
-		w.proved(h, p.size)
+		w.proved(h.ttl, p.size)
+		w.open(h.ttl + 1)
+		w.place()
 	case Reached:
 		w.heard(h, p, ev, ReplyReached, rtt)
 		h.unlimited = !isICMPError(ev)
@@ -459,14 +664,15 @@ func (w *walk) handle(ev Event) {
 			h.budget.spend(ev.At)
 		}
 		w.cut(h.ttl)
-		w.proved(h, p.size)
+		w.proved(h.ttl, p.size)
 	case TooBig:
-		w.tooBig = append(w.tooBig, refusal{ttl: h.ttl, ev: ev})
-		for _, o := range w.live()[h.ttl-1:] {
+		w.tooBig = append(w.tooBig, refusal{ttl: h.ttl, size: p.size, ev: ev})
+		for _, o := range w.hops[h.ttl-1:] {
 			// The router that refused is before h, so before every
 			// farther hop too.
 			refused(o.sizer, p.size, ev.MTU)
 		}
+		w.place()
 	default:
 		w.heard(h, p, ev, ReplyUnreachable, rtt)
 		h.budget.spend(ev.At)
@@ -503,19 +709,29 @@ func (w *walk) heard(h *hopState, p *sentProbe, ev Event, reply HopReply, rtt ti
 	if h.rtt == 0 || rtt < h.rtt {
 		h.rtt = rtt
 	}
+	if reply != ReplyUnreachable {
+		if _, ok := w.at[ev.From]; !ok {
+			w.at[ev.From] = h.ttl
+		}
+	}
 }
 
-// proved tells h, and every hop before it, that a probe of size came
-// back from h: the path up to each of them carries size.
-func (w *walk) proved(h *hopState, size Size) {
-	for _, o := range w.hops[:h.ttl] {
+// proved tells the hop at ttl, and every hop before it, that size reached
+// it: the path up to each of them carries size.
+func (w *walk) proved(ttl int, size Size) {
+	for _, o := range w.hops[:min(ttl, len(w.hops))] {
 		o.sizer.Reply(size)
 	}
 }
 
 // cut stops the walk at hop limit ttl: the target answered there, or a
 // Destination Unreachable ended it.
-func (w *walk) cut(ttl int) { w.last = min(w.last, ttl) }
+func (w *walk) cut(ttl int) {
+	w.last = min(w.last, ttl)
+	if len(w.hops) >= w.last {
+		w.jumpAt = time.Time{}
+	}
+}
 
 // measured takes a round trip, shortening the waits of the rounds in
 // flight once one is known.
@@ -530,6 +746,11 @@ func (w *walk) measured(rtt time.Duration) {
 		}
 		if d := h.roundStart.Add(w.roundWait()); d.Before(h.deadline) {
 			h.deadline = d
+		}
+	}
+	if !w.jumpAt.IsZero() {
+		if d := w.cfg.Now().Add(w.jumpWait()); d.Before(w.jumpAt) {
+			w.jumpAt = d
 		}
 	}
 }
@@ -547,6 +768,7 @@ func (w *walk) endRounds() {
 		}
 		w.endRound(h, now)
 	}
+	w.place()
 }
 
 func allAnswered(burst []*sentProbe) bool {
@@ -566,27 +788,28 @@ func (w *walk) endRound(h *hopState, now time.Time) {
 	h.deadline = time.Time{}
 	lastByHop := -1
 	for i, p := range h.burst {
+		p.ended = true
 		if p.byHop {
 			lastByHop = i
 		}
 	}
-	news, tailLost := false, false
+	news, lost, tailLost := false, false, false
 	for i, p := range h.burst {
 		switch {
 		case p.answered:
 			news = true
 		case h.unlimited || i < lastByHop:
 			h.sizer.Lost(p.size)
-			news = true
+			news, lost = true, true
 		default:
 			// Maybe refused an answer for want of a token.
-			tailLost = true
+			tailLost, lost = true, true
 			if !h.control || i < len(h.burst)-1 {
 				h.retry = append(h.retry, p.size) // the control is sent anew anyway
 			}
 		}
 	}
-	w.pace(h, tailLost)
+	w.pace(h, lost, tailLost)
 	if news {
 		h.stalled = 0
 	} else {
@@ -597,11 +820,19 @@ func (w *walk) endRound(h *hopState, now time.Time) {
 
 // pace sets when h's next round may start. A round whose last probes
 // earned nothing may have emptied the router's bucket: wait for a token. A
-// hop that never answered is asked again within one rate-limit interval.
-func (w *walk) pace(h *hopState, tailLost bool) {
+// hop that never answered and lost a probe is asked again within one
+// rate-limit interval.
+func (w *walk) pace(h *hopState, lost, tailLost bool) {
 	if h.reply == NoReply {
+		if !lost {
+			h.notBefore = w.cfg.Now() // every probe was refused on the way: go on
+			return
+		}
+		if h.unheard == 0 {
+			h.quietSince = h.roundStart
+		}
 		h.unheard++
-		h.notBefore = h.firstSent.Add(time.Duration(h.unheard) * w.cfg.RateLimit / (silentTries - 1))
+		h.notBefore = h.quietSince.Add(time.Duration(h.unheard) * w.cfg.RateLimit / (silentTries - 1))
 		return
 	}
 	if tailLost {
@@ -616,17 +847,36 @@ func (w *walk) pace(h *hopState, tailLost bool) {
 func (w *walk) settle(h *hopState, now time.Time) {
 	switch {
 	case h.reply == NoReply:
-		h.done = h.unheard >= silentTries && now.Sub(h.firstSent) >= w.cfg.RateLimit
-	case h.sizer.Done():
-		h.done = true
-	case h.stalled >= maxStalled:
-		h.done = true
+		if h.unheard >= silentTries && now.Sub(h.quietSince) >= w.cfg.RateLimit {
+			w.finish(h)
+		}
+	case h.sizer.Done(), h.stalled >= maxStalled:
+		w.finish(h)
+	}
+}
+
+// finish marks h done. If silence proved its bound (a black hole), every
+// hop beyond is bounded by it too, and starts from it.
+func (w *walk) finish(h *hopState) {
+	h.done = true
+	if h.capped || h.reply == NoReply {
+		return
+	}
+	h.capped = true
+	lo, hi := h.sizer.Bounds()
+	if hi > w.ceil || h.sizer.RefusedByICMP() || hi <= lo {
+		return
+	}
+	w.caps = append(w.caps, silenceCap{ttl: h.ttl, hi: hi})
+	for _, o := range w.hops[h.ttl:] {
+		refused(o.sizer, hi, hi-1)
 	}
 }
 
 // result builds the TraceResult from the hops walked.
 func (w *walk) result() *TraceResult {
-	res := &TraceResult{Target: w.conn.Target(), Probes: w.probes, Ignored: w.ignored}
+	w.place()
+	res := &TraceResult{Target: w.conn.Target(), Probes: w.probes, Ignored: w.ignored, Max: w.ceil}
 	if !w.start.IsZero() {
 		res.Elapsed = w.cfg.Now().Sub(w.start)
 	}
@@ -638,11 +888,17 @@ func (w *walk) result() *TraceResult {
 		}
 		lo, hi := h.sizer.Bounds()
 		th.Min, th.Max = lo, min(hi-1, w.ceil)
-		if h.reply == ReplyTimeExceeded || h.reply == ReplyReached {
+		switch {
+		case h.reply == ReplyTimeExceeded || h.reply == ReplyReached:
 			th.PMTU = lo
 			th.Exact = h.sizer.Done()
+		case h.reply == NoReply && h.fromICMP.IsValid() && lo > 0 && h.sizer.Done():
+			// Silent, but its own Frag Needed quoted a probe of lo
+			// bytes, and an earlier router refused lo+1.
+			th.Addr, th.PMTU, th.Exact, th.FromICMP = h.fromICMP, lo, true, true
 		}
-		if th.PMTU > 0 {
+		switch {
+		case th.PMTU > 0:
 			if th.PMTU < prev {
 				th.MTUDrop = true
 				if r, ok := w.reporter(h.ttl, th.PMTU); ok {
@@ -653,23 +909,56 @@ func (w *walk) result() *TraceResult {
 			}
 			prev, prevTTL = th.PMTU, h.ttl
 			res.PMTU = th.PMTU
+		case h.reply == NoReply && th.Max < prev:
+			// A silent hop behind a narrower link: the router that
+			// said so marks the drop here, figure or not.
+			if r, ok := w.reporter(h.ttl, th.Max); ok && r.ev.MTU > 0 {
+				th.MTUDrop = true
+				th.ReportedBy, th.ReportedMTU = r.ev.From, r.ev.MTU
+				prev = th.Max
+			}
 		}
+		if th.MTUDrop && th.ReportedBy.IsValid() {
+			res.MaxBy = th.ReportedBy
+		}
+		res.Max = th.Max
 		res.Rounds = max(res.Rounds, h.rounds)
 		res.Hops = append(res.Hops, th)
 	}
 	if n := len(res.Hops); n > 0 && res.Hops[n-1].Reply == ReplyReached {
 		res.Reached = true
 	}
+	if res.MaxBy.IsValid() && res.Max != w.reportedMax(res.MaxBy) {
+		res.MaxBy = netip.Addr{}
+	}
 	return res
 }
 
+// reportedMax returns the smallest MTU router a named.
+func (w *walk) reportedMax(a netip.Addr) Size {
+	m := Size(0)
+	for _, r := range w.tooBig {
+		if r.ev.From == a && r.ev.MTU > 0 && (m == 0 || r.ev.MTU < m) {
+			m = r.ev.MTU
+		}
+	}
+	return m
+}
+
 // reporter returns the size refusal that explains a drop to mtu at hop
-// limit ttl: one naming mtu for a probe at ttl or farther, the nearest
-// first; else one naming no size (MTU 0) for a larger probe.
+// limit ttl: one naming mtu by a router before ttl (placed there, or seen
+// refusing a probe sent to ttl or farther), the nearest first; else one
+// naming no size (MTU 0) for a larger probe.
 func (w *walk) reporter(ttl int, mtu Size) (refusal, bool) {
+	before := func(r refusal) bool {
+		if j, ok := w.at[r.ev.From]; ok && j < r.ttl {
+			return j < ttl
+		}
+		return r.ttl >= ttl
+	}
 	best, ok := refusal{}, false
 	for _, r := range w.tooBig {
-		if r.ev.MTU == mtu && r.ttl >= ttl && (!ok || r.ttl < best.ttl) {
+		if r.ev.MTU == mtu && before(r) && (!ok || r.ttl < best.ttl) {
 			best, ok = r, true
 		}
 	}
@@ -677,7 +966,7 @@ func (w *walk) reporter(ttl int, mtu Size) (refusal, bool) {
 		return best, true
 	}
 	for _, r := range w.tooBig {
-		if r.ev.MTU == 0 && r.ttl >= ttl && (!ok || r.ttl < best.ttl) {
+		if r.ev.MTU == 0 && before(r) && (!ok || r.ttl < best.ttl) {
 			best, ok = r, true
 		}
 	}

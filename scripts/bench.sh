@@ -23,13 +23,16 @@
 #   silent:     the same; r2 and r3 drop their own Time Exceeded
 #   blackhole:  c ──1500── r1 ──1400── r2 ──1300── t
 #               r1 drops its own Frag Needed (an ICMP black hole at 1400)
+#   localhost:  pmtu trace localhost, in the client namespace
 #
-# Columns: wall time of the run; probes sent (pmtu's own count from its
-# JSON; for the others, the packets the client sent, the tx_packets delta
-# of its link); "hop MTUs": whether every hop the
-# tool showed an answer for got its right path MTU (hops it showed as
-# silent are left out; it must show the target); "path MTU": what it
-# found end to end, and the truth. A run is cut at 120 s ("timeout").
+# Columns: wall time of the run; probes sent, as r1's nftables counts the
+# packets that arrive from the client (the client's own loopback for
+# localhost); for pmtu, "N≠M" flags a count M in its JSON that differs;
+# "hop MTUs": whether every hop the tool gave a figure for got its right
+# path MTU (hops it showed only as silent are left out; it must show the
+# target), and for pmtu trace, "(k from ICMP)" counts the silent hops it
+# measured by their own Frag Needed; "path MTU": what it found end to end,
+# and the truth. A run is cut at 120 s ("timeout").
 # Routers keep the kernel's default ICMP rate limits; each run starts after
 # a pause that refills them.
 
@@ -97,15 +100,38 @@ ROWS=()
 
 # row TOOL TOPOLOGY WALL PROBES HOPS PMTU: one line of the table.
 row() {
-	ROWS+=("$(printf '%-18s %-10s %9s %7s %-9s %s' "$@")")
+	ROWS+=("$(printf '%-18s %-10s %9s %7s %-22s %s' "$@")")
 }
 
-# counter_reset / counter_read: packets the client has sent out of its
-# link (veth1a) since the reset. Read from the device, not from netfilter:
-# scamper may send through a packet socket, which netfilter never sees. A
-# few ARP or Neighbor Discovery packets may be among them.
-counter_reset() { TX0=$(c cat /sys/class/net/veth1a/statistics/tx_packets); }
-counter_read() { echo $(($(c cat /sys/class/net/veth1a/statistics/tx_packets) - TX0)); }
+# counter_add: count on r1 every IPv4 packet from the client as it arrives
+# (nft table inet pmtucount, prerouting): the probes of every tool, on the
+# router's side, whatever socket sent them. counter_reset / counter_read:
+# the packets counted since the reset. COUNT_NS and COUNT_TABLE say where.
+counter_add() {
+	r1 nft -f - <<-EOF
+		table inet pmtucount {
+			chain probes {
+				type filter hook prerouting priority -300; policy accept;
+				ip saddr $C4 counter
+			}
+		}
+	EOF
+	COUNT_NS=r1
+}
+counter_total() {
+	"$COUNT_NS" nft -j list table inet pmtucount |
+		jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add // 0'
+}
+counter_reset() { COUNT0=$(counter_total); }
+counter_read() { echo $(($(counter_total) - COUNT0)); }
+
+# pmtu_probes: r1's count of pmtu's probes, "N≠M" when its JSON says M.
+pmtu_probes() {
+	local n own
+	n=$(counter_read)
+	own=$(jq '.probes' "$WORK/out" 2>/dev/null || echo '?')
+	if [[ $n == "$own" ]]; then echo "$n"; else echo "$n≠$own"; fi
+}
 
 # timed CMD...: run CMD in the client namespace, at most LIMIT seconds,
 # output in $WORK/out. Sets WALL (seconds, or "timeout") and RC.
@@ -139,7 +165,14 @@ judge() {
 
 # The parsers: "TTL:PMTU ..." for the hops each tool heard.
 hops_pmtu() {
-	jq -r '[.hops[] | select(.reply == "time_exceeded" or .reply == "reached") | "\(.ttl):\(.pmtu)"] | join(" ")' "$WORK/out" 2>/dev/null || true
+	jq -r '[.hops[] | select(.pmtu > 0) | "\(.ttl):\(.pmtu)"] | join(" ")' "$WORK/out" 2>/dev/null || true
+}
+# judge_pmtu: judge, with "(k from ICMP)" for the silent hops pmtu trace
+# measured by their own Frag Needed.
+judge_pmtu() {
+	local k
+	k=$(jq '[.hops[] | select(.pmtu_from)] | length' "$WORK/out" 2>/dev/null || echo 0)
+	if ((k > 0)); then echo "$(judge "$(hops_pmtu)") ($k from ICMP)"; else judge "$(hops_pmtu)"; fi
 }
 hops_tracepath() {
 	awk '
@@ -170,8 +203,8 @@ bench() {
 	echo "bench: $topo: hops $TRUTH, silent: ${SILENT:-none}; path MTU $pmtu" >&2
 
 	timed "$BIN" --no-cache trace --json -n "$DST"
-	row "pmtu trace" "$topo" "$WALL" "$(jq '.probes' "$WORK/out" 2>/dev/null || echo '?')" \
-		"$(judge "$(hops_pmtu)")" "$(jq '.pmtu' "$WORK/out" 2>/dev/null || echo '?')/$pmtu"
+	row "pmtu trace" "$topo" "$WALL" "$(pmtu_probes)" \
+		"$(judge_pmtu)" "$(jq '.pmtu' "$WORK/out" 2>/dev/null || echo '?')/$pmtu"
 	echo "  pmtu trace: $(hops_pmtu)" >&2
 
 	timed tracepath -n "$DST"
@@ -191,7 +224,7 @@ bench() {
 	fi
 
 	timed "$BIN" --no-cache --json "$DST"
-	row "pmtu HOST" "$topo" "$WALL" "$(jq '.probes' "$WORK/out" 2>/dev/null || echo '?')" "n/a" \
+	row "pmtu HOST" "$topo" "$WALL" "$(pmtu_probes)" "n/a" \
 		"$(jq '.pmtu' "$WORK/out" 2>/dev/null || echo '?')/$pmtu"
 }
 
@@ -204,12 +237,14 @@ fi
 
 NETNS_PREFIX="pmtu-bench-$$-1"
 chain_build 1500 1492 1400 1280
+counter_add
 TRUTH="1:1500 2:1492 3:1400 4:1280" SILENT=
 bench answering 1280
 netns_cleanup
 
 NETNS_PREFIX="pmtu-bench-$$-2"
 chain_build 1500 1492 1400 1280
+counter_add
 router_silent r2
 router_silent r3
 TRUTH="1:1500 2:1492 3:1400 4:1280" SILENT="2 3"
@@ -218,10 +253,32 @@ netns_cleanup
 
 NETNS_PREFIX="pmtu-bench-$$-3"
 chain_build 1500 1400 1300
+counter_add
 router_blackhole r1
 TRUTH="1:1500 2:1400 3:1300" SILENT=
 bench blackhole 1300
 netns_cleanup
 
-printf '%-18s %-10s %9s %7s %-9s %s\n' tool topology wall probes "hop MTUs" "path MTU (got/true)"
+# localhost: one hop, counted as it leaves on the client's loopback.
+NETNS_PREFIX="pmtu-bench-$$-4"
+ns_add c
+c nft -f - <<-'EOF'
+	table inet pmtucount {
+		chain probes {
+			type filter hook output priority -300; policy accept;
+			oifname "lo" icmp type echo-request counter
+			oifname "lo" icmpv6 type echo-request counter
+		}
+	}
+EOF
+COUNT_NS=c
+TRUTH="1:$(c cat /sys/class/net/lo/mtu)"
+TRUTH=${TRUTH/65536/65535} # the largest IP packet
+echo "bench: localhost: hops $TRUTH" >&2
+timed "$BIN" --no-cache trace --json -n localhost
+row "pmtu trace" localhost "$WALL" "$(pmtu_probes)" "$(judge_pmtu)" "$(jq '.pmtu' "$WORK/out" 2>/dev/null || echo '?')/${TRUTH#1:}"
+echo "  pmtu trace: $(hops_pmtu)" >&2
+netns_cleanup
+
+printf '%-18s %-10s %9s %7s %-22s %s\n' tool topology wall probes "hop MTUs" "path MTU (got/true)"
 printf '%s\n' "${ROWS[@]}"

@@ -22,13 +22,13 @@ import (
 func newTraceCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "trace",
-		Usage:     "show every hop to HOST with the path MTU up to it, all hops probed at once",
+		Usage:     "show every hop to HOST with the path MTU up to it, hops probed side by side",
 		UsageText: "pmtu trace [flags] HOST",
-		Description: "pmtu trace probes every hop limit from 1 to --max-hops at the same time, with DF set, " +
-			"and searches each hop's path MTU with the same sizer as pmtu HOST: a size counts only when " +
-			"a probe of it came back from that hop. It marks the hop where the MTU drops and the router " +
-			"that said so, and waits out the routers' ICMP rate limits before calling a hop silent. " +
-			"Flags go before HOST.",
+		Description: "pmtu trace probes a window of hop limits that grows as hops answer, side by side, with DF set, " +
+			"and finds each hop's path MTU with the same sizer as pmtu HOST, probing sizes only where the MTU can " +
+			"change: a size counts only when a probe of it came back from that hop, or when the hop's own " +
+			"Frag Needed quoted it. It marks the hop where the MTU drops and the router that said so, and waits " +
+			"out the routers' ICMP rate limits before calling a hop silent. Flags go before HOST.",
 		Flags: append(newProbeFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of text"},
 			&cli.BoolFlag{Name: "n", Usage: "print addresses only, without looking up their names"},
@@ -124,10 +124,15 @@ func trace(cCtx *cli.Context) error {
 // traceReport is the answer to pmtu trace HOST, printed as text or as one
 // JSON object.
 type traceReport struct {
-	Target    string     `json:"target"`
-	Address   string     `json:"address"`
-	Family    string     `json:"family"`
-	PMTU      int        `json:"pmtu"`
+	Target  string `json:"target"`
+	Address string `json:"address"`
+	Family  string `json:"family"`
+	PMTU    int    `json:"pmtu"`
+	// PMTUMax and PMTUMaxBy, when the target did not answer, bound the
+	// path MTU by what a router behind the last answering hop refused,
+	// and name that router.
+	PMTUMax   int        `json:"pmtu_max,omitempty"`
+	PMTUMaxBy string     `json:"pmtu_max_by,omitempty"`
 	Reached   bool       `json:"reached"`
 	Hops      []traceHop `json:"hops"`
 	Probes    int        `json:"probes"`
@@ -135,18 +140,23 @@ type traceReport struct {
 	ElapsedMS float64    `json:"elapsed_ms"`
 	Ignored   int        `json:"ignored"`
 	Error     string     `json:"error,omitempty"`
+
+	provedTTL int // the farthest hop with a proved figure
 }
 
 // traceHop is one hop of a traceReport.
 type traceHop struct {
-	TTL     int        `json:"ttl"`
-	Address string     `json:"address"`
-	Name    string     `json:"name"`
-	RTTMS   float64    `json:"rtt_ms"`
-	PMTU    int        `json:"pmtu"`
-	Reply   string     `json:"reply"` // time_exceeded, reached, unreachable or none
-	ICMP    *traceICMP `json:"icmp"`  // null when none came back
-	MTUDrop bool       `json:"mtu_drop,omitempty"`
+	TTL     int     `json:"ttl"`
+	Address string  `json:"address"`
+	Name    string  `json:"name"`
+	RTTMS   float64 `json:"rtt_ms"`
+	PMTU    int     `json:"pmtu"`
+	// PMTUFrom, at a hop that sent no Time Exceeded, says its pmtu comes
+	// from its own ICMP: "frag_needed" or "packet_too_big".
+	PMTUFrom string     `json:"pmtu_from,omitempty"`
+	Reply    string     `json:"reply"` // time_exceeded, reached, unreachable or none
+	ICMP     *traceICMP `json:"icmp"`  // null when none came back
+	MTUDrop  bool       `json:"mtu_drop,omitempty"`
 	// ReportedBy is set at a drop: the router whose ICMP named the MTU
 	// (or refused without naming one), "" when no router said anything.
 	ReportedBy *string `json:"reported_by,omitempty"`
@@ -243,10 +253,19 @@ func (r *traceReport) fromResult(res *probe.TraceResult, names map[netip.Addr]st
 		return
 	}
 	r.PMTU, r.Reached = int(res.PMTU), res.Reached
+	if !res.Reached && res.Max > 0 && (res.PMTU == 0 || res.Max < res.PMTU) {
+		r.PMTUMax = int(res.Max)
+		if res.MaxBy.IsValid() {
+			r.PMTUMaxBy = res.MaxBy.String()
+		}
+	}
 	r.Probes, r.Rounds, r.Ignored = res.Probes, res.Rounds, len(res.Ignored)
 	r.ElapsedMS = float64(res.Elapsed.Microseconds()) / 1000
 	for _, h := range res.Hops {
 		th := newTraceHop(h, names)
+		if h.PMTU > 0 {
+			r.provedTTL = h.TTL
+		}
 		if k := h.VanishAfter; k > 0 && k <= len(res.Hops) {
 			th.BlackHoleAfter, th.vanishAddr = k, res.Hops[k-1].Addr.String()
 		}
@@ -259,7 +278,14 @@ func (r *traceReport) fromResult(res *probe.TraceResult, names map[netip.Addr]st
 
 func newTraceHop(h probe.TraceHop, names map[netip.Addr]string) traceHop {
 	th := traceHop{TTL: h.TTL, PMTU: int(h.PMTU), Reply: h.Reply.String(), MTUDrop: h.MTUDrop}
-	if h.Reply == probe.NoReply {
+	switch {
+	case h.Reply == probe.NoReply && h.FromICMP:
+		th.Address, th.Name = h.Addr.String(), names[h.Addr]
+		th.PMTUFrom = "frag_needed"
+		if h.Addr.Is6() {
+			th.PMTUFrom = "packet_too_big"
+		}
+	case h.Reply == probe.NoReply:
 		th.PMTUMin, th.PMTUMax = int(h.Min), int(h.Max)
 	}
 	if h.Reply != probe.NoReply {
@@ -344,7 +370,7 @@ func (r *traceReport) writeText(w io.Writer) error {
 	for i := 0; i < len(r.Hops); i++ {
 		h := r.Hops[i]
 		if n := r.silentRun(i); n >= 3 {
-			fmt.Fprintf(&b, "%2d-%d  no reply\n", h.TTL, h.TTL+n-1)
+			b.WriteString(h.silentLine(fmt.Sprintf("%2d-%d", h.TTL, h.TTL+n-1), width))
 			i += n - 1
 			continue
 		}
@@ -355,11 +381,12 @@ func (r *traceReport) writeText(w io.Writer) error {
 	return err
 }
 
-// silentRun returns how many hops from i on said nothing, if they run to
-// the end; 0 otherwise.
+// silentRun returns how many hops from i on said nothing and have the
+// same bounds, if they run to the end; 0 otherwise.
 func (r *traceReport) silentRun(i int) int {
+	first := r.Hops[i]
 	for _, h := range r.Hops[i:] {
-		if h.Reply != "none" {
+		if h.Reply != "none" || h.MTUDrop || h.Address != "" || h.PMTUMin != first.PMTUMin || h.PMTUMax != first.PMTUMax {
 			return 0
 		}
 	}
@@ -373,22 +400,49 @@ func (h traceHop) host() string {
 	return h.Address
 }
 
+// silentLine is the line of a hop that sent nothing, labelled label (its
+// hop limit, or a range of them): the bounds proved around it, and the
+// drop a router before it reported. Bounds start in the pmtu column of
+// answered lines: after the host (width), the RTT (" %8.2f ms") and two
+// spaces.
+func (h traceHop) silentLine(label string, width int) string {
+	var b strings.Builder
+	// A wider label (a range) takes its room from the padding.
+	pad := max(width+14-(len(label)-2), len("no reply")+1)
+	switch {
+	case h.PMTUMin > 0:
+		fmt.Fprintf(&b, "%s  %-*s%d ≤ pmtu ≤ %d, from the hops around it", label, pad, "no reply", h.PMTUMin, h.PMTUMax)
+	case h.PMTUMax > 0:
+		fmt.Fprintf(&b, "%s  %-*spmtu ≤ %d, from the hops before it", label, pad, "no reply", h.PMTUMax)
+	default:
+		fmt.Fprintf(&b, "%s  no reply", label)
+	}
+	if h.MTUDrop {
+		b.WriteString("   ← MTU drops here: " + h.dropText())
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
 func (h traceHop) line(width int) string {
-	if h.Reply == "none" {
-		// Bounds start in the pmtu column of answered lines: after the
-		// host (width), the RTT (" %8.2f ms") and two spaces.
-		switch {
-		case h.PMTUMin > 0:
-			return fmt.Sprintf("%2d  %-*s%d ≤ pmtu ≤ %d, from the hops around it\n", h.TTL, width+14, "no reply", h.PMTUMin, h.PMTUMax)
-		case h.PMTUMax > 0:
-			return fmt.Sprintf("%2d  %-*spmtu ≤ %d, from the hops before it\n", h.TTL, width+14, "no reply", h.PMTUMax)
-		}
-		return fmt.Sprintf("%2d  no reply\n", h.TTL)
+	if h.Reply == "none" && h.PMTUFrom == "" {
+		return h.silentLine(fmt.Sprintf("%2d", h.TTL), width)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%2d  %-*s %8.2f ms", h.TTL, width, h.host(), h.RTTMS)
+	if h.Reply == "none" {
+		// Silent, but placed and measured by its own Frag Needed.
+		fmt.Fprintf(&b, "%2d  %-*s %11s", h.TTL, width, h.host(), "no reply")
+	} else {
+		fmt.Fprintf(&b, "%2d  %-*s %8.2f ms", h.TTL, width, h.host(), h.RTTMS)
+	}
 	if h.PMTU > 0 {
 		fmt.Fprintf(&b, "  pmtu %d", h.PMTU)
+	}
+	switch h.PMTUFrom {
+	case "frag_needed":
+		b.WriteString(" from its Frag Needed")
+	case "packet_too_big":
+		b.WriteString(" from its Packet Too Big")
 	}
 	switch h.Reply {
 	case "reached":
@@ -424,14 +478,26 @@ func (r *traceReport) summary() string {
 	if !r.Reached {
 		state = "not reached"
 	}
-	pmtu := fmt.Sprintf("path MTU %d", r.PMTU)
-	if r.PMTU == 0 {
+	pmtu, sep := fmt.Sprintf("path MTU %d", r.PMTU), ", "
+	switch {
+	case r.PMTUMax > 0:
+		// A router behind the last hop that answered refused more: say
+		// what it proved, not only what the answers did.
+		pmtu = fmt.Sprintf("path MTU ≤ %d", r.PMTUMax)
+		if r.PMTUMaxBy != "" {
+			pmtu += fmt.Sprintf(": %s said so", r.PMTUMaxBy)
+		}
+		if r.PMTU > 0 && r.provedTTL > 0 {
+			pmtu += fmt.Sprintf("; %d confirmed up to hop %d, nothing beyond", r.PMTU, r.provedTTL)
+		}
+		sep = "; "
+	case r.PMTU == 0:
 		pmtu = "no path MTU"
-	} else if !r.Reached {
+	case !r.Reached:
 		pmtu += " as far as it answered"
 	}
-	return fmt.Sprintf("    %s, %d hops, %s; %d probes in %d round trips, %s\n",
-		pmtu, len(r.Hops), state, r.Probes, r.Rounds, formatMS(r.ElapsedMS))
+	return fmt.Sprintf("    %s%s%d hops, %s; %d probes in %d round trips, %s\n",
+		pmtu, sep, len(r.Hops), state, r.Probes, r.Rounds, formatMS(r.ElapsedMS))
 }
 
 // namer looks hop addresses up in the background, as the walk finds them,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -262,5 +263,92 @@ func TestTraceSilentHopLine(t *testing.T) {
 		Addr: netip.MustParseAddr("198.18.1.2")}, nil)
 	if b, _ := json.Marshal(answered); strings.Contains(string(b), "pmtu_min") {
 		t.Errorf("an answering hop carries bounds: %s", b)
+	}
+}
+
+// A hop that sent no Time Exceeded but was placed and measured by its own
+// Frag Needed shows its address and figure, marked as coming from it.
+func TestTraceHopFromICMP(t *testing.T) {
+	for _, tt := range []struct {
+		addr, from, text string
+	}{
+		{"198.18.2.2", "frag_needed", "from its Frag Needed"},
+		{"2001:db8:2::2", "packet_too_big", "from its Packet Too Big"},
+	} {
+		a := netip.MustParseAddr(tt.addr)
+		th := newTraceHop(probe.TraceHop{TTL: 2, Addr: a, Reply: probe.NoReply, PMTU: 1492, Exact: true, FromICMP: true,
+			Min: 1492, Max: 1492, MTUDrop: true, ReportedBy: r1, ReportedMTU: 1492}, nil)
+		want := fmt.Sprintf(" 2  %-14s    no reply  pmtu 1492 %s   ← MTU drops here: 198.18.1.2 said 1492 (fragmentation needed)\n", tt.addr, tt.text)
+		if got := th.line(14); got != want {
+			t.Errorf("line\n%q, want\n%q", got, want)
+		}
+		answered := newTraceHop(probe.TraceHop{TTL: 1, Reply: probe.ReplyTimeExceeded, PMTU: 1500, Addr: r1}, nil).line(14)
+		if col := strings.Index(answered, "pmtu"); strings.Index(th.line(14), "pmtu") != col {
+			t.Errorf("pmtu not in the pmtu column:\n%s%s", answered, th.line(14))
+		}
+		b, _ := json.Marshal(th)
+		for _, want := range []string{`"address":"` + tt.addr + `"`, `"pmtu":1492`, `"pmtu_from":"` + tt.from + `"`, `"reply":"none"`, `"mtu_drop":true`} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("JSON lacks %s: %s", want, b)
+			}
+		}
+		if strings.Contains(string(b), "pmtu_min") {
+			t.Errorf("a measured hop carries bounds: %s", b)
+		}
+	}
+}
+
+// Issue 19: c ─2000─ r1 ─1500─ s, s never answers. The drop r1 reported
+// shows at hop 2, the silent hops beyond carry "≤ 1500", and the closing
+// line says what r1 proved rather than "2000 as far as it answered".
+func TestTraceReportKeepsTheDrop(t *testing.T) {
+	s := netip.MustParseAddr("198.18.2.2")
+	res := &probe.TraceResult{Target: s, PMTU: 2000, Max: 1500, MaxBy: r1, Probes: 92, Rounds: 4, Hops: []probe.TraceHop{
+		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 2000, Exact: true, Min: 2000, Max: 2000},
+		{TTL: 2, Reply: probe.NoReply, Max: 1500, MTUDrop: true, ReportedBy: r1, ReportedMTU: 1500},
+	}}
+	for ttl := 3; ttl <= 30; ttl++ {
+		res.Hops = append(res.Hops, probe.TraceHop{TTL: ttl, Max: 1500})
+	}
+	r := &traceReport{Target: "s", Address: s.String(), Family: "ipv4"}
+	r.fromResult(res, nil)
+	var out bytes.Buffer
+	err := r.print(&out, false)
+	if ec, ok := err.(cli.ExitCoder); !ok || ec.ExitCode() != exitNoAnswer {
+		t.Fatalf("err %v, want exit %d", err, exitNoAnswer)
+	}
+	want := ` 1  198.18.1.2               0.00 ms  pmtu 2000
+ 2  no reply                          pmtu ≤ 1500, from the hops before it   ← MTU drops here: 198.18.1.2 said 1500 (fragmentation needed)
+ 3-30  no reply                       pmtu ≤ 1500, from the hops before it
+    path MTU ≤ 1500: 198.18.1.2 said so; 2000 confirmed up to hop 1, nothing beyond; 30 hops, not reached; 92 probes in 4 round trips, 0.0 ms
+`
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("text (-want +got):\n%s", diff)
+	}
+	out.Reset()
+	_ = r.print(&out, true)
+	var got struct {
+		PMTU      int    `json:"pmtu"`
+		PMTUMax   int    `json:"pmtu_max"`
+		PMTUMaxBy string `json:"pmtu_max_by"`
+		Hops      []struct {
+			MTUDrop    bool    `json:"mtu_drop"`
+			ReportedBy *string `json:"reported_by"`
+			PMTUMax    int     `json:"pmtu_max"`
+		} `json:"hops"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	if got.PMTU != 2000 || got.PMTUMax != 1500 || got.PMTUMaxBy != "198.18.1.2" || len(got.Hops) != 30 {
+		t.Fatalf("pmtu %d, pmtu_max %d by %q, %d hops; want 2000, 1500 by 198.18.1.2, 30", got.PMTU, got.PMTUMax, got.PMTUMaxBy, len(got.Hops))
+	}
+	if h := got.Hops[1]; !h.MTUDrop || h.ReportedBy == nil || *h.ReportedBy != "198.18.1.2" || h.PMTUMax != 1500 {
+		t.Errorf("hop 2: %+v, want the drop reported by 198.18.1.2 and pmtu_max 1500", h)
+	}
+	for i, h := range got.Hops[2:] {
+		if h.PMTUMax != 1500 || h.MTUDrop {
+			t.Errorf("hop %d: %+v, want pmtu_max 1500 and no drop", i+3, h)
+		}
 	}
 }

@@ -37,18 +37,64 @@ trace_addr() {
 	if [[ $1 == ipv4 ]]; then chain_hop4 "$2"; else chain_hop6 "$2"; fi
 }
 
+# count_probes SHORT [HOOK IFACE]: count, in namespace SHORT, every Echo
+# Request from the client (C4/C6) as it arrives (nft table inet pmtucount,
+# prerouting); with HOOK output and IFACE, every Echo Request leaving on
+# IFACE instead (the client's own loopback). probes_counted SHORT prints
+# the count so far. A router's count is pmtu's probe count, checked
+# against what pmtu reports.
+count_probes() {
+	if [[ ${2:-} == output ]]; then
+		"$1" nft -f - <<-EOF
+			table inet pmtucount {
+				chain probes {
+					type filter hook output priority -300; policy accept;
+					oifname "$3" icmp type echo-request counter
+					oifname "$3" icmpv6 type echo-request counter
+				}
+			}
+		EOF
+		return
+	fi
+	"$1" nft -f - <<-EOF
+		table inet pmtucount {
+			chain probes {
+				type filter hook prerouting priority -300; policy accept;
+				ip saddr $C4 icmp type echo-request counter
+				ip6 saddr $C6 icmpv6 type echo-request counter
+			}
+		}
+	EOF
+}
+probes_counted() {
+	"$1" nft -j list table inet pmtucount |
+		jq '[.nftables[] | .rule? // empty | .expr[] | .counter? // empty | .packets] | add // 0'
+}
+
+# want_probes SHORT MAX: pmtu's own count (.probes) is what router SHORT
+# counted, and at most MAX.
+want_probes() {
+	local n
+	n=$(probes_counted "$1")
+	echo "$1 counted $n probes"
+	want .probes == "$n"
+	((n <= $2)) || PROBLEMS+=("$1 counted $n probes, want at most $2")
+}
+
 # trace_chain: each drop shows at the right hop, named by the router before
 # it:
 #
 #   c ──1500── r1 ──1492── r2 ──1400── r3 ──1280── t
 #   hop 1 r1: 1500, hop 2 r2: 1492 (r1 said), hop 3 r3: 1400 (r2 said),
-#   hop 4 t: 1280 (r3 said), reached; k = 3 drops take k+1 = 4 rounds.
+#   hop 4 t: 1280 (r3 said), reached; k = 3 drops take k+1 = 4 rounds,
+#   and at most 16 probes, as r1's nft counter sees them.
 trace_chain_case() {
 	local fam=$1 dst a1 a2 a3 a4
 	chain_build 1500 1492 1400 1280
 	if [[ $fam == ipv4 ]]; then dst=$T4; else dst=$T6; fi
 	a1=$(trace_addr "$fam" 1) a2=$(trace_addr "$fam" 2) a3=$(trace_addr "$fam" 3) a4=$(trace_addr "$fam" 4)
 	sanity c "$dst" 1280
+	count_probes r1
 
 	pmtu c trace --json -n "$dst"
 	check_traced 1280 4
@@ -57,6 +103,8 @@ trace_chain_case() {
 		"3/$a3/1400/time_exceeded/drop:$a2" "4/$a4/1280/reached/drop:$a3"
 	want .rounds '<=' 4
 	want .elapsed_ms '<' 500
+	# Issue 16: at most twice tracepath's 8 probes, none beyond the target.
+	want_probes r1 16
 	verdict
 
 	# The text says the same, one line a hop.
@@ -183,12 +231,15 @@ trace_blackhole_case() {
 	if [[ $fam == ipv4 ]]; then dst=$T4; else dst=$T6; fi
 	sanity c "$dst" 1400
 
+	count_probes r1
 	pmtu c trace --json -n "$dst"
 	check_traced 1400 4
 	want_hops "1/$(trace_addr "$fam" 1)/1500/time_exceeded" "2/$(trace_addr "$fam" 2)/1500/time_exceeded" \
 		"3/$(trace_addr "$fam" 3)/1400/time_exceeded/drop:-" "4/$(trace_addr "$fam" 4)/1400/reached"
 	# Larger probes vanish after hop 2, r2: the router that drops its ICMP.
 	want '.hops[2].black_hole_after' == 2
+	# Issue 16: at most 70 probes (scamper's 23, times 3).
+	want_probes r1 70
 	verdict
 }
 
@@ -197,3 +248,112 @@ case_trace_blackhole() { trace_blackhole_case ipv4; }
 
 register trace_blackhole6 "trace, IPv6 black hole at r2 (1400, no Packet Too Big): per-hop MTU by probes alone"
 case_trace_blackhole6() { trace_blackhole_case ipv6; }
+
+# trace_silentfn: r2 and r3 send no Time Exceeded, but still refuse big
+# packets with Frag Needed / Packet Too Big. Each refusal quotes the probe
+# that reached it, and the smallest hop limit at which it appears places
+# it: hop 2 is r2 at exactly 1492, hop 3 is r3 at exactly 1400, both "from
+# its Frag Needed", where tracepath prints the same figures unproved:
+#
+#   c ──1500── r1 ──1492── r2 ──1400── r3 ──1280── t
+#                          r2, r3 output: drop time-exceeded
+trace_silentfn_case() {
+	local fam=$1 dst a1 a2 a3 a4 from
+	chain_build 1500 1492 1400 1280
+	router_silent r2
+	router_silent r3
+	if [[ $fam == ipv4 ]]; then dst=$T4 from=frag_needed; else dst=$T6 from=packet_too_big; fi
+	a1=$(trace_addr "$fam" 1) a2=$(trace_addr "$fam" 2) a3=$(trace_addr "$fam" 3) a4=$(trace_addr "$fam" 4)
+	sanity c "$dst" 1280
+	count_probes r1
+
+	pmtu c trace --json -n "$dst"
+	want_rc 0
+	want_object
+	want .reached == true
+	want .pmtu == 1280
+	want_hops "1/$a1/1500/time_exceeded" "2/$a2/1492/none/drop:$a1" "3/$a3/1400/none/drop:$a2" "4/$a4/1280/reached/drop:$a3"
+	want_str '.hops[1].pmtu_from' "$from"
+	want_str '.hops[2].pmtu_from' "$from"
+	want_true '[.hops[1,2] | .icmp == null and (has("pmtu_min") | not)] | all' "a hop measured by its Frag Needed carries an icmp or bounds"
+	# tracepath sends 12 probes here: at most twice that.
+	want_probes r1 24
+	want .elapsed_ms '<' 2000
+	verdict
+
+	pmtu c trace -n "$dst"
+	want_rc 0
+	[[ $OUT == *" 2  $a2 "*"no reply  pmtu 1492 from its "*"MTU drops here: $a1 said 1492"* ]] ||
+		PROBLEMS+=("text does not show hop 2 at 1492 from its own ICMP: $OUT")
+	OUT='' verdict
+}
+
+register trace_silentfn "trace, IPv4, r2 and r3 send no Time Exceeded: exact 1492 and 1400 from their Frag Needed"
+case_trace_silentfn() { trace_silentfn_case ipv4; }
+
+register trace_silentfn6 "trace, IPv6, r2 and r3 send no Time Exceeded: exact 1492 and 1400 from their Packet Too Big"
+case_trace_silentfn6() { trace_silentfn_case ipv6; }
+
+# trace_localhost: a target one hop away costs at most 3 probes, counted on
+# the client's loopback.
+trace_localhost_case() {
+	local dst=$1
+	ns_add c
+	count_probes c output lo
+
+	pmtu c trace --json -n "$dst"
+	want_rc 0
+	want_object
+	want .reached == true
+	want '.hops | length' == 1
+	want '.hops[0].reply' == '"reached"'
+	# The loopback's MTU is 65536: the largest IP packet, 65535, passes.
+	want .pmtu == 65535
+	want '.hops[0].pmtu' == 65535
+	want_probes c 3
+	verdict
+}
+
+register trace_localhost "trace 127.0.0.1: one hop, at most 3 probes"
+case_trace_localhost() { trace_localhost_case 127.0.0.1; }
+
+register trace_localhost6 "trace ::1: one hop, at most 3 probes"
+case_trace_localhost6() { trace_localhost_case ::1; }
+
+# trace_dropkept (issue 19): the target drops its own Echo Replies, so it
+# never answers; r1 refuses anything above 1500 with a Frag Needed. The
+# trace shows the drop at hop 2, named by r1, every hop beyond carries
+# "≤ 1500", and the walk ends on what r1 proved, not on "2000 as far as it
+# answered". Exit 1: the target did not answer.
+#
+#   c ──2000── r1 ──1500── t        t output: drop echo-reply
+register trace_dropkept "trace, IPv4, target never answers behind a 1500 link: the drop at hop 2 and ≤ 1500 beyond"
+case_trace_dropkept() {
+	local a1
+	chain_build 2000 1500
+	a1=$(chain_hop4 1)
+	t nft add table inet pmtu
+	t nft add chain inet pmtu out '{ type filter hook output priority filter; policy accept; }'
+	t nft add rule inet pmtu out icmp type echo-reply drop
+
+	pmtu c trace --json -n --max-hops 8 "$T4"
+	want_rc 1
+	want_object
+	want .reached == false
+	want '.hops | length' == 8
+	want_hops "1/$a1/2000/time_exceeded" "2//0/none/drop:$a1" "3//0/none" "4//0/none" "5//0/none" "6//0/none" "7//0/none" "8//0/none"
+	want '.hops[1].pmtu_max' == 1500
+	want_true '[.hops[1:][] | .pmtu_max == 1500] | all' "a silent hop beyond r1 lacks pmtu_max 1500"
+	want .pmtu_max == 1500
+	want_str .pmtu_max_by "$a1"
+	verdict
+
+	pmtu c trace -n --max-hops 8 "$T4"
+	want_rc 1
+	[[ $OUT == *" 2  no reply "*"pmtu ≤ 1500"*"MTU drops here: $a1 said 1500"* ]] ||
+		PROBLEMS+=("text does not show the drop to 1500 at hop 2: $OUT")
+	[[ $OUT == *" 3-8  no reply "*"pmtu ≤ 1500"* ]] || PROBLEMS+=("text does not bound hops 3-8 by 1500: $OUT")
+	[[ $OUT == *"path MTU ≤ 1500: $a1 said so; 2000 confirmed up to hop 1, nothing beyond;"* && $OUT != *"path MTU 2000 as far as it answered"* ]] ||
+		PROBLEMS+=("the closing line does not say what r1 proved: $OUT")
+	OUT='' verdict
+}
