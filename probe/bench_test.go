@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // A router quoting 548 bytes, as Linux does: the parser's common case.
@@ -20,7 +21,7 @@ func BenchmarkParseFragNeeded(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(pkt)))
 	for b.Loop() {
-		if _, err := ParseMessage(pkt, false); err != nil {
+		if _, err := wire.ParseMessage(pkt, false); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -30,13 +31,13 @@ func BenchmarkParseFragNeeded(b *testing.B) {
 // Every packet a raw socket sees goes through it, other programs' too.
 func BenchmarkClassifyForeign(b *testing.B) {
 	c := NewICMPConn(nil, dst4, &ICMPConfig{Src: src4, ID: 0x1234})
-	probe, _ := c.marshal(Probe{Seq: 1, Size: 1500})
+	probe, _ := c.marshal(wire.Probe{Seq: 1, Size: 1500})
 	c.flight.add(1, 1500)
 	forged := probetest.Error(false, 3, 4, 40, append(probetest.IPHeader(src4, dst4, 1, 1500), probe...))
 	from := netip.MustParseAddr("198.18.9.9")
 	b.ReportAllocs()
 	for b.Loop() {
-		if ev := c.classify(forged, from); ev.Kind != Ignored {
+		if ev := c.classify(forged, from); ev.Kind != wire.Ignored {
 			b.Fatal("forged message believed")
 		}
 	}

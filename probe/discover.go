@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // Config tunes Discover. The zero value (or nil) uses the defaults.
@@ -21,7 +23,7 @@ type Config struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Trace, if set, is told every event as it is read (for -v).
-	Trace func(Event)
+	Trace func(wire.Event)
 }
 
 // Result is what Discover found.
@@ -48,14 +50,14 @@ type Result struct {
 	Rounds  int
 	Elapsed time.Duration
 	// Events lists every ICMP error that was believed, in order.
-	Events []Event
+	Events []wire.Event
 	// Ignored lists what was received and not believed.
-	Ignored []Event
+	Ignored []wire.Event
 }
 
 // UnreachableError ends a search on an ICMP error other than a size
 // refusal: the destination cannot be reached at all this way.
-type UnreachableError struct{ Event Event }
+type UnreachableError struct{ Event wire.Event }
 
 func (e *UnreachableError) Error() string {
 	return fmt.Sprintf("%s answered ICMP type %d code %d", e.Event.From, e.Event.Type, e.Event.Code)
@@ -116,7 +118,7 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 			res.PMTU, res.Confirmed = pmtu, true
 			res.Silence = !sizer.RefusedByICMP() && res.Hi <= ceil
 			for _, ev := range res.Events {
-				if ev.Kind == TooBig && ev.MTU == pmtu {
+				if ev.Kind == wire.TooBig && ev.MTU == pmtu {
 					res.ByICMP, res.LimitingHop = true, ev.From
 				}
 			}
@@ -135,7 +137,7 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 		for _, size := range batch {
 			seq++
 			sent[seq] = sentProbe{size, now()}
-			if err := c.Send(ctx, Probe{Seq: seq, Size: size}); err != nil {
+			if err := c.Send(ctx, wire.Probe{Seq: seq, Size: size}); err != nil {
 				if ctx.Err() != nil {
 					return finish(ctx.Err())
 				}
@@ -167,16 +169,16 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 				cfg.Trace(ev)
 			}
 			p, ok := sent[ev.Seq]
-			if ev.Kind != Ignored && !ok {
-				ev.Kind, ev.Why = Ignored, "answers no probe of this search"
+			if ev.Kind != wire.Ignored && !ok {
+				ev.Kind, ev.Why = wire.Ignored, "answers no probe of this search"
 			}
 			switch ev.Kind {
-			case Ignored:
+			case wire.Ignored:
 				res.Ignored = append(res.Ignored, ev)
 				continue
-			case Reached:
+			case wire.Reached:
 				sizer.Reply(p.size)
-			case TooBig:
+			case wire.TooBig:
 				res.Events = append(res.Events, ev)
 				sizer.TooBig(p.size, ev.MTU)
 			default:

@@ -15,6 +15,8 @@ import (
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // ICMPConn sends ICMP Echo Request probes and reads replies and errors from
@@ -79,7 +81,7 @@ func NewICMPConn(c net.PacketConn, dst netip.Addr, cfg *ICMPConfig) *ICMPConn {
 		id:   cfg.ID,
 		now:  cfg.Now,
 		buf:  make([]byte, 1<<16),
-		oob:  make([]byte, oobSpace),
+		oob:  make([]byte, wire.TimestampSpace),
 	}
 	_, _ = rand.Read(ic.cookie[:])
 	if ic.id == 0 {
@@ -108,12 +110,9 @@ func (ic *ICMPConn) Target() netip.Addr { return ic.dst }
 // Close closes the socket.
 func (ic *ICMPConn) Close() error { return ic.c.Close() }
 
-// ErrSize is returned by Send for a size no probe of this kind can have.
-var ErrSize = errors.New("probe size out of range")
-
 // Send sends an Echo Request that makes an IP packet of exactly p.Size
 // bytes.
-func (ic *ICMPConn) Send(ctx context.Context, p Probe) error {
+func (ic *ICMPConn) Send(ctx context.Context, p wire.Probe) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -136,10 +135,10 @@ func (ic *ICMPConn) Send(ctx context.Context, p Probe) error {
 	return nil
 }
 
-func (ic *ICMPConn) marshal(p Probe) ([]byte, error) {
+func (ic *ICMPConn) marshal(p wire.Probe) ([]byte, error) {
 	dataLen := int(p.Size) - IPHeader(ic.ipv6) - ICMPHeader
 	if dataLen < 0 || p.Size > MaxSize {
-		return nil, fmt.Errorf("%w: %d bytes", ErrSize, p.Size)
+		return nil, fmt.Errorf("%w: %d bytes", wire.ErrSize, p.Size)
 	}
 	data := make([]byte, dataLen)
 	copy(data, ic.cookie[:])
@@ -166,16 +165,16 @@ func (ic *ICMPConn) setTTL(ttl int) error {
 }
 
 // Recv reads until something arrives or deadline passes.
-func (ic *ICMPConn) Recv(deadline time.Time) (Event, error) {
+func (ic *ICMPConn) Recv(deadline time.Time) (wire.Event, error) {
 	if err := ic.c.SetReadDeadline(deadline); err != nil {
-		return Event{}, err
+		return wire.Event{}, err
 	}
 	n, from, at, err := ic.read()
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return Event{}, fmt.Errorf("%w: %w", ErrTimeout, os.ErrDeadlineExceeded)
+			return wire.Event{}, fmt.Errorf("%w: %w", ErrTimeout, os.ErrDeadlineExceeded)
 		}
-		return Event{}, err
+		return wire.Event{}, err
 	}
 	ev := ic.classify(ic.buf[:n], addrOf(from))
 	ev.At, ev.Bytes, ev.IPv6 = at, n, ic.ipv6
@@ -201,28 +200,14 @@ func (ic *ICMPConn) read() (int, net.Addr, time.Time, error) {
 	if err != nil {
 		return 0, nil, time.Time{}, err
 	}
-	at, ok := parseTimestamp(ic.oob[:oobn])
+	at, ok := wire.ParseTimestamp(ic.oob[:oobn])
 	if !ok {
 		at = ic.now()
 	}
 	if !ic.ipv6 {
-		n = stripIPv4Header(ic.buf, n)
+		n = wire.StripIPv4Header(ic.buf, n)
 	}
 	return n, from, at, nil
-}
-
-// stripIPv4Header moves the payload of the IPv4 packet in b[:n] to the
-// front and returns its length: ReadMsgIP, unlike ReadFrom, leaves a raw
-// IPv4 socket's header on.
-func stripIPv4Header(b []byte, n int) int {
-	if n < IPv4Header || b[0]>>4 != 4 {
-		return n
-	}
-	hl := int(b[0]&0x0f) * 4
-	if hl < IPv4Header || hl > n {
-		return n
-	}
-	return copy(b, b[hl:n])
 }
 
 func addrOf(a net.Addr) netip.Addr {
@@ -240,9 +225,9 @@ func addrOf(a net.Addr) netip.Addr {
 // classify turns one received packet into an Event. It is the only place
 // an ICMPConn decides what to believe: Echo Replies here, ICMP errors by
 // the rules every method shares (quoteRules.judge).
-func (ic *ICMPConn) classify(b []byte, from netip.Addr) Event {
-	ignore := func(why string) Event { return Event{Kind: Ignored, From: from, Why: why} }
-	m, err := ParseMessage(b, ic.ipv6)
+func (ic *ICMPConn) classify(b []byte, from netip.Addr) wire.Event {
+	ignore := func(why string) wire.Event { return wire.Event{Kind: wire.Ignored, From: from, Why: why} }
+	m, err := wire.ParseMessage(b, ic.ipv6)
 	if err != nil {
 		return ignore(err.Error())
 	}
@@ -257,7 +242,7 @@ func (ic *ICMPConn) classify(b []byte, from netip.Addr) Event {
 	case from != ic.dst:
 		return ignore(fmt.Sprintf("Echo Reply from %s, not the target", from))
 	}
-	size, why := ic.flight.take(m.Seq, Reached)
+	size, why := ic.flight.take(m.Seq, wire.Reached)
 	if why != "" {
 		return ignore("Echo Reply " + why)
 	}
@@ -267,7 +252,7 @@ func (ic *ICMPConn) classify(b []byte, from netip.Addr) Event {
 	if n := min(len(ic.cookie), len(m.Data)); string(m.Data[:n]) != string(ic.cookie[:n]) {
 		return ignore("Echo Reply without our cookie (forged or corrupted)")
 	}
-	return Event{Kind: Reached, Seq: m.Seq, From: from, Type: m.Type, Code: m.Code}
+	return wire.Event{Kind: wire.Reached, Seq: m.Seq, From: from, Type: m.Type, Code: m.Code}
 }
 
 // matchQuote finds the probe a quoted Echo Request is: ours by type,
@@ -289,21 +274,21 @@ func (ic *ICMPConn) matchQuote(t []byte) (int, string) {
 
 func (ic *ICMPConn) isEchoReply(t int) bool {
 	if ic.ipv6 {
-		return t == icmpv6EchoReply
+		return t == wire.ICMPv6EchoReply
 	}
-	return t == icmpv4EchoReply
+	return t == wire.ICMPv4EchoReply
 }
 
 func (ic *ICMPConn) echoType() int {
 	if ic.ipv6 {
-		return icmpv6Echo
+		return wire.ICMPv6Echo
 	}
-	return icmpv4Echo
+	return wire.ICMPv4Echo
 }
 
 func (ic *ICMPConn) proto() int {
 	if ic.ipv6 {
-		return protoICMPv6
+		return wire.ProtoICMPv6
 	}
-	return protoICMP
+	return wire.ProtoICMP
 }

@@ -8,9 +8,10 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/pmtu/pmtu/sockopt"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/pmtu/pmtu/sockopt"
 )
 
 // ErrPermission is returned by ListenICMP when the process may not open

@@ -17,7 +17,7 @@ type Proto string
 // Probe protocols.
 const (
 	ProtoICMP Proto = "icmp" // Echo Requests
-	ProtoUDP  Proto = "udp"  // datagrams to a high port, reached on Port Unreachable or a reply
+	ProtoUDP  Proto = "udp"  // datagrams to a high port, reached on Port wire.Unreachable or a reply
 	ProtoTCP  Proto = "tcp"  // SYNs carrying the probe's size as payload
 )
 

@@ -1,10 +1,11 @@
 package probe
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"sync"
+
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // The rules every method applies before it believes an answer (RFC 5927,
@@ -31,7 +32,7 @@ import (
 type flight struct {
 	mu       sync.Mutex
 	sizes    map[int]Size // seq → size of the probes sent
-	answered map[int]bool // seq → a Reached or TooBig came back already
+	answered map[int]bool // seq → a wire.Reached or wire.TooBig came back already
 }
 
 func (f *flight) add(seq int, size Size) {
@@ -54,14 +55,14 @@ func (f *flight) size(seq int) (Size, bool) {
 
 // take marks probe seq as answered by an event of kind and returns its
 // size, or why it cannot be: the same words as ICMPConn's.
-func (f *flight) take(seq int, kind EventKind) (Size, string) {
+func (f *flight) take(seq int, kind wire.EventKind) (Size, string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	size, ok := f.sizes[seq]
 	if !ok {
 		return 0, fmt.Sprintf("for sequence %d, which we never sent", seq)
 	}
-	if kind == Reached || kind == TooBig {
+	if kind == wire.Reached || kind == wire.TooBig {
 		if f.answered[seq] {
 			return 0, fmt.Sprintf("duplicate answer for probe %d", seq)
 		}
@@ -85,32 +86,6 @@ func checkMTU(mtu, size Size, ipv6 bool) string {
 	return ""
 }
 
-// errorKind is what an ICMP error of type and code says about a probe.
-// portReach makes a Port Unreachable from the target mean Reached: a UDP
-// probe got there, and no program listens on the port.
-func errorKind(ipv6 bool, typ, code int, fromTarget, portReach bool) EventKind {
-	switch {
-	case !ipv6 && typ == icmpv4DstUnreach && code == icmpv4FragNeeded,
-		ipv6 && typ == icmpv6PacketTooBig:
-		return TooBig
-	case !ipv6 && typ == icmpv4TimeExceeded, ipv6 && typ == icmpv6TimeExceeded:
-		return TimeExceeded
-	case portReach && fromTarget && !ipv6 && typ == icmpv4DstUnreach && code == icmpv4PortUnreach,
-		portReach && fromTarget && ipv6 && typ == icmpv6DstUnreach && code == icmpv6PortUnreach:
-		return Reached
-	}
-	return Unreachable
-}
-
-// More ICMP codes and protocol numbers the methods read.
-const (
-	icmpv4PortUnreach = 3 // code of type 3
-	icmpv6PortUnreach = 4 // code of type 1
-	protoTCP          = 6
-	protoUDP          = 17
-	udpHeader         = 8
-)
-
 // quoteRules are the checks of an ICMP error that quotes a probe, for
 // methods whose errors come from a raw ICMP socket.
 type quoteRules struct {
@@ -128,8 +103,10 @@ type quoteRules struct {
 
 // judge turns an ICMP message m, received from from, into an Event.
 // Messages that are not errors are Ignored.
-func (r *quoteRules) judge(m *Message, from netip.Addr, fl *flight) Event {
-	ignore := func(why string) Event { return Event{Kind: Ignored, From: from, Why: why, Type: m.Type, Code: m.Code} }
+func (r *quoteRules) judge(m *wire.Message, from netip.Addr, fl *flight) wire.Event {
+	ignore := func(why string) wire.Event {
+		return wire.Event{Kind: wire.Ignored, From: from, Why: why, Type: m.Type, Code: m.Code}
+	}
 	if !m.IsError() {
 		return ignore(fmt.Sprintf("ICMP type %d is not an error about a %s", m.Type, r.name))
 	}
@@ -157,7 +134,7 @@ func (r *quoteRules) judge(m *Message, from netip.Addr, fl *flight) Event {
 	if q.Length != size {
 		return ignore(fmt.Sprintf("quotes a %d-byte packet; our probe %d was %d bytes", q.Length, seq, size))
 	}
-	ev := Event{From: from, Type: m.Type, Code: m.Code, Ext: m.Ext}
+	ev := wire.Event{From: from, Type: m.Type, Code: m.Code, Ext: m.Ext}
 	return settle(ev, seq, size, Size(m.MTU), r.ipv6, from == r.dst, r.portReach, fl)
 }
 
@@ -165,46 +142,19 @@ func (r *quoteRules) judge(m *Message, from netip.Addr, fl *flight) Event {
 // bytes, once its sender and quote (or socket) are known to be right: what
 // kind of answer it is, for a refusal whether mtu is sane, and whether the
 // probe was answered already. Every method ends here.
-func settle(ev Event, seq int, size, mtu Size, ipv6, fromTarget, portReach bool, fl *flight) Event {
-	kind := errorKind(ipv6, ev.Type, ev.Code, fromTarget, portReach)
-	if kind == TooBig {
+func settle(ev wire.Event, seq int, size, mtu Size, ipv6, fromTarget, portReach bool, fl *flight) wire.Event {
+	kind := wire.ErrorKind(ipv6, ev.Type, ev.Code, fromTarget, portReach)
+	if kind == wire.TooBig {
 		if why := checkMTU(mtu, size, ipv6); why != "" {
-			ev.Kind, ev.Why = Ignored, why
+			ev.Kind, ev.Why = wire.Ignored, why
 			return ev
 		}
 		ev.MTU = mtu
 	}
 	if _, why := fl.take(seq, kind); why != "" {
-		ev.Kind, ev.Why = Ignored, why
+		ev.Kind, ev.Why = wire.Ignored, why
 		return ev
 	}
 	ev.Kind, ev.Seq = kind, seq
 	return ev
-}
-
-// probeData is the payload of a UDP or TCP probe (and the Echo data of the
-// ICMP datagram socket's), n bytes: an 8-byte cookie, random per conn,
-// then the sequence number, 4 bytes big-endian, then zeros. A quote or a
-// reply that carries any of it must carry it unchanged.
-func probeData(cookie [8]byte, seq int, n int) []byte {
-	b := make([]byte, n)
-	var head [12]byte
-	copy(head[:], cookie[:])
-	binary.BigEndian.PutUint32(head[8:], uint32(seq))
-	copy(b, head[:])
-	return b
-}
-
-// checkData says why data (a quoted or echoed payload, possibly cut
-// short) is not the payload of probe seq, or "" if it may be.
-func checkData(data []byte, cookie [8]byte, seq int) string {
-	want := probeData(cookie, seq, 12)
-	n := min(len(data), len(want))
-	if c := min(n, 8); string(data[:c]) != string(want[:c]) {
-		return "data without our cookie (forged, or another program's)"
-	}
-	if string(data[:n]) != string(want[:n]) {
-		return fmt.Sprintf("data of another probe than %d", seq)
-	}
-	return ""
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // source says where an arrival was read.
@@ -29,7 +31,7 @@ type arrival struct {
 	n    int // the whole length read (b may be cut short)
 	at   time.Time
 	// ee is the error of a fromErrQueue arrival, valid when eeErr is nil.
-	ee    ExtendedErr
+	ee    wire.ExtendedErr
 	eeErr error
 }
 
@@ -89,10 +91,10 @@ func (in *inbox) get(deadline time.Time) (arrival, error) {
 // next waits for the next arrival, until deadline at the latest, and turns
 // it into an Event with classify, stamped with when it arrived and its
 // length: every inbox-fed conn's Recv.
-func (in *inbox) next(deadline time.Time, ipv6 bool, classify func(arrival) Event) (Event, error) {
+func (in *inbox) next(deadline time.Time, ipv6 bool, classify func(arrival) wire.Event) (wire.Event, error) {
 	a, err := in.get(deadline)
 	if err != nil {
-		return Event{}, err
+		return wire.Event{}, err
 	}
 	ev := classify(a)
 	ev.At, ev.Bytes, ev.IPv6 = a.at, a.n, ipv6

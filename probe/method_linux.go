@@ -10,10 +10,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pmtu/pmtu/sockopt"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmtu/pmtu/probe/wire"
+	"github.com/pmtu/pmtu/sockopt"
 )
 
 // errRaw is the permission error of the raw-socket methods.
@@ -291,7 +293,7 @@ func openUDP(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPConn, 
 // and the queued copy is the one that counts.
 func readDatagrams(rc syscall.RawConn, errqueue bool, bufSize int, now func() time.Time, put func(arrival) bool) {
 	buf := make([]byte, bufSize)
-	oob := make([]byte, unix.CmsgSpace(sizeofSockExtendedErr+unix.SizeofSockaddrInet6)+64)
+	oob := make([]byte, unix.CmsgSpace(wire.SizeofSockExtendedErr+unix.SizeofSockaddrInet6)+64)
 	for {
 		var got []arrival
 		var fatal error
@@ -301,7 +303,7 @@ func readDatagrams(rc syscall.RawConn, errqueue bool, bufSize int, now func() ti
 					n, oobn, _, _, err := unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 					if err == nil {
 						a := arrival{src: fromErrQueue, b: append([]byte(nil), buf[:min(n, len(buf))]...), n: n, at: now()}
-						a.ee, a.eeErr = ParseErrQueue(oob[:oobn])
+						a.ee, a.eeErr = wire.ParseErrQueue(oob[:oobn])
 						a.from = a.ee.Offender
 						got = append(got, a)
 						continue

@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/internal/nstest"
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/netns"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // testNamespace makes a network namespace of the test's own, with lo up
@@ -37,14 +39,14 @@ var (
 
 // sendAll sends one probe of each size and returns the events that come
 // back within wait, Ignored ones left out.
-func sendAll(t *testing.T, c Conn, sizes []Size, wait time.Duration) map[int]Event {
+func sendAll(t *testing.T, c Conn, sizes []Size, wait time.Duration) map[int]wire.Event {
 	t.Helper()
 	for i, s := range sizes {
-		if err := c.Send(context.Background(), Probe{Seq: i + 1, Size: s}); err != nil {
+		if err := c.Send(context.Background(), wire.Probe{Seq: i + 1, Size: s}); err != nil {
 			t.Fatalf("Send(%d bytes): %v", s, err)
 		}
 	}
-	got := map[int]Event{}
+	got := map[int]wire.Event{}
 	deadline := time.Now().Add(wait)
 	for len(got) < len(sizes) {
 		ev, err := c.Recv(deadline)
@@ -54,7 +56,7 @@ func sendAll(t *testing.T, c Conn, sizes []Size, wait time.Duration) map[int]Eve
 		if err != nil {
 			t.Fatalf("Recv: %v", err)
 		}
-		if ev.Kind == Ignored {
+		if ev.Kind == wire.Ignored {
 			t.Logf("ignored from %s: %s", ev.From, ev.Why)
 			continue
 		}
@@ -64,14 +66,14 @@ func sendAll(t *testing.T, c Conn, sizes []Size, wait time.Duration) map[int]Eve
 }
 
 // wantReached checks that every probe came back Reached from dst.
-func wantReached(t *testing.T, got map[int]Event, n int, dst netip.Addr) {
+func wantReached(t *testing.T, got map[int]wire.Event, n int, dst netip.Addr) {
 	t.Helper()
 	for seq := 1; seq <= n; seq++ {
 		ev, ok := got[seq]
 		switch {
 		case !ok:
 			t.Errorf("probe %d: no answer", seq)
-		case ev.Kind != Reached || ev.From != dst:
+		case ev.Kind != wire.Reached || ev.From != dst:
 			t.Errorf("probe %d: %v from %s (type %d code %d), want reached from %s", seq, ev.Kind, ev.From, ev.Type, ev.Code, dst)
 		}
 	}
@@ -125,7 +127,7 @@ func TestUDPReplyLoopback(t *testing.T) {
 			wantReached(t, sendAll(t, c, sizes, 2*time.Second), len(sizes), dst)
 			// Loopback keeps the order.
 			for _, s := range sizes {
-				if n, want := <-lens, int(s)-IPHeader(dst.Is6())-udpHeader; n != want {
+				if n, want := <-lens, int(s)-IPHeader(dst.Is6())-mtu.UDPHeader; n != want {
 					t.Errorf("the server read %d bytes, want %d, the payload of a %d-byte probe", n, want, s)
 				}
 			}

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // PingConn sends Echo Request probes over an ICMP datagram socket (a
@@ -71,20 +73,20 @@ func (pc *PingConn) Method() Method { return MethodPing }
 
 // Send sends an Echo Request that makes an IP packet of exactly p.Size
 // bytes.
-func (pc *PingConn) Send(ctx context.Context, p Probe) error {
+func (pc *PingConn) Send(ctx context.Context, p wire.Probe) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	n := int(p.Size) - IPHeader(pc.ipv6) - ICMPHeader
 	if n < 0 || p.Size > MaxSize {
-		return fmt.Errorf("%w: %d bytes", ErrSize, p.Size)
+		return fmt.Errorf("%w: %d bytes", wire.ErrSize, p.Size)
 	}
 	seq := p.Seq & 0xffff
 	var typ icmp.Type = ipv4.ICMPTypeEcho
 	if pc.ipv6 {
 		typ = ipv6.ICMPTypeEchoRequest
 	}
-	m := icmp.Message{Type: typ, Body: &icmp.Echo{ID: int(pc.id), Seq: seq, Data: probeData(pc.cookie, seq, n)}}
+	m := icmp.Message{Type: typ, Body: &icmp.Echo{ID: int(pc.id), Seq: seq, Data: wire.ProbeData(pc.cookie, seq, n)}}
 	b, err := m.Marshal(nil) // the kernel sets the identifier and the checksum
 	if err != nil {
 		return err
@@ -100,15 +102,15 @@ func (pc *PingConn) Send(ctx context.Context, p Probe) error {
 }
 
 // Recv returns the next event, waiting until deadline at the latest.
-func (pc *PingConn) Recv(deadline time.Time) (Event, error) {
+func (pc *PingConn) Recv(deadline time.Time) (wire.Event, error) {
 	return pc.in.next(deadline, pc.ipv6, pc.classify)
 }
 
-func (pc *PingConn) classify(a arrival) Event {
-	ignore := func(why string) Event { return Event{Kind: Ignored, From: a.from, Why: why} }
+func (pc *PingConn) classify(a arrival) wire.Event {
+	ignore := func(why string) wire.Event { return wire.Event{Kind: wire.Ignored, From: a.from, Why: why} }
 	switch a.src {
 	case fromData:
-		m, err := ParseMessage(a.b, pc.ipv6)
+		m, err := wire.ParseMessage(a.b, pc.ipv6)
 		if err != nil {
 			return ignore(err.Error())
 		}
@@ -125,13 +127,13 @@ func (pc *PingConn) classify(a arrival) Event {
 		if want := int(size) - IPHeader(pc.ipv6); a.n != want {
 			return ignore(fmt.Sprintf("Echo Reply of %d bytes for a probe of %d", a.n, want))
 		}
-		if why := checkData(m.Data, pc.cookie, m.Seq); why != "" {
+		if why := wire.CheckData(m.Data, pc.cookie, m.Seq); why != "" {
 			return ignore("Echo Reply with " + why)
 		}
-		if _, why := pc.fl.take(m.Seq, Reached); why != "" {
+		if _, why := pc.fl.take(m.Seq, wire.Reached); why != "" {
 			return ignore("Echo Reply " + why)
 		}
-		return Event{Kind: Reached, Seq: m.Seq, From: a.from}
+		return wire.Event{Kind: wire.Reached, Seq: m.Seq, From: a.from}
 	case fromErrQueue:
 		if a.eeErr != nil {
 			return ignore("error queue: " + a.eeErr.Error())
@@ -146,7 +148,7 @@ func (pc *PingConn) classify(a arrival) Event {
 			return ignore("quotes another program's Echo Request")
 		}
 		seq := int(binary.BigEndian.Uint16(q[6:8]))
-		if why := checkData(q[ICMPHeader:], pc.cookie, seq); why != "" {
+		if why := wire.CheckData(q[ICMPHeader:], pc.cookie, seq); why != "" {
 			return ignore("quotes " + why)
 		}
 		return pc.rerr.judge(a.ee, seq, &pc.fl)
@@ -156,16 +158,16 @@ func (pc *PingConn) classify(a arrival) Event {
 
 func (pc *PingConn) echoReply() int {
 	if pc.ipv6 {
-		return icmpv6EchoReply
+		return wire.ICMPv6EchoReply
 	}
-	return icmpv4EchoReply
+	return wire.ICMPv4EchoReply
 }
 
 func (pc *PingConn) echoRequest() int {
 	if pc.ipv6 {
-		return icmpv6Echo
+		return wire.ICMPv6Echo
 	}
-	return icmpv4Echo
+	return wire.ICMPv4Echo
 }
 
 // Close closes the socket and stops the reader.

@@ -8,8 +8,9 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/pmtu/pmtu/sockopt"
 	"golang.org/x/sys/unix"
+
+	"github.com/pmtu/pmtu/sockopt"
 )
 
 // errPingGroup is the permission error of MethodPing.

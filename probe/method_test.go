@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // Addresses of the methods' tests: a router and the target.
@@ -25,10 +27,10 @@ var (
 // nopConn is a Conn that does nothing, standing for an opened method.
 type nopConn struct{ m Method }
 
-func (nopConn) Send(context.Context, Probe) error { return nil }
-func (nopConn) Recv(time.Time) (Event, error)     { return Event{}, ErrTimeout }
-func (nopConn) Target() netip.Addr                { return netip.Addr{} }
-func (nopConn) Close() error                      { return nil }
+func (nopConn) Send(context.Context, wire.Probe) error { return nil }
+func (nopConn) Recv(time.Time) (wire.Event, error)     { return wire.Event{}, ErrTimeout }
+func (nopConn) Target() netip.Addr                     { return netip.Addr{} }
+func (nopConn) Close() error                           { return nil }
 
 // TestChoose: method selection, with injected answers to "may this
 // process open that method's sockets?".
@@ -166,68 +168,68 @@ func TestPingClassify(t *testing.T) {
 		dst, router netip.Addr
 		reply, req  byte
 		tooBig      [2]int
-		origin      ErrOrigin
+		origin      wire.ErrOrigin
 	}{
-		{"ipv4", target4, router4, 0, 8, [2]int{3, 4}, OriginICMP},
-		{"ipv6", target6, router6, 129, 128, [2]int{2, 0}, OriginICMP6},
+		{"ipv4", target4, router4, 0, 8, [2]int{3, 4}, wire.OriginICMP},
+		{"ipv6", target6, router6, 129, 128, [2]int{2, 0}, wire.OriginICMP6},
 	} {
 		hl := IPHeader(fam.dst.Is6())
 		echo := func(c *PingConn, typ byte, id uint16, seq int, n int) []byte {
 			b := []byte{typ, 0, 0, 0, byte(id >> 8), byte(id), byte(seq >> 8), byte(seq)}
-			return append(b, probeData(c.cookie, seq, n)...)
+			return append(b, wire.ProbeData(c.cookie, seq, n)...)
 		}
-		tooBig := ExtendedErr{Origin: fam.origin, Type: fam.tooBig[0], Code: fam.tooBig[1], Info: 1400, Offender: fam.router}
+		tooBig := wire.ExtendedErr{Origin: fam.origin, Type: fam.tooBig[0], Code: fam.tooBig[1], Info: 1400, Offender: fam.router}
 		tests := []struct {
 			name string
 			a    func(c *PingConn) arrival
-			kind EventKind
+			kind wire.EventKind
 			mtu  Size
 			why  string
 		}{
 			{"echo reply", func(c *PingConn) arrival {
 				b := echo(c, fam.reply, 77, 1, 1500-hl-8)
 				return arrival{src: fromData, from: fam.dst, b: b, n: len(b)}
-			}, Reached, 0, ""},
+			}, wire.Reached, 0, ""},
 			{"echo reply cut short", func(c *PingConn) arrival {
 				b := echo(c, fam.reply, 77, 1, 1000)
 				return arrival{src: fromData, from: fam.dst, b: b, n: len(b)}
-			}, Ignored, 0, "bytes for a probe"},
+			}, wire.Ignored, 0, "bytes for a probe"},
 			{"echo reply from elsewhere", func(c *PingConn) arrival {
 				b := echo(c, fam.reply, 77, 1, 1500-hl-8)
 				return arrival{src: fromData, from: fam.router, b: b, n: len(b)}
-			}, Ignored, 0, "not the target"},
+			}, wire.Ignored, 0, "not the target"},
 			{"echo reply without cookie", func(c *PingConn) arrival {
 				b := echo(c, fam.reply, 77, 1, 1500-hl-8)
 				b[8] ^= 1
 				return arrival{src: fromData, from: fam.dst, b: b, n: len(b)}
-			}, Ignored, 0, "cookie"},
+			}, wire.Ignored, 0, "cookie"},
 			{"echo reply for a seq never sent", func(c *PingConn) arrival {
 				b := echo(c, fam.reply, 77, 2, 1500-hl-8)
 				return arrival{src: fromData, from: fam.dst, b: b, n: len(b)}
-			}, Ignored, 0, "never sent"},
+			}, wire.Ignored, 0, "never sent"},
 			{"too big", func(c *PingConn) arrival {
 				return arrival{src: fromErrQueue, from: fam.router, b: echo(c, fam.req, 77, 1, 500), ee: tooBig}
-			}, TooBig, 1400, ""},
+			}, wire.TooBig, 1400, ""},
 			{"too big, header only quoted", func(c *PingConn) arrival {
 				return arrival{src: fromErrQueue, from: fam.router, b: echo(c, fam.req, 77, 1, 0), ee: tooBig}
-			}, TooBig, 1400, ""},
+			}, wire.TooBig, 1400, ""},
 			{"quote of another identifier", func(c *PingConn) arrival {
 				return arrival{src: fromErrQueue, from: fam.router, b: echo(c, fam.req, 78, 1, 0), ee: tooBig}
-			}, Ignored, 0, "another program"},
+			}, wire.Ignored, 0, "another program"},
 			{"quote of a reply", func(c *PingConn) arrival {
 				return arrival{src: fromErrQueue, from: fam.router, b: echo(c, fam.reply, 77, 1, 0), ee: tooBig}
-			}, Ignored, 0, "not an Echo Request"},
+			}, wire.Ignored, 0, "not an Echo Request"},
 			{"quote cut below the header", func(c *PingConn) arrival {
 				return arrival{src: fromErrQueue, from: fam.router, b: echo(c, fam.req, 77, 1, 0)[:6], ee: tooBig}
-			}, Ignored, 0, "less than"},
+			}, wire.Ignored, 0, "less than"},
 			{"forged quote", func(c *PingConn) arrival {
 				b := echo(c, fam.req, 77, 1, 100)
 				b[9] ^= 1
 				return arrival{src: fromErrQueue, from: fam.router, b: b, ee: tooBig}
-			}, Ignored, 0, "cookie"},
+			}, wire.Ignored, 0, "cookie"},
 			{"quote of a seq never sent", func(c *PingConn) arrival {
 				return arrival{src: fromErrQueue, from: fam.router, b: echo(c, fam.req, 77, 5, 0), ee: tooBig}
-			}, Ignored, 0, "never sent"},
+			}, wire.Ignored, 0, "never sent"},
 		}
 		for _, tt := range tests {
 			t.Run(fam.name+"/"+tt.name, func(t *testing.T) {

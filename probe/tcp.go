@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // TCPConn sends TCP SYNs to a port of the target (443 by default), each
@@ -84,7 +85,7 @@ func newTCPConn(dst netip.Addr, cfg *OpenConfig) *TCPConn {
 		in:       newInbox(),
 		probes:   map[int]tcpProbe{},
 	}
-	c.quote = quoteRules{ipv6: c.ipv6, dst: dst, src: c.src, local: cfg.local(c.src), proto: protoTCP,
+	c.quote = quoteRules{ipv6: c.ipv6, dst: dst, src: c.src, local: cfg.local(c.src), proto: wire.ProtoTCP,
 		name: "TCP segment", match: c.matchQuote}
 	return c
 }
@@ -96,13 +97,13 @@ func (c *TCPConn) Target() netip.Addr { return c.dst }
 func (c *TCPConn) Method() Method { return MethodTCP }
 
 // Send writes a SYN that makes an IP packet of exactly p.Size bytes.
-func (c *TCPConn) Send(ctx context.Context, p Probe) error {
+func (c *TCPConn) Send(ctx context.Context, p wire.Probe) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	n := int(p.Size) - IPHeader(c.ipv6) - TCPHeader
 	if n < 0 || p.Size > MaxSize {
-		return fmt.Errorf("%w: %d bytes", ErrSize, p.Size)
+		return fmt.Errorf("%w: %d bytes", wire.ErrSize, p.Size)
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
@@ -111,7 +112,7 @@ func (c *TCPConn) Send(ctx context.Context, p Probe) error {
 		isn:     binary.BigEndian.Uint32(b[:]),
 		payload: n,
 	}
-	seg := marshalSYN(c.src, c.dst, tp.sport, c.port, tp.isn, probeData(c.cookie, p.Seq, n))
+	seg := wire.MarshalSYN(c.src, c.dst, tp.sport, c.port, tp.isn, wire.ProbeData(c.cookie, p.Seq, n))
 	if p.TTL > 0 && c.setTTL != nil {
 		if err := c.setTTL(p.TTL); err != nil {
 			return err
@@ -126,21 +127,21 @@ func (c *TCPConn) Send(ctx context.Context, p Probe) error {
 }
 
 // Recv returns the next event, waiting until deadline at the latest.
-func (c *TCPConn) Recv(deadline time.Time) (Event, error) {
+func (c *TCPConn) Recv(deadline time.Time) (wire.Event, error) {
 	return c.in.next(deadline, c.ipv6, c.classify)
 }
 
-func (c *TCPConn) classify(a arrival) Event {
-	ignore := func(why string) Event { return Event{Kind: Ignored, From: a.from, Why: why} }
+func (c *TCPConn) classify(a arrival) wire.Event {
+	ignore := func(why string) wire.Event { return wire.Event{Kind: wire.Ignored, From: a.from, Why: why} }
 	switch a.src {
 	case fromICMP:
-		m, err := ParseMessage(a.b, c.ipv6)
+		m, err := wire.ParseMessage(a.b, c.ipv6)
 		if err != nil {
 			return ignore(err.Error())
 		}
 		return c.quote.judge(m, a.from, &c.fl)
 	case fromTCP:
-		seg, err := parseTCP(a.b)
+		seg, err := wire.ParseTCP(a.b)
 		if err != nil {
 			return ignore(err.Error())
 		}
@@ -148,35 +149,35 @@ func (c *TCPConn) classify(a arrival) Event {
 		if why != "" {
 			return ignore(why)
 		}
-		if _, why := c.fl.take(seq, Reached); why != "" {
-			return ignore(seg.kind() + " " + why)
+		if _, why := c.fl.take(seq, wire.Reached); why != "" {
+			return ignore(seg.Kind() + " " + why)
 		}
-		return Event{Kind: Reached, Seq: seq, From: a.from}
+		return wire.Event{Kind: wire.Reached, Seq: seq, From: a.from}
 	}
 	return ignore("not a TCP probe's answer")
 }
 
 // matchAnswer finds the probe a TCP segment from the target answers.
-func (c *TCPConn) matchAnswer(from netip.Addr, seg tcpSegment) (int, string) {
+func (c *TCPConn) matchAnswer(from netip.Addr, seg wire.TCPSegment) (int, string) {
 	switch {
 	case from != c.dst:
 		return 0, fmt.Sprintf("TCP from %s, not the target", from)
-	case seg.sport != c.port:
-		return 0, fmt.Sprintf("TCP from port %d, not %d", seg.sport, c.port)
-	case seg.flags&tcpACK == 0 || (seg.flags&tcpRST == 0 && seg.flags&(tcpSYN|tcpACK) != tcpSYN|tcpACK):
-		return 0, fmt.Sprintf("a %s, neither SYN-ACK nor RST", seg.kind())
+	case seg.SrcPort != c.port:
+		return 0, fmt.Sprintf("TCP from port %d, not %d", seg.SrcPort, c.port)
+	case seg.Flags&wire.TCPACK == 0 || (seg.Flags&wire.TCPRST == 0 && seg.Flags&(wire.TCPSYN|wire.TCPACK) != wire.TCPSYN|wire.TCPACK):
+		return 0, fmt.Sprintf("a %s, neither SYN-ACK nor RST", seg.Kind())
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for seq, p := range c.probes {
-		if p.sport != seg.dport {
+		if p.sport != seg.DstPort {
 			continue
 		}
-		if seg.ack == p.isn+1 || seg.ack == p.isn+1+uint32(p.payload) {
+		if seg.Ack == p.isn+1 || seg.Ack == p.isn+1+uint32(p.payload) {
 			return seq, ""
 		}
 	}
-	return 0, fmt.Sprintf("a %s to port %d acknowledging %d, which answers none of our probes", seg.kind(), seg.dport, seg.ack)
+	return 0, fmt.Sprintf("a %s to port %d acknowledging %d, which answers none of our probes", seg.Kind(), seg.DstPort, seg.Ack)
 }
 
 // matchQuote finds the probe a quoted TCP header names: ports and
@@ -200,7 +201,7 @@ func (c *TCPConn) matchQuote(t []byte) (int, string) {
 		return 0, fmt.Sprintf("quotes a segment from port %d with sequence number %d, which is none of our SYNs", sport, isn)
 	}
 	if len(t) > TCPHeader {
-		if why := checkData(t[TCPHeader:], c.cookie, seq); why != "" {
+		if why := wire.CheckData(t[TCPHeader:], c.cookie, seq); why != "" {
 			return 0, "quotes " + why
 		}
 	}
@@ -217,113 +218,4 @@ func (c *TCPConn) Close() error {
 	}
 	c.in.close()
 	return nil
-}
-
-// TCP flags.
-const (
-	tcpFIN = 0x01
-	tcpSYN = 0x02
-	tcpRST = 0x04
-	tcpACK = 0x10
-)
-
-// tcpSegment is the part of a TCP header pmtu reads.
-type tcpSegment struct {
-	sport, dport uint16
-	seq, ack     uint32
-	dataOff      int // header length in bytes
-	flags        uint8
-	window       uint16
-	checksum     uint16
-	payload      []byte
-}
-
-func (s tcpSegment) kind() string {
-	switch {
-	case s.flags&tcpRST != 0:
-		return "RST"
-	case s.flags&(tcpSYN|tcpACK) == tcpSYN|tcpACK:
-		return "SYN-ACK"
-	case s.flags&tcpSYN != 0:
-		return "SYN"
-	case s.flags&tcpFIN != 0:
-		return "FIN"
-	}
-	return "segment"
-}
-
-// errTCP is the parser's error.
-var errTCP = errors.New("not a TCP segment")
-
-// parseTCP parses a TCP segment (as a raw socket returns it: no IP
-// header). It copies the payload.
-func parseTCP(b []byte) (tcpSegment, error) {
-	if len(b) < TCPHeader {
-		return tcpSegment{}, fmt.Errorf("%w: %d bytes", errTCP, len(b))
-	}
-	s := tcpSegment{
-		sport:    binary.BigEndian.Uint16(b[0:2]),
-		dport:    binary.BigEndian.Uint16(b[2:4]),
-		seq:      binary.BigEndian.Uint32(b[4:8]),
-		ack:      binary.BigEndian.Uint32(b[8:12]),
-		dataOff:  int(b[12]>>4) * 4,
-		flags:    b[13],
-		window:   binary.BigEndian.Uint16(b[14:16]),
-		checksum: binary.BigEndian.Uint16(b[16:18]),
-	}
-	if s.dataOff < TCPHeader || s.dataOff > len(b) {
-		return tcpSegment{}, fmt.Errorf("%w: data offset %d in %d bytes", errTCP, s.dataOff, len(b))
-	}
-	s.payload = append([]byte(nil), b[s.dataOff:]...)
-	return s, nil
-}
-
-// marshalSYN builds a TCP SYN from src:sport to dst:dport with initial
-// sequence number isn, carrying payload, checksummed over the IPv4 or
-// IPv6 pseudo-header (RFC 9293 §3.1, RFC 8200 §8.1). There are no
-// options: the header is TCPHeader bytes.
-func marshalSYN(src, dst netip.Addr, sport, dport uint16, isn uint32, payload []byte) []byte {
-	b := make([]byte, TCPHeader+len(payload))
-	binary.BigEndian.PutUint16(b[0:], sport)
-	binary.BigEndian.PutUint16(b[2:], dport)
-	binary.BigEndian.PutUint32(b[4:], isn)
-	b[12] = (TCPHeader / 4) << 4
-	b[13] = tcpSYN
-	binary.BigEndian.PutUint16(b[14:], 64240)
-	copy(b[TCPHeader:], payload)
-	binary.BigEndian.PutUint16(b[16:], transportChecksum(src, dst, protoTCP, b))
-	return b
-}
-
-// transportChecksum is the Internet checksum (RFC 1071) of a TCP or UDP
-// segment b, whose checksum field is zero, with the pseudo-header of src
-// and dst.
-func transportChecksum(src, dst netip.Addr, proto int, b []byte) uint16 {
-	var sum uint32
-	add := func(p []byte) {
-		for len(p) >= 2 {
-			sum += uint32(p[0])<<8 | uint32(p[1])
-			p = p[2:]
-		}
-		if len(p) == 1 {
-			sum += uint32(p[0]) << 8
-		}
-	}
-	add(src.Unmap().AsSlice())
-	add(dst.Unmap().AsSlice())
-	var tail [8]byte
-	if dst.Unmap().Is6() {
-		binary.BigEndian.PutUint32(tail[0:], uint32(len(b)))
-		tail[7] = byte(proto)
-		add(tail[:8])
-	} else {
-		tail[1] = byte(proto)
-		binary.BigEndian.PutUint16(tail[2:], uint16(len(b)))
-		add(tail[:4])
-	}
-	add(b)
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
 }

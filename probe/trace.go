@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"time"
+
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // Trace: the per-hop walk.
@@ -70,7 +72,7 @@ type TraceConfig struct {
 	Now func() time.Time
 	// Trace, if set, is told every event as it is read (for -v, or to
 	// start name lookups while the walk goes on).
-	Trace func(Event)
+	Trace func(wire.Event)
 }
 
 // HopReply says how a hop answered.
@@ -108,7 +110,7 @@ type TraceHop struct {
 	Reply HopReply
 	// Event is the answer that named the hop: its Time Exceeded, the
 	// target's Echo Reply, or the Destination Unreachable.
-	Event Event
+	Event wire.Event
 	// RTT is the shortest round trip of the hop's answers.
 	RTT time.Duration
 	// PMTU is the path MTU up to this hop: the largest size a probe proved
@@ -157,7 +159,7 @@ type TraceResult struct {
 	Rounds  int
 	Elapsed time.Duration
 	// Ignored lists what was received and not believed.
-	Ignored []Event
+	Ignored []wire.Event
 }
 
 // Trace walks every hop to c.Target() at once and finds the path MTU up to
@@ -185,7 +187,7 @@ type walk struct {
 
 	probes  int
 	tooBig  []refusal
-	ignored []Event
+	ignored []wire.Event
 }
 
 // hopState is the state of one hop limit.
@@ -211,7 +213,7 @@ type hopState struct {
 
 	addr   netip.Addr
 	reply  HopReply
-	ev     Event
+	ev     wire.Event
 	rtt    time.Duration
 	probes int
 	rounds int
@@ -228,7 +230,7 @@ type sentProbe struct {
 // refusal is a believed size refusal, for naming who reported a drop.
 type refusal struct {
 	ttl int
-	ev  Event
+	ev  wire.Event
 }
 
 // Pacing.
@@ -387,7 +389,7 @@ func (w *walk) send(ctx context.Context, h *hopState, sizes []Size) error {
 		w.seq++
 		p := &sentProbe{hop: h, size: size, at: w.cfg.Now()}
 		w.sent[w.seq&seqMask] = p
-		if err := w.conn.Send(ctx, Probe{Seq: w.seq, Size: size, TTL: h.ttl}); err != nil {
+		if err := w.conn.Send(ctx, wire.Probe{Seq: w.seq, Size: size, TTL: h.ttl}); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -425,19 +427,19 @@ func (w *walk) nextWake() (wake time.Time, ok bool) {
 
 // handle takes one event: it finds the probe it answers and tells that
 // probe's hop, and the hops it says something about.
-func (w *walk) handle(ev Event) {
+func (w *walk) handle(ev wire.Event) {
 	if w.cfg.Trace != nil {
 		w.cfg.Trace(ev)
 	}
 	p, ok := w.sent[ev.Seq&seqMask]
 	switch {
-	case ev.Kind == Ignored:
+	case ev.Kind == wire.Ignored:
 	case !ok:
-		ev.Kind, ev.Why = Ignored, "answers no probe of this trace"
+		ev.Kind, ev.Why = wire.Ignored, "answers no probe of this trace"
 	case p.answered:
-		ev.Kind, ev.Why = Ignored, fmt.Sprintf("duplicate answer for probe %d", ev.Seq)
+		ev.Kind, ev.Why = wire.Ignored, fmt.Sprintf("duplicate answer for probe %d", ev.Seq)
 	}
-	if ev.Kind == Ignored {
+	if ev.Kind == wire.Ignored {
 		w.ignored = append(w.ignored, ev)
 		return
 	}
@@ -448,11 +450,11 @@ func (w *walk) handle(ev Event) {
 	}
 	rtt := ev.At.Sub(p.at)
 	switch ev.Kind {
-	case TimeExceeded:
+	case wire.TimeExceeded:
 		w.heard(h, p, ev, ReplyTimeExceeded, rtt)
 		h.budget.spend(ev.At)
 		w.proved(h, p.size)
-	case Reached:
+	case wire.Reached:
 		w.heard(h, p, ev, ReplyReached, rtt)
 		h.unlimited = !isICMPError(ev)
 		if !h.unlimited {
@@ -460,7 +462,7 @@ func (w *walk) handle(ev Event) {
 		}
 		w.cut(h.ttl)
 		w.proved(h, p.size)
-	case TooBig:
+	case wire.TooBig:
 		w.tooBig = append(w.tooBig, refusal{ttl: h.ttl, ev: ev})
 		for _, o := range w.live()[h.ttl-1:] {
 			// The router that refused is before h, so before every
@@ -479,8 +481,8 @@ func (w *walk) handle(ev Event) {
 // isICMPError reports whether ev came as an ICMP Destination Unreachable
 // (a UDP probe's Port Unreachable), which routers and hosts rate-limit as
 // they do Time Exceeded; an Echo Reply or a TCP answer is not held back.
-func isICMPError(ev Event) bool {
-	return (!ev.IPv6 && ev.Type == icmpv4DstUnreach) || (ev.IPv6 && ev.Type == icmpv6DstUnreach)
+func isICMPError(ev wire.Event) bool {
+	return (!ev.IPv6 && ev.Type == wire.ICMPv4DstUnreach) || (ev.IPv6 && ev.Type == wire.ICMPv6DstUnreach)
 }
 
 // refused tells s of a size refusal, unless it is stale: an answer that
@@ -495,7 +497,7 @@ func refused(s *Sizer, size, mtu Size) {
 }
 
 // heard records that h itself answered p.
-func (w *walk) heard(h *hopState, p *sentProbe, ev Event, reply HopReply, rtt time.Duration) {
+func (w *walk) heard(h *hopState, p *sentProbe, ev wire.Event, reply HopReply, rtt time.Duration) {
 	p.byHop = true
 	if h.reply == NoReply || reply != ReplyTimeExceeded {
 		h.addr, h.reply, h.ev = ev.From, reply, ev

@@ -8,6 +8,9 @@ import (
 	"net/netip"
 	"sync"
 	"time"
+
+	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // UDPConn sends UDP probes to one port of the target and learns their fate
@@ -86,7 +89,7 @@ func newUDPConn(dst netip.Addr, m Method, cfg *OpenConfig) *UDPConn {
 		ports:  map[uint16]int{},
 	}
 	local := cfg.local(c.src)
-	c.quote = quoteRules{ipv6: c.ipv6, dst: dst, src: c.src, local: local, proto: protoUDP,
+	c.quote = quoteRules{ipv6: c.ipv6, dst: dst, src: c.src, local: local, proto: wire.ProtoUDP,
 		name: "UDP datagram", portReach: true, match: c.matchQuote}
 	c.rerr = recvErrRules{ipv6: c.ipv6, dst: dst, local: local, portReach: true}
 	return c
@@ -106,13 +109,13 @@ func (c *UDPConn) ReplyLimit() (burst int, every time.Duration) {
 
 // Send sends, from a new socket, a datagram that makes an IP packet of
 // exactly p.Size bytes.
-func (c *UDPConn) Send(ctx context.Context, p Probe) error {
+func (c *UDPConn) Send(ctx context.Context, p wire.Probe) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	n := int(p.Size) - IPHeader(c.ipv6) - udpHeader
+	n := int(p.Size) - IPHeader(c.ipv6) - mtu.UDPHeader
 	if n < 0 || p.Size > MaxSize {
-		return fmt.Errorf("%w: %d bytes", ErrSize, p.Size)
+		return fmt.Errorf("%w: %d bytes", wire.ErrSize, p.Size)
 	}
 	s, err := c.open(p.TTL)
 	if err != nil {
@@ -146,21 +149,21 @@ func (c *UDPConn) Send(ctx context.Context, p Probe) error {
 	c.mu.Unlock()
 	c.fl.add(p.Seq, p.Size)
 	c.watch(p.Seq, s)
-	_, err = s.WriteTo(probeData(c.cookie, p.Seq, n), &net.UDPAddr{IP: c.dst.AsSlice(), Port: c.port})
+	_, err = s.WriteTo(wire.ProbeData(c.cookie, p.Seq, n), &net.UDPAddr{IP: c.dst.AsSlice(), Port: c.port})
 	return err
 }
 
 // Recv returns the next event, waiting until deadline at the latest.
-func (c *UDPConn) Recv(deadline time.Time) (Event, error) {
+func (c *UDPConn) Recv(deadline time.Time) (wire.Event, error) {
 	return c.in.next(deadline, c.ipv6, c.classify)
 }
 
 // classify turns what a reader read into an Event.
-func (c *UDPConn) classify(a arrival) Event {
-	ignore := func(why string) Event { return Event{Kind: Ignored, From: a.from, Why: why} }
+func (c *UDPConn) classify(a arrival) wire.Event {
+	ignore := func(why string) wire.Event { return wire.Event{Kind: wire.Ignored, From: a.from, Why: why} }
 	switch a.src {
 	case fromICMP:
-		m, err := ParseMessage(a.b, c.ipv6)
+		m, err := wire.ParseMessage(a.b, c.ipv6)
 		if err != nil {
 			return ignore(err.Error())
 		}
@@ -169,7 +172,7 @@ func (c *UDPConn) classify(a arrival) Event {
 		if a.eeErr != nil {
 			return ignore("error queue: " + a.eeErr.Error())
 		}
-		if why := checkData(a.b, c.cookie, a.seq); why != "" {
+		if why := wire.CheckData(a.b, c.cookie, a.seq); why != "" {
 			return ignore("quotes " + why)
 		}
 		return c.rerr.judge(a.ee, a.seq, &c.fl)
@@ -177,10 +180,10 @@ func (c *UDPConn) classify(a arrival) Event {
 		if a.from != c.dst || a.port != c.port {
 			return ignore(fmt.Sprintf("a datagram from %s port %d, not from the target's port %d", a.from, a.port, c.port))
 		}
-		if _, why := c.fl.take(a.seq, Reached); why != "" {
+		if _, why := c.fl.take(a.seq, wire.Reached); why != "" {
 			return ignore("reply " + why)
 		}
-		return Event{Kind: Reached, Seq: a.seq, From: a.from}
+		return wire.Event{Kind: wire.Reached, Seq: a.seq, From: a.from}
 	}
 	return ignore("not an answer to a UDP probe")
 }
@@ -198,7 +201,7 @@ func (c *UDPConn) matchQuote(t []byte) (int, string) {
 	if !ok {
 		return 0, fmt.Sprintf("quotes a datagram from port %d, which none of our probes left from", sport)
 	}
-	if why := checkData(t[udpHeader:], c.cookie, seq); why != "" {
+	if why := wire.CheckData(t[mtu.UDPHeader:], c.cookie, seq); why != "" {
 		return 0, "quotes " + why
 	}
 	return seq, ""

@@ -7,19 +7,21 @@ import (
 	"testing"
 
 	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // udpProbe builds the IP packet a UDPConn's probe socket sends: the IP
 // and UDP headers the kernel writes, and the payload.
 func udpProbe(c *UDPConn, seq int, sport uint16, size Size) []byte {
-	n := int(size) - IPHeader(c.ipv6) - udpHeader
-	h := make([]byte, udpHeader)
+	n := int(size) - IPHeader(c.ipv6) - mtu.UDPHeader
+	h := make([]byte, mtu.UDPHeader)
 	binary.BigEndian.PutUint16(h[0:], sport)
 	binary.BigEndian.PutUint16(h[2:], uint16(c.port))
-	binary.BigEndian.PutUint16(h[4:], uint16(udpHeader+n))
-	b := probetest.IPHeader(c.src, c.dst, protoUDP, int(size))
+	binary.BigEndian.PutUint16(h[4:], uint16(mtu.UDPHeader+n))
+	b := probetest.IPHeader(c.src, c.dst, wire.ProtoUDP, int(size))
 	b = append(b, h...)
-	return append(b, probeData(c.cookie, seq, n)...)
+	return append(b, wire.ProbeData(c.cookie, seq, n)...)
 }
 
 // TestUDPClassify checks every rule for believing an ICMP error about a
@@ -44,20 +46,20 @@ func TestUDPClassify(t *testing.T) {
 			name  string
 			from  netip.Addr
 			build func(probe []byte) []byte
-			kind  EventKind
+			kind  wire.EventKind
 			mtu   Size
 			why   string
 		}{
-			{"too big", fam.router, icmpErr(fam.tooBig, 1400), TooBig, 1400, ""},
-			{"port unreachable from the target", fam.dst, icmpErr(fam.portUn, 0), Reached, 0, ""},
-			{"port unreachable from a router", fam.router, icmpErr(fam.portUn, 0), Unreachable, 0, ""},
-			{"time exceeded", fam.router, icmpErr(fam.ttl, 0), TimeExceeded, 0, ""},
-			{"quote of 8 bytes only", fam.router, func(p []byte) []byte { return icmpErr(fam.tooBig, 1400)(p[:hl+8]) }, TooBig, 1400, ""},
-			{"mtu not below the probe", fam.router, icmpErr(fam.tooBig, 1500), Ignored, 0, "not below"},
-			{"mtu below the floor", fam.router, icmpErr(fam.tooBig, int(fam.floor)-1), Ignored, 0, "below the floor"},
-			{"from this host", fam.src, icmpErr(fam.tooBig, 1400), Ignored, 0, "this host"},
-			{"to another port", fam.router, func(p []byte) []byte { p[hl+3]++; return icmpErr(fam.tooBig, 1400)(p) }, Ignored, 0, "not 33434"},
-			{"from another port", fam.router, func(p []byte) []byte { p[hl+1]++; return icmpErr(fam.tooBig, 1400)(p) }, Ignored, 0, "none of our probes"},
+			{"too big", fam.router, icmpErr(fam.tooBig, 1400), wire.TooBig, 1400, ""},
+			{"port unreachable from the target", fam.dst, icmpErr(fam.portUn, 0), wire.Reached, 0, ""},
+			{"port unreachable from a router", fam.router, icmpErr(fam.portUn, 0), wire.Unreachable, 0, ""},
+			{"time exceeded", fam.router, icmpErr(fam.ttl, 0), wire.TimeExceeded, 0, ""},
+			{"quote of 8 bytes only", fam.router, func(p []byte) []byte { return icmpErr(fam.tooBig, 1400)(p[:hl+8]) }, wire.TooBig, 1400, ""},
+			{"mtu not below the probe", fam.router, icmpErr(fam.tooBig, 1500), wire.Ignored, 0, "not below"},
+			{"mtu below the floor", fam.router, icmpErr(fam.tooBig, int(fam.floor)-1), wire.Ignored, 0, "below the floor"},
+			{"from this host", fam.src, icmpErr(fam.tooBig, 1400), wire.Ignored, 0, "this host"},
+			{"to another port", fam.router, func(p []byte) []byte { p[hl+3]++; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "not 33434"},
+			{"from another port", fam.router, func(p []byte) []byte { p[hl+1]++; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "none of our probes"},
 			{"quoted length differs", fam.router, func(p []byte) []byte {
 				if v6 {
 					binary.BigEndian.PutUint16(p[4:], 1000)
@@ -65,20 +67,20 @@ func TestUDPClassify(t *testing.T) {
 					binary.BigEndian.PutUint16(p[2:], 1000)
 				}
 				return icmpErr(fam.tooBig, 1400)(p)
-			}, Ignored, 0, "-byte packet; our probe 1 was 1500"},
-			{"forged cookie", fam.router, func(p []byte) []byte { p[hl+8] ^= 0xff; return icmpErr(fam.tooBig, 1400)(p) }, Ignored, 0, "cookie"},
-			{"another probe's seq", fam.router, func(p []byte) []byte { p[hl+8+11] = 9; return icmpErr(fam.tooBig, 1400)(p) }, Ignored, 0, "another probe"},
+			}, wire.Ignored, 0, "-byte packet; our probe 1 was 1500"},
+			{"forged cookie", fam.router, func(p []byte) []byte { p[hl+8] ^= 0xff; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "cookie"},
+			{"another probe's seq", fam.router, func(p []byte) []byte { p[hl+8+11] = 9; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "another probe"},
 			{"quote from elsewhere", fam.router, func(p []byte) []byte {
 				p[map[bool]int{false: 15, true: 23}[v6]] ^= 1
 				return icmpErr(fam.tooBig, 1400)(p)
-			}, Ignored, 0, "not from us"},
+			}, wire.Ignored, 0, "not from us"},
 			{"quote to elsewhere", fam.router, func(p []byte) []byte {
 				p[map[bool]int{false: 19, true: 39}[v6]] ^= 1
 				return icmpErr(fam.tooBig, 1400)(p)
-			}, Ignored, 0, "not the target"},
-			{"quote of tcp", fam.router, func(p []byte) []byte { p[map[bool]int{false: 9, true: 6}[v6]] = 6; return icmpErr(fam.tooBig, 1400)(p) }, Ignored, 0, "protocol 6"},
-			{"an echo reply", fam.dst, func(p []byte) []byte { return []byte{map[bool]byte{false: 0, true: 129}[v6], 0, 0, 0, 0, 1, 0, 1} }, Ignored, 0, "not an error"},
-			{"truncated", fam.router, func(p []byte) []byte { return icmpErr(fam.tooBig, 1400)(p)[:20] }, Ignored, 0, "truncated"},
+			}, wire.Ignored, 0, "not the target"},
+			{"quote of tcp", fam.router, func(p []byte) []byte { p[map[bool]int{false: 9, true: 6}[v6]] = 6; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "protocol 6"},
+			{"an echo reply", fam.dst, func(p []byte) []byte { return []byte{map[bool]byte{false: 0, true: 129}[v6], 0, 0, 0, 0, 1, 0, 1} }, wire.Ignored, 0, "not an error"},
+			{"truncated", fam.router, func(p []byte) []byte { return icmpErr(fam.tooBig, 1400)(p)[:20] }, wire.Ignored, 0, "truncated"},
 		}
 		for _, tt := range tests {
 			t.Run(fam.name+"/"+tt.name, func(t *testing.T) {
@@ -89,10 +91,10 @@ func TestUDPClassify(t *testing.T) {
 				if ev.Kind != tt.kind || ev.MTU != tt.mtu {
 					t.Fatalf("got %v MTU %d (%s), want %v MTU %d", ev.Kind, ev.MTU, ev.Why, tt.kind, tt.mtu)
 				}
-				if tt.kind == Ignored && !strings.Contains(ev.Why, tt.why) {
+				if tt.kind == wire.Ignored && !strings.Contains(ev.Why, tt.why) {
 					t.Fatalf("why %q, want it to say %q", ev.Why, tt.why)
 				}
-				if tt.kind != Ignored && ev.Seq != 1 {
+				if tt.kind != wire.Ignored && ev.Seq != 1 {
 					t.Fatalf("seq %d, want 1", ev.Seq)
 				}
 			})
@@ -106,14 +108,14 @@ func TestUDPReply(t *testing.T) {
 	tests := []struct {
 		name string
 		a    arrival
-		kind EventKind
+		kind wire.EventKind
 		why  string
 	}{
-		{"from the target's port", arrival{src: fromData, seq: 1, from: target4, port: 33434}, Reached, ""},
-		{"duplicate", arrival{src: fromData, seq: 1, from: target4, port: 33434}, Ignored, "duplicate"},
-		{"from another port", arrival{src: fromData, seq: 1, from: target4, port: 53}, Ignored, "not from the target's port"},
-		{"from another host", arrival{src: fromData, seq: 1, from: router4, port: 33434}, Ignored, "not from the target's port"},
-		{"on a socket we never sent from", arrival{src: fromData, seq: 2, from: target4, port: 33434}, Ignored, "never sent"},
+		{"from the target's port", arrival{src: fromData, seq: 1, from: target4, port: 33434}, wire.Reached, ""},
+		{"duplicate", arrival{src: fromData, seq: 1, from: target4, port: 33434}, wire.Ignored, "duplicate"},
+		{"from another port", arrival{src: fromData, seq: 1, from: target4, port: 53}, wire.Ignored, "not from the target's port"},
+		{"from another host", arrival{src: fromData, seq: 1, from: router4, port: 33434}, wire.Ignored, "not from the target's port"},
+		{"on a socket we never sent from", arrival{src: fromData, seq: 2, from: target4, port: 33434}, wire.Ignored, "never sent"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,12 +129,12 @@ func TestUDPReply(t *testing.T) {
 
 func TestProbeData(t *testing.T) {
 	cookie := [8]byte{1, 2, 3, 4, 5, 6, 7, 8}
-	b := probeData(cookie, 0x01020304, 20)
+	b := wire.ProbeData(cookie, 0x01020304, 20)
 	want := []byte{1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0, 0, 0}
 	if string(b) != string(want) {
 		t.Fatalf("probeData = %v, want %v", b, want)
 	}
-	if short := probeData(cookie, 1, 5); string(short) != string(cookie[:5]) {
+	if short := wire.ProbeData(cookie, 1, 5); string(short) != string(cookie[:5]) {
 		t.Fatalf("probeData of 5 bytes = %v", short)
 	}
 	for _, tt := range []struct {
@@ -148,7 +150,7 @@ func TestProbeData(t *testing.T) {
 		{"another seq", b, 5, "another probe"},
 		{"bad cookie", append([]byte{9}, b[1:]...), 0x01020304, "cookie"},
 	} {
-		if got := checkData(tt.data, cookie, tt.seq); !strings.Contains(got, tt.why) || (tt.why == "") != (got == "") {
+		if got := wire.CheckData(tt.data, cookie, tt.seq); !strings.Contains(got, tt.why) || (tt.why == "") != (got == "") {
 			t.Errorf("%s: checkData = %q, want %q", tt.name, got, tt.why)
 		}
 	}
@@ -174,16 +176,16 @@ func FuzzUDPClassify(f *testing.F) {
 		c.fl.add(1, 1500)
 		c.ports[40001] = 1
 		ev := c.classify(arrival{src: fromICMP, from: router4, b: b})
-		if ev.Kind == Ignored {
+		if ev.Kind == wire.Ignored {
 			return
 		}
 		if ev.Seq != 1 {
 			t.Fatalf("believed an answer for probe %d", ev.Seq)
 		}
-		if ev.Kind == TooBig && checkMTU(ev.MTU, 1500, v6) != "" {
+		if ev.Kind == wire.TooBig && checkMTU(ev.MTU, 1500, v6) != "" {
 			t.Fatalf("believed MTU %d", ev.MTU)
 		}
-		m, err := ParseMessage(b, v6)
+		m, err := wire.ParseMessage(b, v6)
 		if err != nil || m.Quote == nil || m.Quote.Length != 1500 || binary.BigEndian.Uint16(m.Quote.Transport) != 40001 {
 			t.Fatalf("believed %v from a message that does not quote the probe", ev.Kind)
 		}

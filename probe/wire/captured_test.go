@@ -1,4 +1,4 @@
-package probe
+package wire
 
 import (
 	"net/netip"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pmtu/pmtu/mtu"
 )
 
 // The packets in testdata/packets were read off a raw socket in a client
@@ -62,7 +64,7 @@ func TestParseCaptured(t *testing.T) {
 			if q.Src != src || q.Proto != proto {
 				t.Errorf("quote from %v proto %d; want from %v proto %d", q.Src, q.Proto, src, proto)
 			}
-			if min := Size(IPHeader(ipv6) + tt.quoteBytes); q.Length < min {
+			if min := mtu.Size(mtu.IPHeader(ipv6) + tt.quoteBytes); q.Length < min {
 				t.Errorf("quoted length %d, but the quote itself holds %d bytes", q.Length, min)
 			}
 			if len(q.Transport) < tt.quoteBytes {

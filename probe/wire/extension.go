@@ -1,4 +1,4 @@
-package probe
+package wire
 
 import (
 	"encoding/binary"
@@ -56,7 +56,7 @@ func parseExtensions(b []byte) (*Extensions, error) {
 	if len(b) < 4 || b[0]>>4 != 2 {
 		return nil, errExtension
 	}
-	if sum := binary.BigEndian.Uint16(b[2:4]); sum != 0 && checksum(b) != 0 {
+	if sum := binary.BigEndian.Uint16(b[2:4]); sum != 0 && Checksum(b) != 0 {
 		return nil, errExtension
 	}
 	ext := &Extensions{}
@@ -132,9 +132,9 @@ func parseInterfaceInfo(ctype byte, b []byte) (InterfaceInfo, error) {
 	return info, nil
 }
 
-// checksum is the Internet checksum of b (RFC 1071); 0 over data that
+// Checksum is the Internet checksum of b (RFC 1071); 0 over data that
 // holds its own correct checksum.
-func checksum(b []byte) uint16 {
+func Checksum(b []byte) uint16 {
 	var s uint32
 	for ; len(b) >= 2; b = b[2:] {
 		s += uint32(b[0])<<8 | uint32(b[1])

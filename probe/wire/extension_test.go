@@ -1,4 +1,4 @@
-package probe
+package wire
 
 import (
 	"encoding/binary"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/pmtu/pmtu/internal/probetest"
 )
 
@@ -24,7 +25,7 @@ func structure(objs ...[]byte) []byte {
 	for _, o := range objs {
 		b = append(b, o...)
 	}
-	binary.BigEndian.PutUint16(b[2:], checksum(b))
+	binary.BigEndian.PutUint16(b[2:], Checksum(b))
 	return b
 }
 
@@ -111,6 +112,50 @@ func TestMessageWithExtensions(t *testing.T) {
 	}
 	if m6.Ext == nil || len(m6.Ext.Interfaces) != 1 || m6.Ext.Interfaces[0].MTU != 1400 {
 		t.Errorf("ICMPv6 extensions %+v, want one interface with MTU 1400", m6.Ext)
+	}
+}
+
+// noLengthMPLS is a Time Exceeded from an old MPLS router: 128 bytes of
+// original datagram, then the label stack, with the RFC 4884 length field
+// left at zero (RFC 4884 §5's "non-compliant" form).
+func noLengthMPLS(t testing.TB) []byte {
+	quoted := echoPacket(t, src4, dst4, 1500)[:128]
+	b := probetest.Error(false, 11, 0, 0, quoted)
+	return append(b, structure(object(classMPLS, 1, mplsEntry(16001, 0, true, 1)))...)
+}
+
+// Routers that append extensions without setting the length field: as
+// x/net/icmp does, an extension structure at offset 128 is read, and the
+// quote ends there; without one the whole rest is the quote.
+func TestMessageExtensionsWithoutLength(t *testing.T) {
+	quoted := echoPacket(t, src4, dst4, 1500)
+	tests := []struct {
+		name      string
+		b         []byte
+		ipv6      bool
+		want      *Extensions
+		transport int // quoted bytes past the IP header
+	}{
+		{"ipv4 mpls at 128", noLengthMPLS(t), false,
+			&Extensions{MPLS: []MPLSLabel{{Label: 16001, Bottom: true, TTL: 1}}}, 128 - 20},
+		{"ipv6 interface at 128", append(probetest.Error(true, 3, 0, 0, echoPacket(t, src6, dst6, 1500)[:128]), structure(ifInfo())...), true,
+			&Extensions{Interfaces: []InterfaceInfo{{Role: RoleOutgoing, IfIndex: 7, Addr: netip.MustParseAddr("198.18.2.1"), Name: "veth-r2", MTU: 1400}}}, 128 - 40},
+		{"ipv4 plain long quote", probetest.Error(false, 11, 0, 0, quoted[:300]), false, nil, 300 - 20},
+		{"ipv4 garbage at 128", append(probetest.Error(false, 11, 0, 0, quoted[:128]), 0x20, 0, 0xde, 0xad, 0, 40), false, nil, 128 + 6 - 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := ParseMessage(tt.b, tt.ipv6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, m.Ext, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+				t.Errorf("extensions (-want +got):\n%s", diff)
+			}
+			if got := len(m.Quote.Transport); got != tt.transport {
+				t.Errorf("quote holds %d transport bytes, want %d", got, tt.transport)
+			}
+		})
 	}
 }
 

@@ -1,29 +1,42 @@
-package probe
+package wire
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/pmtu/pmtu/mtu"
 )
 
-// ICMP types pmtu reads.
+// ICMP types and codes pmtu reads, and IP protocol numbers.
 const (
-	icmpv4EchoReply      = 0
-	icmpv4DstUnreach     = 3
-	icmpv4Echo           = 8
-	icmpv4TimeExceeded   = 11
-	icmpv4ParamProblem   = 12
-	icmpv4FragNeeded     = 4 // code of type 3
-	icmpv6DstUnreach     = 1
-	icmpv6PacketTooBig   = 2
-	icmpv6TimeExceeded   = 3
-	icmpv6ParamProblem   = 4
-	icmpv6Echo           = 128
-	icmpv6EchoReply      = 129
-	protoICMP            = 1
-	protoICMPv6          = 58
-	minQuotedTransport   = 8 // RFC 792: the quote holds at least 8 bytes past the IP header
+	ICMPv4EchoReply    = 0
+	ICMPv4DstUnreach   = 3
+	ICMPv4Echo         = 8
+	ICMPv4TimeExceeded = 11
+	ICMPv4ParamProblem = 12
+	ICMPv4FragNeeded   = 4 // code of type 3
+	ICMPv4PortUnreach  = 3 // code of type 3
+	ICMPv6DstUnreach   = 1
+	ICMPv6PacketTooBig = 2
+	ICMPv6TimeExceeded = 3
+	ICMPv6ParamProblem = 4
+	ICMPv6PortUnreach  = 4 // code of type 1
+	ICMPv6Echo         = 128
+	ICMPv6EchoReply    = 129
+
+	ProtoICMP   = 1
+	ProtoTCP    = 6
+	ProtoUDP    = 17
+	ProtoICMPv6 = 58
+)
+
+const (
+	minQuotedTransport = 8 // RFC 792: the quote holds at least 8 bytes past the IP header
+	// rfc4884MinOrigLength is the shortest original datagram field an
+	// RFC 4884 length may give, and where x/net/icmp looks for extensions
+	// when a router sends them without setting the length (RFC 4884 §5).
 	rfc4884MinOrigLength = 128
 )
 
@@ -63,7 +76,7 @@ type Quote struct {
 	Proto    int
 	// Length is the quoted packet's own idea of its size: the IPv4 Total
 	// Length, or 40 plus the IPv6 Payload Length.
-	Length Size
+	Length mtu.Size
 	// Transport is the quoted bytes after the IP header (at least 8).
 	Transport []byte
 }
@@ -77,7 +90,7 @@ var (
 // ParseMessage parses an ICMPv4 (ipv6 false) or ICMPv6 message. It copies
 // what it keeps, so b may be reused.
 func ParseMessage(b []byte, ipv6 bool) (*Message, error) {
-	if len(b) < ICMPHeader {
+	if len(b) < mtu.ICMPHeader {
 		return nil, ErrTruncated
 	}
 	m := &Message{IPv6: ipv6, Type: int(b[0]), Code: int(b[1])}
@@ -93,21 +106,23 @@ func ParseMessage(b []byte, ipv6 bool) (*Message, error) {
 
 func parseV4(m *Message, b []byte) error {
 	switch m.Type {
-	case icmpv4EchoReply, icmpv4Echo:
+	case ICMPv4EchoReply, ICMPv4Echo:
 		parseEcho(m, b)
 		return nil
-	case icmpv4DstUnreach, icmpv4TimeExceeded, icmpv4ParamProblem:
-		if m.Type == icmpv4DstUnreach && m.Code == icmpv4FragNeeded {
+	case ICMPv4DstUnreach, ICMPv4TimeExceeded, ICMPv4ParamProblem:
+		if m.Type == ICMPv4DstUnreach && m.Code == ICMPv4FragNeeded {
 			m.MTU = int(binary.BigEndian.Uint16(b[6:8]))
 		}
 		// RFC 4884: byte 5 is the length of the original datagram in 32-bit
 		// words when an extension structure follows. Parameter Problem keeps
 		// its pointer in byte 4 and the length in byte 5 too.
-		q, err := parseQuote(b[ICMPHeader:], int(b[5])*4, false)
+		body := b[mtu.ICMPHeader:]
+		length := origLength(body, int(b[5])*4)
+		q, err := parseQuote(body, length, false)
 		if err != nil {
 			return err
 		}
-		m.Quote, m.Ext = q, extensionsAfter(b[ICMPHeader:], int(b[5])*4)
+		m.Quote, m.Ext = q, extensionsAfter(body, length)
 		return nil
 	}
 	return fmt.Errorf("%w: ICMPv4 type %d", ErrNotICMP, m.Type)
@@ -115,28 +130,28 @@ func parseV4(m *Message, b []byte) error {
 
 func parseV6(m *Message, b []byte) error {
 	switch m.Type {
-	case icmpv6EchoReply, icmpv6Echo:
+	case ICMPv6EchoReply, ICMPv6Echo:
 		parseEcho(m, b)
 		return nil
-	case icmpv6PacketTooBig:
+	case ICMPv6PacketTooBig:
 		m.MTU = int(binary.BigEndian.Uint32(b[4:8]))
-		q, err := parseQuote(b[ICMPHeader:], 0, true)
+		q, err := parseQuote(b[mtu.ICMPHeader:], 0, true)
 		if err != nil {
 			return err
 		}
 		m.Quote = q
 		return nil
-	case icmpv6DstUnreach, icmpv6TimeExceeded, icmpv6ParamProblem:
-		length := 0
-		if m.Type != icmpv6ParamProblem {
+	case ICMPv6DstUnreach, ICMPv6TimeExceeded, ICMPv6ParamProblem:
+		body, length := b[mtu.ICMPHeader:], 0
+		if m.Type != ICMPv6ParamProblem {
 			// RFC 4884 §4.5: byte 4, in 64-bit words, for ICMPv6.
-			length = int(b[4]) * 8
+			length = origLength(body, int(b[4])*8)
 		}
-		q, err := parseQuote(b[ICMPHeader:], length, true)
+		q, err := parseQuote(body, length, true)
 		if err != nil {
 			return err
 		}
-		m.Quote, m.Ext = q, extensionsAfter(b[ICMPHeader:], length)
+		m.Quote, m.Ext = q, extensionsAfter(body, length)
 		return nil
 	}
 	return fmt.Errorf("%w: ICMPv6 type %d", ErrNotICMP, m.Type)
@@ -145,12 +160,31 @@ func parseV6(m *Message, b []byte) error {
 func parseEcho(m *Message, b []byte) {
 	m.ID = int(binary.BigEndian.Uint16(b[4:6]))
 	m.Seq = int(binary.BigEndian.Uint16(b[6:8]))
-	m.Data = append([]byte(nil), b[ICMPHeader:]...)
+	m.Data = append([]byte(nil), b[mtu.ICMPHeader:]...)
+}
+
+// origLength is the length of the original datagram field of an ICMP
+// error whose RFC 4884 length field says length bytes (0: not set), in
+// b, what follows the ICMP header. A set length of at least 128 bytes
+// that fits is believed. Without one, a router may still have appended an
+// extension structure after a 128-byte field (RFC 4884 §5, "non-compliant"
+// applications; old MPLS routers do this): as x/net/icmp does, one that
+// parses at offset 128 is taken. 0 means the whole of b is the quote.
+func origLength(b []byte, length int) int {
+	if length >= rfc4884MinOrigLength && length <= len(b) {
+		return length
+	}
+	if length == 0 && len(b) > rfc4884MinOrigLength {
+		if _, err := parseExtensions(b[rfc4884MinOrigLength:]); err == nil {
+			return rfc4884MinOrigLength
+		}
+	}
+	return 0
 }
 
 // extensionsAfter returns the RFC 4884 extensions after an original
-// datagram field of length bytes (the message's length field; 0 means
-// none), or nil. RFC 4884 §4: the field is at least 128 bytes, zero-padded.
+// datagram field of length bytes (from origLength; 0 means none), or nil.
+// RFC 4884 §4: the field is at least 128 bytes, zero-padded.
 func extensionsAfter(b []byte, length int) *Extensions {
 	if length < rfc4884MinOrigLength || length >= len(b) {
 		return nil
@@ -172,23 +206,23 @@ func parseQuote(b []byte, length int, ipv6 bool) (*Quote, error) {
 	q := &Quote{}
 	var hl int
 	if ipv6 {
-		if len(b) < IPv6Header+minQuotedTransport || b[0]>>4 != 6 {
+		if len(b) < mtu.IPv6Header+minQuotedTransport || b[0]>>4 != 6 {
 			return nil, fmt.Errorf("%w: quoted IPv6 header", ErrTruncated)
 		}
-		hl = IPv6Header
-		q.Length = Size(IPv6Header + int(binary.BigEndian.Uint16(b[4:6])))
+		hl = mtu.IPv6Header
+		q.Length = mtu.Size(mtu.IPv6Header + int(binary.BigEndian.Uint16(b[4:6])))
 		q.Proto = int(b[6])
 		q.Src, _ = netip.AddrFromSlice(b[8:24])
 		q.Dst, _ = netip.AddrFromSlice(b[24:40])
 	} else {
-		if len(b) < IPv4Header || b[0]>>4 != 4 {
+		if len(b) < mtu.IPv4Header || b[0]>>4 != 4 {
 			return nil, fmt.Errorf("%w: quoted IPv4 header", ErrTruncated)
 		}
 		hl = int(b[0]&0x0f) * 4
-		if hl < IPv4Header || len(b) < hl+minQuotedTransport {
+		if hl < mtu.IPv4Header || len(b) < hl+minQuotedTransport {
 			return nil, fmt.Errorf("%w: quoted IPv4 packet", ErrTruncated)
 		}
-		q.Length = Size(binary.BigEndian.Uint16(b[2:4]))
+		q.Length = mtu.Size(binary.BigEndian.Uint16(b[2:4]))
 		q.Proto = int(b[9])
 		q.Src, _ = netip.AddrFromSlice(b[12:16])
 		q.Dst, _ = netip.AddrFromSlice(b[16:20])

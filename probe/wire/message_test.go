@@ -1,4 +1,4 @@
-package probe
+package wire
 
 import (
 	"errors"
@@ -7,7 +7,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/mtu"
 )
 
 var (
@@ -18,10 +20,13 @@ var (
 )
 
 // echoPacket is an IP header and Echo Request of size bytes.
-func echoPacket(t *testing.T, src, dst netip.Addr, size int) []byte {
+func echoPacket(t testing.TB, src, dst netip.Addr, size int) []byte {
 	t.Helper()
-	c := NewICMPConn(nil, dst, &ICMPConfig{ID: 0x1234})
-	b, err := c.marshal(Probe{Seq: 7, Size: Size(size)})
+	n, err := EchoDataLen(mtu.Size(size), dst.Is6())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := MarshalEcho(dst.Is6(), 0x1234, 7, make([]byte, n))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +135,7 @@ func FuzzParseMessage(f *testing.F) {
 	f.Add(probetest.Error(true, 2, 0, 1280, q6), true)
 	f.Add(probetest.Error(true, 1, 4, 0, q6), true)
 	f.Add([]byte{0, 0, 0, 0, 0x12, 0x34, 0, 1}, false)
+	f.Add(noLengthMPLS(f), false)
 	seedCaptured(f)
 	f.Fuzz(func(t *testing.T, b []byte, ipv6 bool) {
 		m, err := ParseMessage(b, ipv6)

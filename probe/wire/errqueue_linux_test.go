@@ -1,4 +1,4 @@
-package probe
+package wire
 
 import (
 	"encoding/binary"
@@ -15,6 +15,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+var (
+	router4 = netip.MustParseAddr("198.18.2.2")
+	router6 = netip.MustParseAddr("2001:db8:2::2")
+)
+
 // marshalErrQueue builds the control message a kernel hands recvmsg
 // (MSG_ERRQUEUE) for ee, at level and type (SOL_IP/IP_RECVERR or
 // SOL_IPV6/IPV6_RECVERR), with the offender's sockaddr.
@@ -24,7 +29,7 @@ func marshalErrQueue(level, typ int, ee ExtendedErr) []byte {
 
 // eeData is struct sock_extended_err and the offender's sockaddr.
 func eeData(ee ExtendedErr) []byte {
-	data := make([]byte, sizeofSockExtendedErr)
+	data := make([]byte, SizeofSockExtendedErr)
 	ne := binary.NativeEndian
 	ne.PutUint32(data[0:], uint32(ee.Errno))
 	data[4], data[5], data[6] = byte(ee.Origin), byte(ee.Type), byte(ee.Code)
@@ -86,12 +91,12 @@ func TestParseErrQueue(t *testing.T) {
 		{"v4-mapped offender", marshalErrQueue(unix.SOL_IPV6, unix.IPV6_RECVERR,
 			ExtendedErr{Origin: OriginICMP, Type: 3, Code: 4, Info: 1400, Offender: netip.AddrFrom16(router4.As16())}),
 			ExtendedErr{Origin: OriginICMP, Type: 3, Code: 4, Info: 1400, Offender: router4}, nil},
-		{"no offender", cmsg(unix.SOL_IP, unix.IP_RECVERR, eeData(fragNeeded)[:sizeofSockExtendedErr]),
+		{"no offender", cmsg(unix.SOL_IP, unix.IP_RECVERR, eeData(fragNeeded)[:SizeofSockExtendedErr]),
 			ExtendedErr{Errno: unix.EMSGSIZE, Origin: OriginICMP, Type: 3, Code: 4, Info: 1400}, nil},
 		{"empty", nil, ExtendedErr{}, ErrNoExtendedErr},
 		{"other cmsg only", cmsg(unix.SOL_IP, unix.IP_TTL, []byte{64, 0, 0, 0}), ExtendedErr{}, ErrNoExtendedErr},
 		{"short sock_extended_err", cmsg(unix.SOL_IP, unix.IP_RECVERR, make([]byte, 12)), ExtendedErr{}, ErrShortCmsg},
-		{"short sockaddr_in6", cmsg(unix.SOL_IPV6, unix.IPV6_RECVERR, eeData(tooBig)[:sizeofSockExtendedErr+10]), ExtendedErr{}, ErrShortCmsg},
+		{"short sockaddr_in6", cmsg(unix.SOL_IPV6, unix.IPV6_RECVERR, eeData(tooBig)[:SizeofSockExtendedErr+10]), ExtendedErr{}, ErrShortCmsg},
 		{"cut cmsg", marshalErrQueue(unix.SOL_IP, unix.IP_RECVERR, fragNeeded)[:20], ExtendedErr{}, ErrShortCmsg},
 	}
 	for _, tt := range tests {
@@ -105,103 +110,6 @@ func TestParseErrQueue(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestErrQueueEvent goes from the control message bytes and the quoted
-// payload a UDP probe socket's error queue returns to the Event: the
-// validation of errors without a visible quote.
-func TestErrQueueEvent(t *testing.T) {
-	type want struct {
-		Kind EventKind
-		Seq  int
-		MTU  Size
-		From netip.Addr
-	}
-	for _, fam := range []struct {
-		name           string
-		dst, router    netip.Addr
-		level, typ     int
-		origin         ErrOrigin
-		tooBig, portUn [2]int
-		floor          Size
-	}{
-		{"ipv4", target4, router4, unix.SOL_IP, unix.IP_RECVERR, OriginICMP, [2]int{3, 4}, [2]int{3, 3}, 68},
-		{"ipv6", target6, router6, unix.SOL_IPV6, unix.IPV6_RECVERR, OriginICMP6, [2]int{2, 0}, [2]int{1, 4}, 1280},
-	} {
-		ipv6 := fam.dst.Is6()
-		ee := func(typ [2]int, info uint32, from netip.Addr) ExtendedErr {
-			return ExtendedErr{Errno: unix.EMSGSIZE, Origin: fam.origin, Type: typ[0], Code: typ[1], Info: info, Offender: from}
-		}
-		tests := []struct {
-			name    string
-			ee      ExtendedErr
-			payload func(c *UDPConn) []byte
-			want    want
-			why     string // substring of Why when Ignored
-		}{
-			{"too big", ee(fam.tooBig, 1400, fam.router), nil, want{TooBig, 1, 1400, fam.router}, ""},
-			{"too big with quoted payload", ee(fam.tooBig, 1400, fam.router),
-				func(c *UDPConn) []byte { return probeData(c.cookie, 1, 200) }, want{TooBig, 1, 1400, fam.router}, ""},
-			{"port unreachable from the target", ee(fam.portUn, 0, fam.dst), nil, want{Reached, 1, 0, fam.dst}, ""},
-			{"port unreachable from a router", ee(fam.portUn, 0, fam.router), nil, want{Unreachable, 1, 0, fam.router}, ""},
-			{"time exceeded", ee(map[bool][2]int{false: {11, 0}, true: {3, 0}}[ipv6], 0, fam.router), nil, want{TimeExceeded, 1, 0, fam.router}, ""},
-			{"mtu not below the probe", ee(fam.tooBig, 1500, fam.router), nil, want{Kind: Ignored}, "not below"},
-			{"mtu below the floor", ee(fam.tooBig, uint32(fam.floor-1), fam.router), nil, want{Kind: Ignored}, "below the floor"},
-			{"from this host", ee(fam.tooBig, 1400, netip.MustParseAddr(map[bool]string{false: "127.0.0.1", true: "::1"}[ipv6])), nil, want{Kind: Ignored}, "this host"},
-			{"no offender", ee(fam.tooBig, 1400, netip.Addr{}), nil, want{Kind: Ignored}, "without the sender"},
-			{"local error", ExtendedErr{Errno: unix.EMSGSIZE, Origin: OriginLocal, Info: 1500}, nil, want{Kind: Ignored}, "interface MTU 1500"},
-			{"wrong origin", ExtendedErr{Origin: map[bool]ErrOrigin{false: OriginICMP6, true: OriginICMP}[ipv6], Type: 2, Info: 1400, Offender: fam.router}, nil, want{Kind: Ignored}, "origin"},
-			{"forged payload", ee(fam.tooBig, 1400, fam.router),
-				func(c *UDPConn) []byte { return []byte("not ours at all") }, want{Kind: Ignored}, "cookie"},
-			{"another probe's payload", ee(fam.tooBig, 1400, fam.router),
-				func(c *UDPConn) []byte { return probeData(c.cookie, 7, 40) }, want{Kind: Ignored}, "another probe"},
-		}
-		for _, tt := range tests {
-			t.Run(fam.name+"/"+tt.name, func(t *testing.T) {
-				c := newUDPConn(fam.dst, MethodUDPRecvErr, &OpenConfig{Src: fam.dst.Prev()})
-				c.fl.add(1, 1500)
-				var payload []byte
-				if tt.payload != nil {
-					payload = tt.payload(c)
-				}
-				a := arrival{src: fromErrQueue, seq: 1, b: payload, n: len(payload)}
-				a.ee, a.eeErr = ParseErrQueue(marshalErrQueue(fam.level, fam.typ, tt.ee))
-				ev := c.classify(a)
-				got := want{ev.Kind, ev.Seq, ev.MTU, ev.From}
-				if tt.want.Kind == Ignored {
-					got = want{Kind: ev.Kind}
-				}
-				if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
-					t.Fatalf("(-want +got): %s(why %q)", diff, ev.Why)
-				}
-				if !strings.Contains(ev.Why, tt.why) {
-					t.Errorf("why %q, want it to say %q", ev.Why, tt.why)
-				}
-				if ev.Kind == TooBig || ev.Kind == Reached {
-					if again := c.classify(a); again.Kind != Ignored || !strings.Contains(again.Why, "duplicate") {
-						t.Errorf("the same error again: %v %q, want ignored as a duplicate", again.Kind, again.Why)
-					}
-				}
-			})
-		}
-	}
-	t.Run("probe never sent", func(t *testing.T) {
-		c := newUDPConn(target4, MethodUDPRecvErr, nil)
-		a := arrival{src: fromErrQueue, seq: 3}
-		a.ee = ExtendedErr{Origin: OriginICMP, Type: 3, Code: 4, Info: 1400, Offender: router4}
-		if ev := c.classify(a); ev.Kind != Ignored || !strings.Contains(ev.Why, "never sent") {
-			t.Errorf("%v %q, want ignored: never sent", ev.Kind, ev.Why)
-		}
-	})
-	t.Run("unparsable control message", func(t *testing.T) {
-		c := newUDPConn(target4, MethodUDPRecvErr, nil)
-		c.fl.add(1, 1500)
-		a := arrival{src: fromErrQueue, seq: 1}
-		a.ee, a.eeErr = ParseErrQueue([]byte{1, 2, 3})
-		if ev := c.classify(a); ev.Kind != Ignored || !strings.Contains(ev.Why, "error queue") {
-			t.Errorf("%v %q, want ignored: error queue", ev.Kind, ev.Why)
-		}
-	})
 }
 
 // errQueueSeeds are control messages read from real error queues
@@ -282,18 +190,6 @@ func FuzzParseErrQueue(f *testing.F) {
 		}
 		if again != ee {
 			t.Fatalf("round trip: %+v became %+v", ee, again)
-		}
-		// And the event made of it obeys the rules.
-		for _, dst := range []netip.Addr{target4, target6} {
-			c := newUDPConn(dst, MethodUDPRecvErr, nil)
-			c.fl.add(1, 1500)
-			ev := c.classify(arrival{src: fromErrQueue, seq: 1, ee: ee})
-			if ev.Kind == TooBig && (ev.MTU >= 1500 || (ev.MTU != 0 && ev.MTU < Floor(dst.Is6())) || (dst.Is6() && ev.MTU == 0)) {
-				t.Fatalf("believed MTU %d for a 1500-byte probe to %s", ev.MTU, dst)
-			}
-			if ev.Kind != Ignored && ev.From.IsLoopback() && ev.From != dst {
-				t.Fatalf("believed an error from %s", ev.From)
-			}
 		}
 	})
 }

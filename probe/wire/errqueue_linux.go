@@ -1,4 +1,4 @@
-package probe
+package wire
 
 import (
 	"encoding/binary"
@@ -16,8 +16,8 @@ var (
 	ErrShortCmsg     = errors.New("truncated control message")
 )
 
-// sizeofSockExtendedErr is sizeof(struct sock_extended_err).
-const sizeofSockExtendedErr = 16
+// SizeofSockExtendedErr is sizeof(struct sock_extended_err).
+const SizeofSockExtendedErr = 16
 
 // ParseErrQueue parses the control messages (oob) of one
 // recvmsg(MSG_ERRQUEUE) and returns the extended error they hold. It is
@@ -42,7 +42,7 @@ func ParseErrQueue(oob []byte) (ExtendedErr, error) {
 }
 
 func parseExtendedErr(b []byte) (ExtendedErr, error) {
-	if len(b) < sizeofSockExtendedErr {
+	if len(b) < SizeofSockExtendedErr {
 		return ExtendedErr{}, fmt.Errorf("%w: sock_extended_err of %d bytes", ErrShortCmsg, len(b))
 	}
 	ne := binary.NativeEndian
@@ -54,7 +54,7 @@ func parseExtendedErr(b []byte) (ExtendedErr, error) {
 		Info:   ne.Uint32(b[8:12]),
 		Data:   ne.Uint32(b[12:16]),
 	}
-	sa := b[sizeofSockExtendedErr:]
+	sa := b[SizeofSockExtendedErr:]
 	if len(sa) < 2 {
 		return ee, nil
 	}

@@ -1,4 +1,4 @@
-package probe
+package wire
 
 import (
 	"time"
@@ -7,12 +7,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// oobSpace is room for the control messages a probe socket asks for.
-var oobSpace = unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{})))
+// TimestampSpace is room for the control message of a receive time.
+var TimestampSpace = unix.CmsgSpace(int(unsafe.Sizeof(unix.Timespec{})))
 
-// parseTimestamp finds the kernel's receive time (SCM_TIMESTAMPNS) in a
+// ParseTimestamp finds the kernel's receive time (SCM_TIMESTAMPNS) in a
 // read's control messages.
-func parseTimestamp(oob []byte) (time.Time, bool) {
+func ParseTimestamp(oob []byte) (time.Time, bool) {
 	msgs, err := unix.ParseSocketControlMessage(oob)
 	if err != nil {
 		return time.Time{}, false
