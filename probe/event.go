@@ -1,6 +1,10 @@
 package probe
 
-import "github.com/pmtu/pmtu/probe/wire"
+import (
+	"github.com/pmtu/pmtu/probe/search"
+	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
+)
 
 // Event is one answer (or ignored packet) about a probe: what kind, from
 // whom, the ICMP type and code, the MTU a router named, when it arrived,
@@ -33,4 +37,60 @@ const (
 	RoleSubIP    = wire.RoleSubIP
 	RoleOutgoing = wire.RoleOutgoing
 	RoleNextHop  = wire.RoleNextHop
+)
+
+// Proto is what probes are made of: ProtoICMP, ProtoUDP or ProtoTCP.
+type Proto = transport.Proto
+
+// Probe protocols.
+const (
+	ProtoICMP = transport.ProtoICMP // Echo Requests
+	ProtoUDP  = transport.ProtoUDP  // datagrams to a high port, reached on Port Unreachable
+	ProtoTCP  = transport.ProtoTCP  // SYNs carrying the probe's size, reached on SYN-ACK or RST
+)
+
+// Method is how the probes of a Proto are sent and their answers read;
+// Find picks the first this process may use (Proto.Methods).
+type Method = transport.Method
+
+// Methods.
+const (
+	MethodICMP       = transport.MethodICMP       // Echo over a raw ICMP socket (root or CAP_NET_RAW)
+	MethodPing       = transport.MethodPing       // Echo over an ICMP datagram socket (ping_group_range)
+	MethodUDP        = transport.MethodUDP        // UDP, errors from a raw ICMP socket (root or CAP_NET_RAW)
+	MethodUDPRecvErr = transport.MethodUDPRecvErr // UDP, errors from each socket's error queue (no privilege)
+	MethodTCP        = transport.MethodTCP        // SYNs over a raw socket (root or CAP_NET_RAW)
+)
+
+// NoMethodError says that no method of a protocol may be used here, and
+// why each was refused; MethodError is one refusal.
+type (
+	NoMethodError = transport.NoMethodError
+	MethodError   = transport.MethodError
+)
+
+// UnreachableError ends a search on an ICMP error other than a size
+// refusal: the destination cannot be reached at all this way.
+type UnreachableError = search.UnreachableError
+
+// ErrNoReply means no probe of any size earned an answer.
+var ErrNoReply = search.ErrNoReply
+
+// DefaultTries is how many unanswered probes make a size too big on a
+// path that loses nothing (RFC 4821, RFC 8899 MAX_PROBES).
+const DefaultTries = search.DefaultTries
+
+// TraceHop is what one hop limit of a trace found; HopReply says how it
+// answered.
+type (
+	TraceHop = search.TraceHop
+	HopReply = search.HopReply
+)
+
+// How a hop answered.
+const (
+	NoReply           = search.NoReply           // nothing came back from this hop limit
+	ReplyTimeExceeded = search.ReplyTimeExceeded // a router on the way
+	ReplyReached      = search.ReplyReached      // the target
+	ReplyUnreachable  = search.ReplyUnreachable  // a Destination Unreachable ended the walk here
 )

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/search"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -89,9 +91,9 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-func chainResult() *probe.Result {
+func chainResult() *search.Result {
 	hop := netip.MustParseAddr("198.18.2.2")
-	return &probe.Result{
+	return &search.Result{
 		Target: netip.MustParseAddr("198.18.3.2"), PMTU: 1280, Confirmed: true, Lo: 1280, Hi: 1281,
 		ByICMP: true, LimitingHop: hop, Probes: 4, Rounds: 4, Elapsed: 3 * time.Millisecond,
 		Events: []probe.Event{
@@ -215,7 +217,7 @@ func TestExplainFailure(t *testing.T) {
 			t.Errorf("%s: error %q, want a no-reply sentence that asks whether %s", method, r.Error, cause)
 		}
 	}
-	r.explainFailure(context.Canceled, "t4", &probe.Result{Lo: 1280, Hi: 1400})
+	r.explainFailure(context.Canceled, "t4", &search.Result{Lo: 1280, Hi: 1400})
 	if !strings.Contains(r.Error, "1280 ≤ path MTU ≤ 1399") {
 		t.Errorf("error %q, want the proved bounds", r.Error)
 	}

@@ -6,9 +6,11 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/urfave/cli/v2"
+	"github.com/pmtu/pmtu/probe/search"
 )
 
 // newFindFlags makes the flags of pmtu HOST afresh (see newProbeFlags).
@@ -101,11 +103,11 @@ func find(cCtx *cli.Context) error {
 	defer conn.Close()
 	rep.Method = methodOf(conn)
 
-	cfg := &probe.Config{Floor: o.minSize, Ceil: t.ceil(o.probeOpts), Wait: o.wait, Tries: o.tries}
+	cfg := &search.Config{Floor: o.minSize, Ceil: t.ceil(o.probeOpts), Wait: o.wait, Tries: o.tries}
 	if o.verbose {
 		cfg.Trace = func(ev probe.Event) { traceEvent(ew, ev) }
 	}
-	res, derr := probe.Discover(ctx, conn, cfg)
+	res, derr := search.Discover(ctx, conn, cfg)
 	rep.fromResult(res)
 	if derr != nil {
 		rep.explainFailure(derr, o.host, res)

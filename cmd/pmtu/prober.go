@@ -12,11 +12,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/transport"
 	"github.com/pmtu/pmtu/route"
-	"github.com/urfave/cli/v2"
 )
 
 // newProbeFlags makes the flags of every command that sends probes (pmtu
@@ -56,8 +59,8 @@ func envVars(flag string) []string {
 type probeOpts struct {
 	host    string
 	family  string // "ip", "ip4" or "ip6"
-	maxSize probe.Size
-	minSize probe.Size
+	maxSize mtu.Size
+	minSize mtu.Size
 	wait    time.Duration
 	tries   int
 
@@ -74,8 +77,8 @@ type probeOpts struct {
 func parseProbeOpts(cCtx *cli.Context, cmd string) (probeOpts, error) {
 	o := probeOpts{
 		family:  "ip",
-		maxSize: probe.Size(cCtx.Int("max-size")),
-		minSize: probe.Size(cCtx.Int("min-size")),
+		maxSize: mtu.Size(cCtx.Int("max-size")),
+		minSize: mtu.Size(cCtx.Int("min-size")),
 		wait:    cCtx.Duration("timeout"),
 		tries:   cCtx.Int("tries"),
 		proto:   probe.Proto(strings.ToLower(strings.TrimSpace(cCtx.String("proto")))),
@@ -167,7 +170,7 @@ func (o *probeOpts) checkMethodFlags(cCtx *cli.Context) error {
 // checkSizeFlags checks that the named flags, where set, are IP sizes.
 func checkSizeFlags(cCtx *cli.Context, names ...string) error {
 	for _, name := range names {
-		if v := cCtx.Int(name); cCtx.IsSet(name) && (v < int(probe.MinIPv4) || v > int(probe.MaxSize)) {
+		if v := cCtx.Int(name); cCtx.IsSet(name) && (v < int(mtu.MinIPv4) || v > int(mtu.Max)) {
 			return usageError(fmt.Sprintf("pmtu: --%s %d is outside 68–65535 (sizes are whole IP packets)", name, v))
 		}
 	}
@@ -191,11 +194,11 @@ type target struct {
 }
 
 // ceil is the largest probe: --max-size, else the egress interface MTU.
-func (t target) ceil(o probeOpts) probe.Size {
+func (t target) ceil(o probeOpts) mtu.Size {
 	if o.maxSize != 0 {
 		return o.maxSize
 	}
-	return probe.Size(min(t.route.IfMTU, int(probe.MaxSize)))
+	return mtu.Size(min(t.route.IfMTU, int(mtu.Max)))
 }
 
 // netnsKey identifies the network namespace the probes leave from, for
@@ -305,11 +308,11 @@ func netnsError(name string, err error) error {
 
 // methodOf names the method of a conn openConn returned, for the JSON
 // "method" field: "icmp", "ping-socket", "udp", "udp-recverr" or "tcp".
-func methodOf(c probe.Conn) string {
+func methodOf(c transport.Conn) string {
 	switch c := c.(type) {
 	case interface{ Method() probe.Method }:
 		return string(c.Method())
-	case *probe.ICMPConn:
+	case *transport.ICMPConn:
 		return string(probe.MethodICMP)
 	}
 	return ""
@@ -318,9 +321,9 @@ func methodOf(c probe.Conn) string {
 // openConn opens the prober toward t: the first method of --proto this
 // process may use (probe.Open), its sockets made in the namespace of
 // --netns and bound to --interface and --source. With -v it says which.
-func openConn(t target) (probe.Conn, error) {
+func openConn(t target) (transport.Conn, error) {
 	o := t.opts
-	cfg := &probe.OpenConfig{Src: o.source, Interface: o.iface, Port: o.port, Local: t.local}
+	cfg := &transport.OpenConfig{Src: o.source, Interface: o.iface, Port: o.port, Local: t.local}
 	if o.netns != "" {
 		name := o.netns
 		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
@@ -329,7 +332,7 @@ func openConn(t target) (probe.Conn, error) {
 	if proto == "" {
 		proto = probe.ProtoICMP
 	}
-	conn, m, err := probe.Open(proto, t.addr, cfg)
+	conn, m, err := transport.Open(proto, t.addr, cfg)
 	if err != nil {
 		return nil, openError(proto, err)
 	}

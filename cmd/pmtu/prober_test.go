@@ -10,9 +10,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/urfave/cli/v2"
+
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/urfave/cli/v2"
+	"github.com/pmtu/pmtu/probe/transport"
 )
 
 // parseWith runs an app of the probe flags on args and returns what
@@ -180,10 +182,10 @@ func TestOpenError(t *testing.T) {
 }
 
 func TestMethodOf(t *testing.T) {
-	if got := methodOf(&probe.ICMPConn{}); got != "icmp" {
+	if got := methodOf(&transport.ICMPConn{}); got != "icmp" {
 		t.Errorf("methodOf(ICMPConn) = %q", got)
 	}
-	if got := methodOf(&probe.TCPConn{}); got != "tcp" {
+	if got := methodOf(&transport.TCPConn{}); got != "tcp" {
 		t.Errorf("methodOf(TCPConn) = %q", got)
 	}
 	if got := methodOf(nil); got != "" {

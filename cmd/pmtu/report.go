@@ -11,10 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/pmtu/pmtu/explain"
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/urfave/cli/v2"
+	"github.com/pmtu/pmtu/probe/search"
 )
 
 // report is the answer to pmtu HOST, printed as text or as one JSON object.
@@ -77,7 +80,7 @@ func family(ipv6 bool) int {
 	return 4
 }
 
-func (r *report) fromResult(res *probe.Result) {
+func (r *report) fromResult(res *search.Result) {
 	r.Source = "probe"
 	r.Events = []event{}
 	if res == nil {
@@ -85,7 +88,7 @@ func (r *report) fromResult(res *probe.Result) {
 	}
 	r.PMTU, r.Confirmed = int(res.PMTU), res.Confirmed
 	r.Lo, r.Hi = int(res.Lo), int(res.Hi)
-	if res.Hi > probe.MaxSize || (res.PMTU != 0 && res.Hi == res.PMTU+1 && res.PMTU == probe.Size(r.InterfaceMTU)) {
+	if res.Hi > mtu.Max || (res.PMTU != 0 && res.Hi == res.PMTU+1 && res.PMTU == mtu.Size(r.InterfaceMTU)) {
 		r.Hi = 0 // nothing was refused: the interface is the limit
 	}
 	r.Evidence = "probes"
@@ -114,7 +117,7 @@ func (r *report) fromResult(res *probe.Result) {
 
 func (r *report) setDerived() {
 	if r.PMTU > 0 {
-		r.MSS = probe.MSS(probe.Size(r.PMTU), r.ipv6())
+		r.MSS = mtu.MSS(mtu.Size(r.PMTU), r.ipv6())
 		if h, ok := explain.LinkHint(family(r.ipv6()), r.PMTU); ok {
 			r.Hint = h
 		}
@@ -143,7 +146,7 @@ func (r *report) cacheEntry(key pmtucache.Key) pmtucache.Entry {
 }
 
 // explainFailure says, in the user's terms, why no path MTU came out.
-func (r *report) explainFailure(err error, host string, res *probe.Result) {
+func (r *report) explainFailure(err error, host string, res *search.Result) {
 	var ue *probe.UnreachableError
 	switch {
 	case errors.As(err, &ue):
@@ -171,11 +174,11 @@ func noReplyCauses(method string) string {
 }
 
 // bounds says what a cut-short search proved.
-func bounds(res *probe.Result) string {
+func bounds(res *search.Result) string {
 	if res == nil || res.Lo == 0 {
 		return "no probe came back yet"
 	}
-	if res.Hi > probe.MaxSize {
+	if res.Hi > mtu.Max {
 		return fmt.Sprintf("path MTU ≥ %d", res.Lo)
 	}
 	return fmt.Sprintf("%d ≤ path MTU ≤ %d", res.Lo, res.Hi-1)

@@ -12,9 +12,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/pmtu/pmtu/explain"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/urfave/cli/v2"
+	"github.com/pmtu/pmtu/probe/search"
 )
 
 // newTraceCommand builds `pmtu trace`. Tests build a fresh one per run,
@@ -99,7 +101,7 @@ func trace(cCtx *cli.Context) error {
 	defer conn.Close()
 
 	names := newNamer(ctx, !o.numeric)
-	cfg := &probe.TraceConfig{
+	cfg := &search.TraceConfig{
 		MaxHops: o.maxHops, Floor: o.minSize, Ceil: t.ceil(o.probeOpts), Wait: o.wait, Tries: o.tries,
 		Trace: func(ev probe.Event) {
 			if o.verbose {
@@ -110,7 +112,7 @@ func trace(cCtx *cli.Context) error {
 			}
 		},
 	}
-	res, terr := probe.Trace(ctx, conn, cfg)
+	res, terr := search.Trace(ctx, conn, cfg)
 	rep.fromResult(res, names.wait())
 	if terr != nil {
 		rep.Error = "stopped before the walk ended: " + terr.Error()
@@ -238,7 +240,7 @@ func (ti *traceICMP) extensionLines() []string {
 	return out
 }
 
-func (r *traceReport) fromResult(res *probe.TraceResult, names map[netip.Addr]string) {
+func (r *traceReport) fromResult(res *search.TraceResult, names map[netip.Addr]string) {
 	if res == nil {
 		return
 	}
@@ -292,7 +294,7 @@ func icmpName(ev probe.Event) string {
 }
 
 // whyNotReached says, in one line, why the walk did not reach the target.
-func (r *traceReport) whyNotReached(res *probe.TraceResult) string {
+func (r *traceReport) whyNotReached(res *search.TraceResult) string {
 	if n := len(res.Hops); n > 0 && res.Hops[n-1].Reply == probe.ReplyUnreachable {
 		ev := res.Hops[n-1].Event
 		return explain.Describe(family(ev.IPv6), ev.Type, ev.Code).Sentence(ev.From.String())

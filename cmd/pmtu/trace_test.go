@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pmtu/pmtu/probe"
 	"github.com/urfave/cli/v2"
+
+	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/search"
 )
 
 // runTraceCmd runs `pmtu trace args...` (newApp makes a fresh trace
@@ -70,8 +72,8 @@ func te(from netip.Addr) probe.Event {
 
 // traceResult is the chain c ─1500─ r1 ─1492─ r2 ─1400─ r3 ─1280─ t4,
 // with r3 silent and its Frag Needed filtered.
-func traceResult() *probe.TraceResult {
-	return &probe.TraceResult{
+func traceResult() *search.TraceResult {
+	return &search.TraceResult{
 		Target: t4, Reached: true, PMTU: 1280, Probes: 23, Rounds: 4, Elapsed: 1100 * time.Millisecond,
 		Hops: []probe.TraceHop{
 			{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), RTT: 120 * time.Microsecond, PMTU: 1500, Exact: true},
@@ -135,7 +137,7 @@ func TestTraceReportJSON(t *testing.T) {
 // A walk ended by a Destination Unreachable exits 1 with its explanation,
 // after printing the hops.
 func TestTraceReportUnreachable(t *testing.T) {
-	res := &probe.TraceResult{Target: t4, PMTU: 1500, Probes: 60, Rounds: 1, Hops: []probe.TraceHop{
+	res := &search.TraceResult{Target: t4, PMTU: 1500, Probes: 60, Rounds: 1, Hops: []probe.TraceHop{
 		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 1500, Exact: true},
 		{TTL: 2, Addr: r1, Reply: probe.ReplyUnreachable, Event: probe.Event{Kind: probe.Unreachable, From: r1, Type: 3, Code: 13}},
 	}}
@@ -160,7 +162,7 @@ func TestTraceReportUnreachable(t *testing.T) {
 // Silent hops at the end of a walk that never reached the target are
 // folded into one line.
 func TestTraceReportSilentTail(t *testing.T) {
-	res := &probe.TraceResult{Target: t4, PMTU: 1500, Hops: []probe.TraceHop{
+	res := &search.TraceResult{Target: t4, PMTU: 1500, Hops: []probe.TraceHop{
 		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 1500, Exact: true},
 	}}
 	for ttl := 2; ttl <= 30; ttl++ {
