@@ -40,12 +40,10 @@ type ICMPConn struct {
 	id     uint16
 	cookie [8]byte
 	now    func() time.Time
-	rules  quoteRules // what an ICMP error must show (method_check.go)
-	flight flight     // the probes sent, and which were answered
-	ttl    int        // the hop limit set on the socket; 0 until one is
-	buf    []byte
-	oob    []byte // control messages: the kernel's receive time
-	stamps bool   // the socket stamps what it receives (SO_TIMESTAMPNS)
+	quote  quoteValidator // what an ICMP error must show (validate.go)
+	flight flight         // the probes sent, and which were answered
+	ttl    int            // the hop limit set on the socket; 0 until one is
+	r      *packetReader
 }
 
 // defaultHopLimit is the hop limit of probes that set none: Linux's
@@ -81,8 +79,6 @@ func NewICMPConn(c net.PacketConn, dst netip.Addr, cfg *ICMPConfig) *ICMPConn {
 		src:  cfg.Src.Unmap(),
 		id:   cfg.ID,
 		now:  cfg.Now,
-		buf:  make([]byte, 1<<16),
-		oob:  make([]byte, wire.TimestampSpace),
 	}
 	_, _ = rand.Read(ic.cookie[:])
 	if ic.id == 0 {
@@ -93,12 +89,13 @@ func NewICMPConn(c net.PacketConn, dst netip.Addr, cfg *ICMPConfig) *ICMPConn {
 	if ic.now == nil {
 		ic.now = time.Now
 	}
+	ic.r = newPacketReader(ic.now)
 	local := cfg.Local
 	if local == nil {
 		src := ic.src
 		local = func(a netip.Addr) bool { return a.IsLoopback() || a == src }
 	}
-	ic.rules = quoteRules{
+	ic.quote = quoteValidator{
 		ipv6: ic.ipv6, dst: dst, src: ic.src, local: local,
 		proto: ic.proto(), name: "Echo Request", match: ic.matchQuote,
 	}
@@ -170,62 +167,21 @@ func (ic *ICMPConn) Recv(deadline time.Time) (wire.Event, error) {
 	if err := ic.c.SetReadDeadline(deadline); err != nil {
 		return wire.Event{}, err
 	}
-	n, from, at, err := ic.read()
+	n, from, at, err := ic.r.read(ic.c)
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			return wire.Event{}, fmt.Errorf("%w: %w", ErrTimeout, os.ErrDeadlineExceeded)
 		}
 		return wire.Event{}, err
 	}
-	ev := ic.classify(ic.buf[:n], addrOf(from))
+	ev := ic.classify(ic.r.buf[:n], from)
 	ev.At, ev.Bytes, ev.IPv6 = at, n, ic.ipv6
 	return ev, nil
 }
 
-// msgReader is a conn that reads control messages too (a *net.IPConn).
-type msgReader interface {
-	ReadMsgIP(b, oob []byte) (n, oobn, flags int, addr *net.IPAddr, err error)
-}
-
-// read reads one packet and when it arrived: the kernel's receive time
-// where the socket gives one (SO_TIMESTAMPNS, set by ListenICMP), so that a
-// reply that came in while a burst of probes was going out is not timed
-// late; else the time it was read.
-func (ic *ICMPConn) read() (int, net.Addr, time.Time, error) {
-	mr, ok := ic.c.(msgReader)
-	if !ok || !ic.stamps {
-		n, from, err := ic.c.ReadFrom(ic.buf)
-		return n, from, ic.now(), err
-	}
-	n, oobn, _, from, err := mr.ReadMsgIP(ic.buf, ic.oob)
-	if err != nil {
-		return 0, nil, time.Time{}, err
-	}
-	at, ok := wire.ParseTimestamp(ic.oob[:oobn])
-	if !ok {
-		at = ic.now()
-	}
-	if !ic.ipv6 {
-		n = wire.StripIPv4Header(ic.buf, n)
-	}
-	return n, from, at, nil
-}
-
-func addrOf(a net.Addr) netip.Addr {
-	var ip net.IP
-	switch a := a.(type) {
-	case *net.IPAddr:
-		ip = a.IP
-	case *net.UDPAddr:
-		ip = a.IP
-	}
-	addr, _ := netip.AddrFromSlice(ip)
-	return addr.Unmap()
-}
-
 // classify turns one received packet into an Event. It is the only place
 // an ICMPConn decides what to believe: Echo Replies here, ICMP errors by
-// the rules every method shares (quoteRules.judge).
+// the rules every method shares (quoteValidator.validate).
 func (ic *ICMPConn) classify(b []byte, from netip.Addr) wire.Event {
 	ignore := func(why string) wire.Event { return wire.Event{Kind: wire.Ignored, From: from, Why: why} }
 	m, err := wire.ParseMessage(b, ic.ipv6)
@@ -233,7 +189,7 @@ func (ic *ICMPConn) classify(b []byte, from netip.Addr) wire.Event {
 		return ignore(err.Error())
 	}
 	if m.IsError() {
-		return ic.rules.judge(m, from, &ic.flight)
+		return ic.quote.validate(m, from, &ic.flight)
 	}
 	switch {
 	case !ic.isEchoReply(m.Type):

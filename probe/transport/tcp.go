@@ -42,7 +42,7 @@ type TCPConn struct {
 	now      func() time.Time
 	basePort uint16
 
-	quote quoteRules
+	quote quoteValidator
 
 	raw    net.PacketConn // writes SYNs, reads the target's answers
 	icmp   net.PacketConn // reads ICMP errors
@@ -86,7 +86,7 @@ func newTCPConn(dst netip.Addr, cfg *OpenConfig) *TCPConn {
 		in:       newInbox(),
 		probes:   map[int]tcpProbe{},
 	}
-	c.quote = quoteRules{ipv6: c.ipv6, dst: dst, src: c.src, local: cfg.local(c.src), proto: wire.ProtoTCP,
+	c.quote = quoteValidator{ipv6: c.ipv6, dst: dst, src: c.src, local: cfg.local(c.src), proto: wire.ProtoTCP,
 		name: "TCP segment", match: c.matchQuote}
 	return c
 }
@@ -140,7 +140,7 @@ func (c *TCPConn) classify(a arrival) wire.Event {
 		if err != nil {
 			return ignore(err.Error())
 		}
-		return c.quote.judge(m, a.from, &c.fl)
+		return c.quote.validate(m, a.from, &c.fl)
 	case fromTCP:
 		seg, err := wire.ParseTCP(a.b)
 		if err != nil {

@@ -7,13 +7,9 @@ import "net/netip"
 func openTCP(dst netip.Addr, cfg *OpenConfig) (*TCPConn, error) {
 	c := newTCPConn(dst, cfg)
 	v6 := dst.Is6()
-	network := "ip4:tcp"
-	if v6 {
-		network = "ip6:tcp"
-	}
 	err := cfg.enter(func() error {
 		var err error
-		if c.raw, err = listenRaw(network, c.src, cfg.Interface, true, v6); err != nil {
+		if c.raw, err = newSocket(socketConfig{kind: rawTCP, v6: v6, bind: c.src, ifname: cfg.Interface, probeMode: true}); err != nil {
 			return err
 		}
 		c.icmp, err = listenICMPErrors(c.src)

@@ -39,7 +39,6 @@ func TestRecvUsesKernelTimestamp(t *testing.T) {
 	reply := append([]byte(nil), b...)
 	reply[0] = 0 // Echo Reply
 	ic.c = &stampedConn{pkt: append(probetest.IPHeader(dst4, src4, 1, 100), reply...), from: dst4.AsSlice(), at: arrived}
-	ic.stamps = true
 	ev, err := ic.Recv(read.Add(time.Second))
 	if err != nil {
 		t.Fatal(err)

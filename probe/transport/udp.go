@@ -49,8 +49,8 @@ type UDPConn struct {
 	now      func() time.Time
 	method   Method
 
-	quote quoteRules   // MethodUDP
-	rerr  recvErrRules // MethodUDPRecvErr
+	quote quoteValidator    // MethodUDP
+	rerr  errQueueValidator // MethodUDPRecvErr
 
 	// open makes a probe socket with hop limit ttl (0: the default);
 	// watch starts reading it.
@@ -90,9 +90,9 @@ func newUDPConn(dst netip.Addr, m Method, cfg *OpenConfig) *UDPConn {
 		ports:  map[uint16]int{},
 	}
 	local := cfg.local(c.src)
-	c.quote = quoteRules{ipv6: c.ipv6, dst: dst, src: c.src, local: local, proto: wire.ProtoUDP,
+	c.quote = quoteValidator{ipv6: c.ipv6, dst: dst, src: c.src, local: local, proto: wire.ProtoUDP,
 		name: "UDP datagram", portReach: true, match: c.matchQuote}
-	c.rerr = recvErrRules{ipv6: c.ipv6, dst: dst, local: local, portReach: true}
+	c.rerr = errQueueValidator{ipv6: c.ipv6, dst: dst, local: local, portReach: true}
 	return c
 }
 
@@ -168,7 +168,7 @@ func (c *UDPConn) classify(a arrival) wire.Event {
 		if err != nil {
 			return ignore(err.Error())
 		}
-		return c.quote.judge(m, a.from, &c.fl)
+		return c.quote.validate(m, a.from, &c.fl)
 	case fromErrQueue:
 		if a.eeErr != nil {
 			return ignore("error queue: " + a.eeErr.Error())
@@ -176,7 +176,7 @@ func (c *UDPConn) classify(a arrival) wire.Event {
 		if why := wire.CheckData(a.b, c.cookie, a.seq); why != "" {
 			return ignore("quotes " + why)
 		}
-		return c.rerr.judge(a.ee, a.seq, &c.fl)
+		return c.rerr.validate(a.ee, a.seq, &c.fl)
 	case fromData:
 		if a.from != c.dst || a.port != c.port {
 			return ignore(fmt.Sprintf("a datagram from %s port %d, not from the target's port %d", a.from, a.port, c.port))

@@ -42,7 +42,7 @@ type PingConn struct {
 	cookie [8]byte
 	now    func() time.Time
 
-	rerr recvErrRules
+	rerr errQueueValidator
 	fl   flight
 	in   *inbox
 }
@@ -62,7 +62,7 @@ func newPingConn(c net.PacketConn, dst netip.Addr, id uint16, cfg *OpenConfig) *
 		now:    cfg.now(),
 		in:     newInbox(),
 	}
-	pc.rerr = recvErrRules{ipv6: pc.ipv6, dst: dst, local: cfg.local(pc.src)}
+	pc.rerr = errQueueValidator{ipv6: pc.ipv6, dst: dst, local: cfg.local(pc.src)}
 	return pc
 }
 
@@ -152,7 +152,7 @@ func (pc *PingConn) classify(a arrival) wire.Event {
 		if why := wire.CheckData(q[mtu.ICMPHeader:], pc.cookie, seq); why != "" {
 			return ignore("quotes " + why)
 		}
-		return pc.rerr.judge(a.ee, seq, &pc.fl)
+		return pc.rerr.validate(a.ee, seq, &pc.fl)
 	}
 	return ignore("not an answer to an Echo Request")
 }

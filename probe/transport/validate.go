@@ -3,7 +3,6 @@ package transport
 import (
 	"fmt"
 	"net/netip"
-	"sync"
 
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe/wire"
@@ -20,57 +19,13 @@ import (
 //   - its quote must name our source, the target, the probes' protocol and
 //     what identifies one probe (ports, sequence numbers, the cookie in
 //     whatever of the payload is quoted);
-//   - the quoted packet must be as long as the probe was (quoteRules);
+//   - the quoted packet must be as long as the probe was (quoteValidator);
 //   - a Fragmentation Needed or Packet Too Big must name an MTU below the
 //     probe's size and not below the family's floor (checkMTU).
 //
 // Where the quote is not visible (errors read from a socket's error
 // queue), the kernel has matched the error to the socket, and the socket
-// or the quoted header identifies the probe (recvErrRules).
-
-// flight records the probes a conn sent and which were answered. It is
-// safe for concurrent use.
-type flight struct {
-	mu       sync.Mutex
-	sizes    map[int]mtu.Size // seq → size of the probes sent
-	answered map[int]bool     // seq → a wire.Reached or wire.TooBig came back already
-}
-
-func (f *flight) add(seq int, size mtu.Size) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.sizes == nil {
-		f.sizes, f.answered = map[int]mtu.Size{}, map[int]bool{}
-	}
-	f.sizes[seq] = size
-	delete(f.answered, seq)
-}
-
-// size returns the size of probe seq, if it was sent.
-func (f *flight) size(seq int) (mtu.Size, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, ok := f.sizes[seq]
-	return s, ok
-}
-
-// take marks probe seq as answered by an event of kind and returns its
-// size, or why it cannot be: the same words as ICMPConn's.
-func (f *flight) take(seq int, kind wire.EventKind) (mtu.Size, string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	size, ok := f.sizes[seq]
-	if !ok {
-		return 0, fmt.Sprintf("for sequence %d, which we never sent", seq)
-	}
-	if kind == wire.Reached || kind == wire.TooBig {
-		if f.answered[seq] {
-			return 0, fmt.Sprintf("duplicate answer for probe %d", seq)
-		}
-		f.answered[seq] = true
-	}
-	return size, ""
-}
+// or the quoted header identifies the probe (errQueueValidator).
 
 // checkMTU says why the MTU a Fragmentation Needed or Packet Too Big named
 // about a probe of size bytes cannot be believed, or "" if it can. Zero is
@@ -87,9 +42,9 @@ func checkMTU(named, size mtu.Size, ipv6 bool) string {
 	return ""
 }
 
-// quoteRules are the checks of an ICMP error that quotes a probe, for
+// quoteValidator are the checks of an ICMP error that quotes a probe, for
 // methods whose errors come from a raw ICMP socket.
-type quoteRules struct {
+type quoteValidator struct {
 	ipv6     bool
 	dst, src netip.Addr // src invalid: not checked
 	local    func(netip.Addr) bool
@@ -102,9 +57,9 @@ type quoteRules struct {
 	match func(transport []byte) (seq int, why string)
 }
 
-// judge turns an ICMP message m, received from from, into an Event.
+// validate turns an ICMP message m, received from from, into an Event.
 // Messages that are not errors are Ignored.
-func (r *quoteRules) judge(m *wire.Message, from netip.Addr, fl *flight) wire.Event {
+func (r *quoteValidator) validate(m *wire.Message, from netip.Addr, fl *flight) wire.Event {
 	ignore := func(why string) wire.Event {
 		return wire.Event{Kind: wire.Ignored, From: from, Why: why, Type: m.Type, Code: m.Code}
 	}

@@ -117,21 +117,78 @@ func (in *inbox) close() {
 	in.wg.Wait()
 }
 
+// msgReader is a conn that reads control messages too (a *net.IPConn):
+// the kernel's receive time comes that way.
+type msgReader interface {
+	ReadMsgIP(b, oob []byte) (n, oobn, flags int, addr *net.IPAddr, err error)
+}
+
+// packetReader reads a raw IP socket (or a fake one in tests) one packet
+// at a time: every raw socket's reads go through it, so each arrival is
+// stamped the same way.
+type packetReader struct {
+	buf []byte
+	oob []byte
+	now func() time.Time
+}
+
+func newPacketReader(now func() time.Time) *packetReader {
+	return &packetReader{buf: make([]byte, 1<<16), oob: make([]byte, wire.TimestampSpace), now: now}
+}
+
+// read reads one packet of c into r.buf and returns its length without any
+// IPv4 header, its sender, and when it arrived: the kernel's receive time
+// where the socket gives one (SO_TIMESTAMPNS, set by newSocket), so that
+// a reply that came in while a burst of probes was going out is not timed
+// late; else the time it was read.
+func (r *packetReader) read(c net.PacketConn) (int, netip.Addr, time.Time, error) {
+	mr, ok := c.(msgReader)
+	if !ok {
+		n, from, err := c.ReadFrom(r.buf)
+		return n, addrOf(from), r.now(), err
+	}
+	n, oobn, _, from, err := mr.ReadMsgIP(r.buf, r.oob)
+	if err != nil {
+		return 0, netip.Addr{}, time.Time{}, err
+	}
+	at, ok := wire.ParseTimestamp(r.oob[:oobn])
+	if !ok {
+		at = r.now()
+	}
+	// ReadMsgIP, unlike ReadFrom, leaves a raw IPv4 socket's header on.
+	if ip := addrOf(from); ip.Is4() {
+		n = wire.StripIPv4Header(r.buf, n)
+	}
+	return n, addrOf(from), at, nil
+}
+
 // readPackets reads c until it is closed, handing each packet to put as
 // an arrival of src.
 func readPackets(c net.PacketConn, src source, now func() time.Time, put func(arrival) bool) {
-	buf := make([]byte, 1<<16)
+	r := newPacketReader(now)
 	for {
-		n, addr, err := c.ReadFrom(buf)
+		n, from, at, err := r.read(c)
 		if err != nil {
 			if ne, ok := err.(net.Error); ok && ne.Timeout() {
 				continue
 			}
 			return // closed
 		}
-		a := arrival{src: src, seq: -1, from: addrOf(addr), b: append([]byte(nil), buf[:n]...), n: n, at: now()}
+		a := arrival{src: src, seq: -1, from: from, b: append([]byte(nil), r.buf[:n]...), n: n, at: at}
 		if !put(a) {
 			return
 		}
 	}
+}
+
+func addrOf(a net.Addr) netip.Addr {
+	var ip net.IP
+	switch a := a.(type) {
+	case *net.IPAddr:
+		ip = a.IP
+	case *net.UDPAddr:
+		ip = a.IP
+	}
+	addr, _ := netip.AddrFromSlice(ip)
+	return addr.Unmap()
 }

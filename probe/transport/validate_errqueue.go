@@ -9,21 +9,21 @@ import (
 	"github.com/pmtu/pmtu/probe/wire"
 )
 
-// recvErrRules are the checks of an error read from the error queue of a
+// errQueueValidator are the checks of an error read from the error queue of a
 // socket, about a probe the caller identified: the socket sent only that
 // probe (UDPConn), or the quoted header names it (PingConn). The kernel
 // matched the error to the socket by the quoted addresses, protocol and
 // ports (or Echo identifier); the quoted IP header is not visible, so its
 // length cannot be compared: the probe's identity gives its size.
-type recvErrRules struct {
+type errQueueValidator struct {
 	ipv6      bool
 	dst       netip.Addr
 	local     func(netip.Addr) bool
 	portReach bool
 }
 
-// judge turns ee, about probe seq, into an Event.
-func (r *recvErrRules) judge(ee wire.ExtendedErr, seq int, fl *flight) wire.Event {
+// validate turns ee, about probe seq, into an Event.
+func (r *errQueueValidator) validate(ee wire.ExtendedErr, seq int, fl *flight) wire.Event {
 	from := ee.Offender
 	ev := wire.Event{From: from, Type: ee.Type, Code: ee.Code}
 	ignore := func(why string) wire.Event { ev.Kind, ev.Why = wire.Ignored, why; return ev }
