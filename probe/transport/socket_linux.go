@@ -22,7 +22,7 @@ type socketKind int
 const (
 	rawICMP    socketKind = iota // raw ICMP or ICMPv6: Echo probes, and the errors about any probe
 	rawTCP                       // raw TCP: SYN probes out, SYN-ACK and RST in
-	udpSocket                     // a UDP datagram socket: one UDP probe
+	udpSocket                    // a UDP datagram socket: one UDP probe
 	pingSocket                   // an ICMP datagram ("ping") socket
 )
 
