@@ -10,7 +10,6 @@ import (
 
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/pmtu/pmtu/probe/search"
 )
 
 // newFindFlags makes the flags of pmtu HOST afresh (see newProbeFlags).
@@ -73,18 +72,22 @@ func find(cCtx *cli.Context) error {
 	}
 	w, ew := cCtx.App.Writer, cCtx.App.ErrWriter
 
-	t, errRoute, err := findTarget(ctx, o.probeOpts)
+	po := o.probeOpts.options()
+	if o.verbose {
+		po.OnEvent = func(ev probe.Event) { traceEvent(ew, ev) }
+	}
+	t, errRoute, err := lookup(ctx, o.probeOpts, po)
 	if err != nil {
 		return err
 	}
-	rep := &report{Target: o.host, Address: t.addr.String(), Family: familyName(t.addr)}
+	rep := &report{Target: o.host, Address: t.Addr.String(), Family: familyName(t.Addr)}
 	if errRoute != nil {
 		rep.Error = errRoute.Error()
 		return rep.fail(w, o.json, exitNoAnswer)
 	}
-	rep.Interface, rep.InterfaceMTU = t.route.IfName, t.route.IfMTU
+	rep.Interface, rep.InterfaceMTU = t.Route.IfName, int(t.Route.IfMTU)
 
-	store, key := openCache(o.cacheFile, t.addr, t.route.Src, t.netnsKey())
+	store, key := openCache(o.cacheFile, t.Addr, t.Route.Src, netnsKey(t))
 	if store != nil && !o.noCache {
 		c, warn := store.Load(ctx)
 		if warn != nil {
@@ -96,21 +99,14 @@ func find(cCtx *cli.Context) error {
 		}
 	}
 
-	conn, err := openConn(t)
-	if err != nil {
-		return err
+	res, derr := t.Find(ctx)
+	if res == nil {
+		return openError(o.proto, derr)
 	}
-	defer conn.Close()
-	rep.Method = methodOf(conn)
-
-	cfg := &search.Config{Floor: o.minSize, Ceil: t.ceil(o.probeOpts), Wait: o.wait, Tries: o.tries}
-	if o.verbose {
-		cfg.Trace = func(ev probe.Event) { traceEvent(ew, ev) }
-	}
-	res, derr := search.Discover(ctx, conn, cfg)
-	rep.fromResult(res)
+	rep.Method = string(res.Method)
+	rep.fromResult(&res.Result)
 	if derr != nil {
-		rep.explainFailure(derr, o.host, res)
+		rep.explainFailure(derr, o.host, &res.Result)
 		return rep.fail(w, o.json, exitNoAnswer)
 	}
 	if store != nil {

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -18,8 +16,6 @@ import (
 	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/pmtu/pmtu/probe/transport"
-	"github.com/pmtu/pmtu/route"
 )
 
 // newProbeFlags makes the flags of every command that sends probes (pmtu
@@ -179,120 +175,50 @@ func checkSizeFlags(cCtx *cli.Context, names ...string) error {
 
 func usageError(msg string) error { return cli.Exit(msg, exitUsage) }
 
-// target is a destination and the kernel's route to it, as seen from the
-// namespace the probes leave from.
-type target struct {
-	host  string
-	addr  netip.Addr
-	route route.Route
-	opts  probeOpts
-	// local says whether an address is one of the probing namespace's.
-	local func(netip.Addr) bool
-	// netnsID identifies the namespace of --netns ("net:[INODE]"); ""
-	// without --netns.
-	netnsID string
+// options are the probe flags as the probe package's Options.
+func (o probeOpts) options() *probe.Options {
+	po := &probe.Options{
+		Network: o.family, Proto: o.proto, Port: o.port, Interface: o.iface, Source: o.source, Netns: o.netns,
+		MinSize: o.minSize, MaxSize: o.maxSize, Wait: o.wait, Tries: o.tries,
+	}
+	if o.log != nil {
+		log := o.log
+		po.Log = func(line string) { fmt.Fprintf(log, "pmtu: %s\n", line) }
+	}
+	return po
 }
 
-// ceil is the largest probe: --max-size, else the egress interface MTU.
-func (t target) ceil(o probeOpts) mtu.Size {
-	if o.maxSize != 0 {
-		return o.maxSize
+// lookup resolves HOST and looks up the kernel's route to it
+// (probe.Lookup). A name that does not resolve is a usage error (exit 2),
+// and so are a missing interface or namespace and a source that is not
+// ours; a missing route is an unreachable host (exit 1), said in errRoute
+// with the target.
+func lookup(ctx context.Context, o probeOpts, po *probe.Options) (t *probe.Target, errRoute error, err error) {
+	t, err = probe.Lookup(ctx, o.host, po)
+	var ie *probe.InputError
+	var ne *probe.NetnsError
+	switch {
+	case err == nil:
+		return t, nil, nil
+	case errors.Is(err, probe.ErrNoRoute) && t != nil:
+		return t, err, nil
+	case errors.As(err, &ie) && ie.Option != "":
+		return nil, nil, usageError(fmt.Sprintf("pmtu: --%s %s", ie.Option, ie.Msg))
+	case errors.As(err, &ie):
+		return nil, nil, usageError("pmtu: " + ie.Msg)
+	case errors.As(err, &ne):
+		return nil, nil, netnsError(ne.Name, ne.Err)
 	}
-	return mtu.Size(min(t.route.IfMTU, int(mtu.Max)))
+	return nil, nil, cli.Exit(fmt.Sprintf("pmtu: %v", err), exitUsage)
 }
 
 // netnsKey identifies the network namespace the probes leave from, for
 // the cache key: --netns's, else this process's.
-func (t target) netnsKey() string {
-	if t.netnsID != "" {
-		return t.netnsID
+func netnsKey(t *probe.Target) string {
+	if t.NetnsID != "" {
+		return t.NetnsID
 	}
 	return pmtucache.CurrentNetns()
-}
-
-// findTarget resolves HOST and looks up the kernel's route to it, in the
-// namespace of --netns if set, pinned to --interface and --source. A name
-// that does not resolve is a usage error (exit 2), and so are a missing
-// interface or namespace and a source that is not ours; a missing route is
-// an unreachable host (exit 1), said in errRoute.
-//
-// Names are resolved here, in pmtu's own namespace, with its resolver.
-func findTarget(ctx context.Context, o probeOpts) (t target, errRoute error, err error) {
-	t.host, t.opts = o.host, o
-	t.addr, err = resolve(ctx, o.host, o.family)
-	if err != nil {
-		return t, nil, err
-	}
-	if o.source.IsValid() && o.source.Is6() != t.addr.Is6() {
-		return t, nil, usageError(fmt.Sprintf("pmtu: --source %s and %s are not of one family", o.source, t.addr))
-	}
-	look := func() error {
-		t.local = localAddrs()
-		if o.source.IsValid() && !t.local(o.source) {
-			return usageError(fmt.Sprintf("pmtu: --source %s is not an address of this host%s", o.source, inNetns(o.netns)))
-		}
-		var ifi *net.Interface
-		if o.iface != "" {
-			var err error
-			if ifi, err = net.InterfaceByName(o.iface); err != nil {
-				return usageError(fmt.Sprintf("pmtu: --interface %s: no such interface%s", o.iface, inNetns(o.netns)))
-			}
-		}
-		t.route, errRoute = route.Get(ctx, t.addr)
-		if errRoute != nil {
-			errRoute = fmt.Errorf("no route to %s%s: %w", t.addr, inNetns(o.netns), errRoute)
-			return nil
-		}
-		if ifi != nil && ifi.Index != t.route.IfIndex {
-			// The probes leave where the user said, not where the
-			// table would send them: that interface's MTU bounds them.
-			t.route.IfIndex, t.route.IfName, t.route.IfMTU = ifi.Index, ifi.Name, ifi.MTU
-			t.route.Src = ifaceAddr(ifi, t.addr.Is6())
-		}
-		if o.source.IsValid() {
-			t.route.Src = o.source
-		}
-		return nil
-	}
-	if o.netns == "" {
-		err = look()
-		return t, errRoute, err
-	}
-	if t.netnsID, err = netns.ID(o.netns); err == nil {
-		err = netns.Do(o.netns, look)
-	}
-	if err != nil {
-		var ec cli.ExitCoder
-		if errors.As(err, &ec) {
-			return t, nil, err
-		}
-		return t, nil, netnsError(o.netns, err)
-	}
-	return t, errRoute, nil
-}
-
-// ifaceAddr is an address of ifi of the family, a global one if it has
-// one; invalid if none.
-func ifaceAddr(ifi *net.Interface, v6 bool) netip.Addr {
-	addrs, _ := ifi.Addrs()
-	var best netip.Addr
-	for _, a := range addrs {
-		p, err := netip.ParsePrefix(a.String())
-		if err != nil || p.Addr().Unmap().Is6() != v6 {
-			continue
-		}
-		if ip := p.Addr().Unmap(); !best.IsValid() || (ip.IsGlobalUnicast() && !best.IsGlobalUnicast()) {
-			best = ip
-		}
-	}
-	return best
-}
-
-func inNetns(name string) string {
-	if name == "" {
-		return ""
-	}
-	return " in network namespace " + name
 }
 
 // netnsError says what went wrong with --netns, and what would fix it.
@@ -304,46 +230,6 @@ func netnsError(name string, err error) error {
 		return cli.Exit(fmt.Sprintf("pmtu: --netns %s: no such network namespace (%s does not exist; `ip netns list` shows the names)", name, netns.Path(name)), exitUsage)
 	}
 	return cli.Exit(fmt.Sprintf("pmtu: --netns %s: %v", name, err), exitUsage)
-}
-
-// methodOf names the method of a conn openConn returned, for the JSON
-// "method" field: "icmp", "ping-socket", "udp", "udp-recverr" or "tcp".
-func methodOf(c transport.Conn) string {
-	switch c := c.(type) {
-	case interface{ Method() probe.Method }:
-		return string(c.Method())
-	case *transport.ICMPConn:
-		return string(probe.MethodICMP)
-	}
-	return ""
-}
-
-// openConn opens the prober toward t: the first method of --proto this
-// process may use (probe.Open), its sockets made in the namespace of
-// --netns and bound to --interface and --source. With -v it says which.
-func openConn(t target) (transport.Conn, error) {
-	o := t.opts
-	cfg := &transport.OpenConfig{Src: o.source, Interface: o.iface, Port: o.port, Local: t.local}
-	if o.netns != "" {
-		name := o.netns
-		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
-	}
-	proto := o.proto
-	if proto == "" {
-		proto = probe.ProtoICMP
-	}
-	conn, m, err := transport.Open(proto, t.addr, cfg)
-	if err != nil {
-		return nil, openError(proto, err)
-	}
-	if o.log != nil {
-		port := ""
-		if proto != probe.ProtoICMP {
-			port = fmt.Sprintf(" port %d", cmp.Or(o.port, proto.DefaultPort()))
-		}
-		fmt.Fprintf(o.log, "pmtu: probing %s%s with method %s: %s\n", t.addr, port, m, m.Describe())
-	}
-	return conn, nil
 }
 
 // openError says why no probe socket opened, and what would fix it
@@ -366,47 +252,9 @@ func openError(proto probe.Proto, err error) error {
 	return cli.Exit(fmt.Sprintf("pmtu: %v. To fix: %s", nm, fix), exitUsage)
 }
 
-// resolve turns HOST into one address of the family asked for.
-func resolve(ctx context.Context, host, family string) (netip.Addr, error) {
-	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		a = a.Unmap()
-		if (family == "ip4" && !a.Is4()) || (family == "ip6" && !a.Is6()) {
-			return netip.Addr{}, usageError(fmt.Sprintf("pmtu: %s is not an %s address", host, map[string]string{"ip4": "IPv4", "ip6": "IPv6"}[family]))
-		}
-		return a, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, family, host)
-	if err != nil || len(addrs) == 0 {
-		why := "no such host"
-		var dnsErr *net.DNSError
-		if errors.As(err, &dnsErr) && !dnsErr.IsNotFound {
-			why = dnsErr.Err
-		}
-		return netip.Addr{}, usageError(fmt.Sprintf("pmtu: cannot resolve %q: %s", host, why))
-	}
-	return addrs[0].Unmap(), nil
-}
-
 func familyName(a netip.Addr) string {
 	if a.Is6() {
 		return "ipv6"
 	}
 	return "ipv4"
-}
-
-// localAddrs returns a function that says whether an address is this
-// host's (in the calling thread's namespace), so the kernel's looped-back
-// ICMP is not taken for a router's.
-func localAddrs() func(netip.Addr) bool {
-	set := map[netip.Addr]bool{}
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil {
-				set[p.Addr().Unmap()] = true
-			}
-		}
-	}
-	return func(a netip.Addr) bool { return a.IsLoopback() || set[a.Unmap()] }
 }

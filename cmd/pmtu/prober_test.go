@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"io"
-	"net/netip"
 	"os"
 	"strings"
 	"syscall"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/pmtu/pmtu/probe/transport"
 )
 
 // parseWith runs an app of the probe flags on args and returns what
@@ -181,39 +179,11 @@ func TestOpenError(t *testing.T) {
 	}
 }
 
-func TestMethodOf(t *testing.T) {
-	if got := methodOf(&transport.ICMPConn{}); got != "icmp" {
-		t.Errorf("methodOf(ICMPConn) = %q", got)
-	}
-	if got := methodOf(&transport.TCPConn{}); got != "tcp" {
-		t.Errorf("methodOf(TCPConn) = %q", got)
-	}
-	if got := methodOf(nil); got != "" {
-		t.Errorf("methodOf(nil) = %q", got)
-	}
-	if got := (target{}).netnsKey(); got != pmtucache.CurrentNetns() {
+func TestNetnsKey(t *testing.T) {
+	if got := netnsKey(&probe.Target{}); got != pmtucache.CurrentNetns() {
 		t.Errorf("netnsKey without --netns = %q, want this process's %q", got, pmtucache.CurrentNetns())
 	}
-	if got := (target{netnsID: "net:[42]"}).netnsKey(); got != "net:[42]" {
+	if got := netnsKey(&probe.Target{NetnsID: "net:[42]"}); got != "net:[42]" {
 		t.Errorf("netnsKey = %q", got)
-	}
-}
-
-// Unprivileged, pmtu still opens a prober on loopback and says which
-// method; run as root, it is the raw one.
-func TestOpenConnLoopback(t *testing.T) {
-	var log strings.Builder
-	o := probeOpts{proto: probe.ProtoICMP, log: &log}
-	c, err := openConn(target{addr: netip.MustParseAddr("127.0.0.1"), opts: o})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	m := methodOf(c)
-	if os.Geteuid() == 0 && m != "icmp" {
-		t.Errorf("as root the method is %q", m)
-	}
-	if !strings.Contains(log.String(), "with method "+m) {
-		t.Errorf("-v says %q, want the method %s", log.String(), m)
 	}
 }

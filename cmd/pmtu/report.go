@@ -97,7 +97,6 @@ func (r *report) fromResult(res *search.Result) {
 		r.LimitingHop = res.LimitingHop.String()
 	}
 	r.Probes, r.Rounds = res.Probes, res.Rounds
-	r.BlackHole = res.Silence && len(r.Events) == 0
 	r.ElapsedMS = float64(res.Elapsed.Microseconds()) / 1000
 	seen := map[event]int{} // event without Count → index in r.Events
 	for _, ev := range res.Events {
@@ -111,6 +110,9 @@ func (r *report) fromResult(res *search.Result) {
 		e.Count = 1
 		r.Events = append(r.Events, e)
 	}
+	// A black hole: sizes above the answer vanished, and no router said
+	// a word about any size (computed once Events is filled).
+	r.BlackHole = res.Silence && len(r.Events) == 0
 	r.Ignored, r.ignored = len(res.Ignored), res.Ignored
 	r.setDerived()
 }

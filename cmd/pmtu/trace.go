@@ -85,35 +85,30 @@ func trace(cCtx *cli.Context) error {
 		return err
 	}
 	ctx, w, ew := cCtx.Context, cCtx.App.Writer, cCtx.App.ErrWriter
-	t, errRoute, err := findTarget(ctx, o.probeOpts)
+	names := newNamer(ctx, !o.numeric)
+	po := o.probeOpts.options()
+	po.OnEvent = func(ev probe.Event) {
+		if o.verbose {
+			traceEvent(ew, ev)
+		}
+		if ev.Kind == probe.TimeExceeded || ev.Kind == probe.Reached || ev.Kind == probe.Unreachable {
+			names.start(ev.From)
+		}
+	}
+	t, errRoute, err := lookup(ctx, o.probeOpts, po)
 	if err != nil {
 		return err
 	}
-	rep := &traceReport{Target: o.host, Address: t.addr.String(), Family: familyName(t.addr), Hops: []traceHop{}}
+	rep := &traceReport{Target: o.host, Address: t.Addr.String(), Family: familyName(t.Addr), Hops: []traceHop{}}
 	if errRoute != nil {
 		rep.Error = errRoute.Error()
 		return rep.print(w, o.json)
 	}
-	conn, err := openConn(t)
-	if err != nil {
-		return err
+	res, terr := t.Trace(ctx, o.maxHops)
+	if res == nil {
+		return openError(o.proto, terr)
 	}
-	defer conn.Close()
-
-	names := newNamer(ctx, !o.numeric)
-	cfg := &search.TraceConfig{
-		MaxHops: o.maxHops, Floor: o.minSize, Ceil: t.ceil(o.probeOpts), Wait: o.wait, Tries: o.tries,
-		Trace: func(ev probe.Event) {
-			if o.verbose {
-				traceEvent(ew, ev)
-			}
-			if ev.Kind == probe.TimeExceeded || ev.Kind == probe.Reached || ev.Kind == probe.Unreachable {
-				names.start(ev.From)
-			}
-		},
-	}
-	res, terr := search.Trace(ctx, conn, cfg)
-	rep.fromResult(res, names.wait())
+	rep.fromResult(&res.TraceResult, names.wait())
 	if terr != nil {
 		rep.Error = "stopped before the walk ended: " + terr.Error()
 		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
