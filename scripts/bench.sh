@@ -7,6 +7,7 @@
 #     scripts/bench.sh                 build pmtu into a temp dir, run all
 #     BIN=bin/pmtu scripts/bench.sh    use that binary
 #     scripts/bench.sh -no-scamper     leave scamper out
+#     scripts/bench.sh micro           the Go micro-benchmarks instead (no root)
 #
 # Needs root, ip, nft, jq and tracepath (scripts/deps.sh); installs
 # Debian's scamper when it is missing and apt-get can get it.
@@ -37,11 +38,39 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 LIMIT=120 # seconds a run may take
 PAUSE=6   # seconds between runs: a router's rate-limit bucket refills
 SCAMPER=1
+
+# micro: the Go benchmarks of the hot paths, each run COUNT times (default
+# 5), printed as the range of ns/op seen: parsing a router's quote
+# (probe/wire), rejecting a forged packet (probe/transport), and whole
+# searches over the fake network (probe/search), waits not counted.
+micro() {
+	local count=${COUNT:-5} out
+	out=$(go test -run '^$' -bench . -benchmem -count "$count" ./probe/wire ./probe/transport ./probe/search)
+	echo "go test -bench . -count $count ./probe/wire ./probe/transport ./probe/search on $(nproc) cores:"
+	awk '
+		/^cpu:/ { sub(/^cpu: /, ""); cpu = $0 }
+		/^Benchmark/ {
+			name = $1; sub(/-[0-9]+$/, "", name); v = $3 + 0
+			if (!(name in lo)) { order[++n] = name; lo[name] = v; hi[name] = v }
+			if (v < lo[name]) lo[name] = v
+			if (v > hi[name]) hi[name] = v
+		}
+		function show(ns) { return ns < 1000 ? sprintf("%.0f ns", ns) : ns < 1e6 ? sprintf("%.2f µs", ns / 1e3) : sprintf("%.2f ms", ns / 1e6) }
+		END {
+			print "cpu: " cpu
+			for (i = 1; i <= n; i++) printf "%-40s %s – %s per op\n", order[i], show(lo[order[i]]), show(hi[order[i]])
+		}' <<<"$out"
+}
+if [[ ${1:-} == micro ]]; then
+	micro
+	exit 0
+fi
+
 for arg in "$@"; do
 	case $arg in
 	-no-scamper | --no-scamper) SCAMPER=0 ;;
 	-h | -help | --help)
-		sed -n '3,11s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+		sed -n '3,12s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 		exit 0
 		;;
 	*)

@@ -16,7 +16,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 FUZZTIME=${FUZZTIME:-10s}
 passed=0
 failed=0
+skipped=0
 failures=()
+
+# SKIP is what a step returns when it could not run here at all: it is
+# then said to be skipped, not ok.
+SKIP=77
 
 # step NAME COMMAND...: run one step, say how it went.
 step() {
@@ -27,6 +32,9 @@ step() {
 	if ((rc == 0)); then
 		echo "-- ok $name ($((SECONDS - start))s)"
 		passed=$((passed + 1))
+	elif ((rc == SKIP)); then
+		echo "-- skipped $name"
+		skipped=$((skipped + 1))
 	else
 		echo "-- FAIL $name (exit $rc, $((SECONDS - start))s)"
 		failed=$((failed + 1))
@@ -102,7 +110,7 @@ fuzz() {
 netns() {
 	if ((EUID != 0)); then
 		echo "not root: namespace tests skipped (run scripts/netns-test.sh as root)"
-		return 0
+		return "$SKIP"
 	fi
 	scripts/netns-test.sh
 }
@@ -119,5 +127,5 @@ echo
 if ((failed)); then
 	echo "test.sh: failed: ${failures[*]}"
 fi
-echo "steps: $passed passed, $failed failed"
+echo "steps: $passed passed, $failed failed, $skipped skipped"
 ((failed == 0))
