@@ -25,6 +25,7 @@
 //
 // # Systems
 //
-// The sockets are Linux's (IP_RECVERR, ICMP datagram sockets, SO_MARK
-// and the like): off Linux every method returns errors.ErrUnsupported.
+// The sockets are Linux's (probe mode, IP_RECVERR, ICMP datagram
+// sockets, SO_BINDTODEVICE): off Linux every method returns
+// errors.ErrUnsupported.
 package transport
