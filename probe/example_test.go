@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
 )
 
@@ -34,7 +35,7 @@ func ExampleFind() {
 		return
 	}
 	fmt.Printf("path MTU %d (TCP MSS %d), limited by %s, found with %s probes\n",
-		res.PMTU, res.PMTU-40, res.LimitingHop, res.Method)
+		res.PMTU, mtu.MSS(res.PMTU, res.Target.Addr.Is6()), res.LimitingHop, res.Method)
 	// Output:
 	// path MTU 1280 (TCP MSS 1240), limited by 198.18.3.2, found with icmp probes
 }
