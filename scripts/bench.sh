@@ -100,6 +100,10 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pmtu-bench.XXXXXX")
 trap 'netns_cleanup; rm -rf "$WORK"' EXIT
+# pmtu HOST reads and rewrites its cache file even with --no-cache: a
+# cache of its own keeps the user's (maybe large, maybe locked by another
+# run) out of the timings.
+export XDG_CACHE_HOME=$WORK/cache
 trap 'exit 130' INT TERM
 
 if [[ -z ${BIN:-} ]]; then
