@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/pmtu/pmtu/mtu"
 )
 
 // DefaultLifetime is how long a learned path MTU is believed: Linux's
@@ -15,12 +17,13 @@ import (
 // RFC 1191 §6.3.
 const DefaultLifetime = 10 * time.Minute
 
-// Path MTU limits, in IP packet bytes.
+// Path MTU limits, in IP packet bytes: package mtu's, as the ints an
+// Entry holds.
 const (
-	minIPv4   = 68    // RFC 791: every IPv4 module forwards 68 bytes unfragmented
-	floorIPv4 = 552   // Linux net.ipv4.route.min_pmtu: stored and locked instead of smaller values
-	maxIPv4   = 65535 // the IPv4 Total Length field
-	minIPv6   = 1280  // RFC 8200 §5
+	minIPv4   = int(mtu.MinIPv4)
+	floorIPv4 = int(mtu.LinuxMinPMTU)
+	maxIPv4   = int(mtu.Max)
+	minIPv6   = int(mtu.MinIPv6)
 )
 
 // Evidence says how a path MTU was learned.

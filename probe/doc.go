@@ -1,38 +1,47 @@
-// Package probe finds the path MTU to a host: it sends probes that may not
-// be fragmented, reads what comes back, believes only what answers a probe
-// it sent, and chooses the next size.
+// Package probe finds the path MTU to a host in one call: it resolves the
+// name, asks the kernel for the route (the egress interface and its MTU),
+// picks a way of probing this process may use, and runs the search.
 //
-// # Where things are
+//	res, err := probe.Find(ctx, "example.net", nil)
+//	// res.PMTU, res.ByICMP, res.LimitingHop, res.Method ...
+//	tr, err := probe.Trace(ctx, "example.net", &probe.TraceOptions{MaxHops: 20})
+//	// tr.Hops[i].PMTU, tr.Hops[i].MTUDrop ...
 //
-//   - sizer.go: Sizer, the pure state machine that chooses probe sizes.
-//   - message.go, extension.go: ParseMessage, the pure parser of ICMP and
-//     ICMPv6 replies (it reads the Next-Hop MTU of a Fragmentation Needed
-//     itself) and of RFC 4884 extensions.
-//   - method_check.go: the rules every method applies before it believes
-//     an answer (quoteRules.judge, flight, checkMTU): the one place that
-//     decides what to believe.
-//   - icmp.go: ICMPConn, Echo Request probes over a raw socket; udp.go and
-//     tcp.go: UDP datagrams and TCP SYNs; method_ping.go: ICMP datagram
-//     ("ping") sockets; errqueue.go: errors read from a socket's error
-//     queue (IP_RECVERR), for probing without privilege.
-//   - method.go: the methods and how one is chosen (Open); listen.go and
-//     method_linux.go open the sockets (DF set, no local fragmentation,
-//     kernel PMTU cache ignored; see package sockopt).
-//   - discover.go: Discover, which drives a Sizer over a Conn.
-//   - trace.go: Trace, the per-hop walk: one Sizer per hop limit, all
-//     hops probed side by side over one Conn.
+// Lookup and Target.Find split the same work in two, for a caller that
+// keeps a cache of answers (cmd/pmtu does) and asks it between the route
+// lookup and the probes.
+//
+// # Methods
+//
+// Options.Proto says what the probes are (ICMP Echo, UDP, TCP SYN);
+// the method is the first of Proto.Methods this process may use: raw
+// sockets with root or CAP_NET_RAW, else an ICMP datagram socket
+// (net.ipv4.ping_group_range) or UDP with the socket's error queue, which
+// need no privilege. Result.Method says which ran. Only Linux is
+// supported.
+//
+// # Layers
+//
+// The work is done by three packages under this one, each usable alone:
+//
+//   - probe/wire: the packets as bytes, parsed and built; no sockets.
+//   - probe/transport: the sockets, and the rules deciding which answers
+//     are believed (RFC 5927, RFC 8899 §4.6).
+//   - probe/search: the choice of sizes (Sizer), Discover and Trace, as
+//     state machines over a small Conn interface; no sockets.
+//
+// probe/ratelimit models the routers' ICMP rate limit for all three, and
+// package mtu holds the Size type and the floors.
 //
 // # Standards
 //
-// Path MTU discovery: RFC 1191 (IPv4; §5 for routers that send MTU 0,
-// with the plateau table of §7), RFC 8201 (IPv6), RFC 4821 and RFC 8899
-// (searching on replies alone when ICMP is lost; 3 tries before a size is
-// too big). Validation of ICMP: RFC 5927 and RFC 8899 §4.6 — an ICMP counts
-// only if it quotes a probe we sent and are waiting for, with the size we
-// sent, and names a sane MTU. Extended ICMP length field: RFC 4884.
+// Path MTU discovery: RFC 1191 (IPv4), RFC 8201 (IPv6), RFC 4821 and RFC
+// 8899 (searching on replies alone when ICMP is lost). Validation of ICMP:
+// RFC 5927 — which also says what no validation can stop: an attacker on
+// the path who sees the probes can forge a believable refusal.
 //
 // # Sizes
 //
-// Every size here is a Size: a whole IP packet on the wire, header
+// Every size is an mtu.Size: a whole IP packet on the wire, header
 // included. A 1400-byte ICMPv4 probe carries 1372 bytes of Echo data.
 package probe

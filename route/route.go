@@ -3,6 +3,8 @@ package route
 import (
 	"net/netip"
 	"time"
+
+	"github.com/pmtu/pmtu/mtu"
 )
 
 // Route is the kernel's answer to a route lookup for one destination.
@@ -12,7 +14,7 @@ type Route struct {
 	Gateway netip.Addr // the next hop, if not on-link; may be invalid
 	IfIndex int        // egress interface index
 	IfName  string     // egress interface name
-	IfMTU   int        // egress device MTU: the largest IP packet that can leave
+	IfMTU   mtu.Size   // egress device MTU: the largest IP packet that can leave
 
 	// Type is the kind of route the kernel chose (rtm_type): a
 	// destination of this host is Local, the broadcast address of one of

@@ -5,12 +5,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/pmtu/pmtu/mtu"
 )
 
 // userHZ is the kernel's USER_HZ, the unit of rta_cacheinfo.rta_expires
@@ -43,21 +46,36 @@ func Get(ctx context.Context, dst netip.Addr) (Route, error) {
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return Route{}, os.NewSyscallError("bind", err)
 	}
-	const seq = 1
+	// A random sequence number, and replies only from the kernel (port
+	// ID 0) to our port ID, about that sequence number, as
+	// mdlayher/netlink's Validate checks them: a stale or foreign
+	// message on the socket is never taken for the answer.
+	seq := rand.Uint32() | 1
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return Route{}, os.NewSyscallError("getsockname", err)
+	}
+	var pid uint32
+	if nl, ok := sa.(*unix.SockaddrNetlink); ok {
+		pid = nl.Pid
+	}
 	req := marshalRequest(dst, seq)
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		return Route{}, os.NewSyscallError("sendto", err)
 	}
 	buf := make([]byte, 1<<16)
 	for {
-		n, _, err := unix.Recvfrom(fd, buf, 0)
+		n, from, err := unix.Recvfrom(fd, buf, 0)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
 			return Route{}, os.NewSyscallError("recvfrom", err)
 		}
-		r, done, err := parseReply(buf[:n], seq)
+		if !fromKernel(from) {
+			continue
+		}
+		r, done, err := parseReplyTo(buf[:n], seq, pid)
 		if err != nil {
 			return Route{}, fmt.Errorf("route get %s: %w", dst, err)
 		}
@@ -67,7 +85,7 @@ func Get(ctx context.Context, dst netip.Addr) (Route, error) {
 		r.Dst = dst
 		if r.IfIndex > 0 {
 			if ifi, err := net.InterfaceByIndex(r.IfIndex); err == nil {
-				r.IfName, r.IfMTU = ifi.Name, ifi.MTU
+				r.IfName, r.IfMTU = ifi.Name, mtu.Size(ifi.MTU)
 				if !r.Gateway.IsValid() {
 					r.Prefix = OnLinkPrefix(ifacePrefixes(ifi), dst)
 				}
@@ -120,19 +138,33 @@ func marshalRequest(dst netip.Addr, seq uint32) []byte {
 
 func rtaAlign(n int) int { return (n + unix.RTA_ALIGNTO - 1) &^ (unix.RTA_ALIGNTO - 1) }
 
+// fromKernel reports whether a netlink datagram came from the kernel: its
+// sender's port ID is 0. Any other process may send to our socket.
+func fromKernel(from unix.Sockaddr) bool {
+	nl, ok := from.(*unix.SockaddrNetlink)
+	return ok && nl.Family == unix.AF_NETLINK && nl.Pid == 0
+}
+
 // parseReply decodes one netlink datagram answering request seq. done is
 // false when the datagram held nothing for seq.
 func parseReply(b []byte, seq uint32) (r Route, done bool, err error) {
+	return parseReplyTo(b, seq, 0)
+}
+
+// parseReplyTo is parseReply for the socket of port ID pid: a message
+// addressed to another port ID is skipped (0 checks none; the kernel's
+// replies carry the requester's port ID, or 0).
+func parseReplyTo(b []byte, seq, pid uint32) (r Route, done bool, err error) {
 	ne := binary.NativeEndian
 	for len(b) >= unix.SizeofNlMsghdr {
 		l := int(ne.Uint32(b[0:]))
 		if l < unix.SizeofNlMsghdr || l > len(b) {
 			return Route{}, false, errors.New("truncated netlink message")
 		}
-		typ, mseq := ne.Uint16(b[4:]), ne.Uint32(b[8:])
+		typ, mseq, mpid := ne.Uint16(b[4:]), ne.Uint32(b[8:]), ne.Uint32(b[12:])
 		body := b[unix.SizeofNlMsghdr:l]
 		b = b[min(rtaAlign(l), len(b)):]
-		if mseq != seq {
+		if mseq != seq || (pid != 0 && mpid != 0 && mpid != pid) {
 			continue
 		}
 		switch typ {

@@ -131,6 +131,50 @@ func TestOnLinkPrefix(t *testing.T) {
 	}
 }
 
+// withPID sets the nlmsg_pid of the netlink message b.
+func withPID(b []byte, pid uint32) []byte {
+	binary.NativeEndian.PutUint32(b[12:], pid)
+	return b
+}
+
+// Replies are taken only for our sequence number and port ID, and only
+// from the kernel.
+func TestReplyValidation(t *testing.T) {
+	const seq, pid = 0x5eed, 4242
+	tests := []struct {
+		name string
+		b    []byte
+		done bool
+	}{
+		{"ours", withPID(message(unix.RTM_NEWROUTE, seq, newRoute(0)), pid), true},
+		{"kernel's port id 0", withPID(message(unix.RTM_NEWROUTE, seq, newRoute(0)), 0), true},
+		{"another socket's", withPID(message(unix.RTM_NEWROUTE, seq, newRoute(0)), pid+1), false},
+		{"another sequence number", withPID(message(unix.RTM_NEWROUTE, seq+1, newRoute(0)), pid), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, done, err := parseReplyTo(tt.b, seq, pid)
+			if err != nil || done != tt.done {
+				t.Fatalf("done %v err %v, want done %v", done, err, tt.done)
+			}
+		})
+	}
+	for _, tt := range []struct {
+		name string
+		from unix.Sockaddr
+		want bool
+	}{
+		{"kernel", &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: 0}, true},
+		{"a process", &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Pid: 1234}, false},
+		{"not netlink", &unix.SockaddrInet4{}, false},
+		{"nil", nil, false},
+	} {
+		if got := fromKernel(tt.from); got != tt.want {
+			t.Errorf("fromKernel(%s) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
 // The kernel says which addresses are the host's own.
 func TestGetLocalType(t *testing.T) {
 	r, err := Get(context.Background(), netip.MustParseAddr("127.0.0.1"))

@@ -12,6 +12,7 @@
 #                                      every 5 s (scripts/bench-serve.sh)
 #     scripts/bench.sh many            many targets in one process instead
 #                                      (see bench_many below)
+#     scripts/bench.sh micro           the Go micro-benchmarks instead (no root)
 #
 # Needs root, ip, nft, jq and tracepath (scripts/deps.sh); installs
 # Debian's scamper when it is missing and apt-get can get it.
@@ -53,12 +54,40 @@ LIMIT=120 # seconds a run may take
 PAUSE=6   # seconds between runs: a router's rate-limit bucket refills
 SCAMPER=1
 MODE=hops
+
+# micro: the Go benchmarks of the hot paths, each run COUNT times (default
+# 5), printed as the range of ns/op seen: parsing a router's quote
+# (probe/wire), rejecting a forged packet (probe/transport), and whole
+# searches over the fake network (probe/search), waits not counted.
+micro() {
+	local count=${COUNT:-5} out
+	out=$(go test -run '^$' -bench . -benchmem -count "$count" ./probe/wire ./probe/transport ./probe/search)
+	echo "go test -bench . -count $count ./probe/wire ./probe/transport ./probe/search on $(nproc) cores:"
+	awk '
+		/^cpu:/ { sub(/^cpu: /, ""); cpu = $0 }
+		/^Benchmark/ {
+			name = $1; sub(/-[0-9]+$/, "", name); v = $3 + 0
+			if (!(name in lo)) { order[++n] = name; lo[name] = v; hi[name] = v }
+			if (v < lo[name]) lo[name] = v
+			if (v > hi[name]) hi[name] = v
+		}
+		function show(ns) { return ns < 1000 ? sprintf("%.0f ns", ns) : ns < 1e6 ? sprintf("%.2f µs", ns / 1e3) : sprintf("%.2f ms", ns / 1e6) }
+		END {
+			print "cpu: " cpu
+			for (i = 1; i <= n; i++) printf "%-40s %s – %s per op\n", order[i], show(lo[order[i]]), show(hi[order[i]])
+		}' <<<"$out"
+}
+if [[ ${1:-} == micro ]]; then
+	micro
+	exit 0
+fi
+
 for arg in "$@"; do
 	case $arg in
 	-no-scamper | --no-scamper) SCAMPER=0 ;;
 	many) MODE=many SCAMPER=0 ;;
 	-h | -help | --help)
-		sed -n '3,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+		sed -n '3,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 		exit 0
 		;;
 	*)
@@ -88,6 +117,10 @@ fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pmtu-bench.XXXXXX")
 trap 'netns_cleanup; rm -rf "$WORK"' EXIT
+# pmtu HOST reads and rewrites its cache file even with --no-cache: a
+# cache of its own keeps the user's (maybe large, maybe locked by another
+# run) out of the timings.
+export XDG_CACHE_HOME=$WORK/cache
 trap 'exit 130' INT TERM
 
 if [[ -z ${BIN:-} ]]; then

@@ -25,7 +25,12 @@ as_root scripts/test.sh "$@" ||
 FUZZTIME=${FUZZTIME:-10s}
 passed=0
 failed=0
+skipped=0
 failures=()
+
+# SKIP is what a step returns when it could not run here at all: it is
+# then said to be skipped, not ok.
+SKIP=77
 
 # step NAME COMMAND...: run one step, say how it went.
 step() {
@@ -36,6 +41,9 @@ step() {
 	if ((rc == 0)); then
 		echo "-- ok $name ($((SECONDS - start))s)"
 		passed=$((passed + 1))
+	elif ((rc == SKIP)); then
+		echo "-- skipped $name"
+		skipped=$((skipped + 1))
 	else
 		echo "-- FAIL $name (exit $rc, $((SECONDS - start))s)"
 		failed=$((failed + 1))
@@ -120,7 +128,7 @@ fuzz() {
 netns() {
 	if ((EUID != 0)); then
 		echo "not root: namespace tests skipped (run scripts/netns-test.sh as root)"
-		return 0
+		return "$SKIP"
 	fi
 	scripts/netns-test.sh
 }
@@ -173,5 +181,5 @@ echo
 if ((failed)); then
 	echo "test.sh: failed: ${failures[*]}"
 fi
-echo "steps: $passed passed, $failed failed"
+echo "steps: $passed passed, $failed failed, $skipped skipped"
 ((failed == 0))

@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/search"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -91,9 +94,9 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-func chainResult() *probe.Result {
+func chainResult() *search.Result {
 	hop := netip.MustParseAddr("198.18.2.2")
-	return &probe.Result{
+	return &search.Result{
 		Target: netip.MustParseAddr("198.18.3.2"), PMTU: 1280, Confirmed: true, Lo: 1280, Hi: 1281,
 		ByICMP: true, LimitingHop: hop, Probes: 4, Rounds: 4, Elapsed: 3 * time.Millisecond,
 		Events: []probe.Event{
@@ -163,8 +166,8 @@ func TestReportBounds(t *testing.T) {
 	tests := []struct {
 		name      string
 		ifMTU     int
-		ceil      probe.Size
-		res       probe.Result
+		ceil      mtu.Size
+		res       search.Result
 		wantExact bool
 		wantHi    int
 		wantText  string
@@ -172,26 +175,26 @@ func TestReportBounds(t *testing.T) {
 	}{
 		{
 			name: "--max-size 1400 on loopback", ifMTU: 65536, ceil: 1400,
-			res:       probe.Result{PMTU: 1400, Confirmed: true, Lo: 1400, Hi: 1401, Probes: 1, Rounds: 1},
+			res:       search.Result{PMTU: 1400, Confirmed: true, Lo: 1400, Hi: 1401, Probes: 1, Rounds: 1},
 			wantExact: false, wantHi: 0,
 			wantText: "path MTU to 127.0.0.1: at least 1400\n  a 1400-byte probe, the largest this search sent (--max-size), came back; larger sizes were not tried\n",
 			wantNot:  "did not",
 		},
 		{
 			name: "the interface is the limit", ifMTU: 1500, ceil: 1500,
-			res:       probe.Result{PMTU: 1500, Confirmed: true, Lo: 1500, Hi: 1501, Probes: 1, Rounds: 1},
+			res:       search.Result{PMTU: 1500, Confirmed: true, Lo: 1500, Hi: 1501, Probes: 1, Rounds: 1},
 			wantExact: true, wantHi: 0,
 			wantText: "path MTU to 127.0.0.1: 1500\n  the egress interface is the limit: a 1500-byte probe (its MTU) came back\n",
 		},
 		{
 			name: "loopback: the largest IP packet", ifMTU: 65536, ceil: 65535,
-			res:       probe.Result{PMTU: 65535, Confirmed: true, Lo: 65535, Hi: 65536, Probes: 1, Rounds: 1},
+			res:       search.Result{PMTU: 65535, Confirmed: true, Lo: 65535, Hi: 65536, Probes: 1, Rounds: 1},
 			wantExact: true, wantHi: 0,
 			wantText: "path MTU to 127.0.0.1: 65535\n  a 65535-byte probe, the largest IP packet, came back; the egress interface allows 65536\n",
 		},
 		{
 			name: "--max-size above the path MTU: a refusal proves it", ifMTU: 1500, ceil: 1450,
-			res:       probe.Result{PMTU: 1300, Confirmed: true, Lo: 1300, Hi: 1301, Probes: 5, Rounds: 3},
+			res:       search.Result{PMTU: 1300, Confirmed: true, Lo: 1300, Hi: 1301, Probes: 5, Rounds: 3},
 			wantExact: true, wantHi: 1301,
 			wantText: "path MTU to 127.0.0.1: 1300\n  proved by probes: 1300 bytes came back, 1301 did not",
 		},
@@ -222,12 +225,12 @@ func TestReportBounds(t *testing.T) {
 // says so, instead of claiming nothing replied at any size.
 func TestReportBelowFloor(t *testing.T) {
 	hop := netip.MustParseAddr("198.18.1.2")
-	refusedByICMP := &probe.Result{Lo: 0, Hi: 1401, Probes: 1, Rounds: 1,
+	refusedByICMP := &search.Result{Lo: 0, Hi: 1401, Probes: 1, Rounds: 1,
 		Events: []probe.Event{{Kind: probe.TooBig, From: hop, Type: 3, Code: 4, MTU: 1400}}}
 	tests := []struct {
 		name    string
-		floor   probe.Size
-		res     *probe.Result
+		floor   mtu.Size
+		res     *search.Result
 		err     error
 		want    bool
 		wantErr string
@@ -235,7 +238,7 @@ func TestReportBelowFloor(t *testing.T) {
 		{name: "ICMP named a size below the floor", floor: 1450, res: refusedByICMP, err: probe.ErrNoReply, want: true,
 			wantErr: "the path MTU is below --min-size 1450: sizes from 1401 up do not pass (198.18.1.2 named MTU 1400); lower --min-size to find it"},
 		{name: "no --min-size", floor: 0, res: refusedByICMP, err: probe.ErrNoReply},
-		{name: "nothing refused: silence", floor: 1450, res: &probe.Result{Hi: 1501}, err: probe.ErrNoReply},
+		{name: "nothing refused: silence", floor: 1450, res: &search.Result{Hi: 1501}, err: probe.ErrNoReply},
 		{name: "another error", floor: 1450, res: refusedByICMP, err: context.Canceled},
 	}
 	for _, tt := range tests {
@@ -315,7 +318,7 @@ func TestExplainFailure(t *testing.T) {
 	if want := "probing t4 stopped: no buffer space available"; r.Error != want {
 		t.Errorf("error %q, want %q (the kernel's words, not the call)", r.Error, want)
 	}
-	r.explainFailure(context.Canceled, "t4", &probe.Result{Lo: 1280, Hi: 1400})
+	r.explainFailure(context.Canceled, "t4", &search.Result{Lo: 1280, Hi: 1400})
 	if !strings.Contains(r.Error, "1280 ≤ path MTU ≤ 1399") {
 		t.Errorf("error %q, want the proved bounds", r.Error)
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/route"
@@ -452,7 +453,7 @@ func TestNewCacheQuery(t *testing.T) {
 	tests := []struct {
 		name string
 		o    findOpts
-		ceil probe.Size
+		ceil mtu.Size
 		want pmtucache.Query
 	}{
 		{
@@ -477,7 +478,7 @@ func TestNewCacheQuery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.o.cacheFile = filepath.Join(t.TempDir(), "cache.json")
-			cq := newCacheQuery(tt.o, target{addr: cdst4, route: rt}, tt.ceil, now)
+			cq := newCacheQuery(tt.o, &probe.Target{Addr: cdst4, Route: rt}, tt.ceil, now)
 			if cq.err != nil || cq.store == nil || cq.store.Path != tt.o.cacheFile {
 				t.Fatalf("newCacheQuery: store %+v, error %v", cq.store, cq.err)
 			}

@@ -117,3 +117,11 @@ func socketTrouble(dst netip.Addr, o probeOpts, err error) string {
 	}
 	return fmt.Sprintf("cannot probe %s%s: the kernel refused (%v)", dst, out, errno)
 }
+
+// inNetns is " in network namespace NAME" for --netns, "" without it.
+func inNetns(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " in network namespace " + name
+}

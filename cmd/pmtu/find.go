@@ -7,10 +7,10 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/pmtu/pmtu/route"
 	"github.com/urfave/cli/v2"
 )
 
@@ -83,19 +83,22 @@ func find(cCtx *cli.Context) error {
 	}
 	w, ew := cCtx.App.Writer, cCtx.App.ErrWriter
 
-	t, errRoute, err := findTarget(ctx, o.probeOpts)
+	po := o.probeOpts.options()
+	if o.verbose {
+		po.OnEvent = func(ev probe.Event) { traceEvent(ew, ev) }
+	}
+	t, errRoute, err := lookup(ctx, o.probeOpts, po)
 	if err != nil {
 		return err
 	}
-	rep := &report{Target: o.host, Address: t.addr.String(), Family: familyName(t.addr)}
+	rep := &report{Target: o.host, Address: t.Addr.String(), Family: familyName(t.Addr)}
 	if errRoute != nil {
 		rep.Error = errRoute.Error()
 		return rep.fail(w, o.json, exitNoAnswer)
 	}
-	rep.Interface, rep.InterfaceMTU = t.route.IfName, t.route.IfMTU
+	rep.Interface, rep.InterfaceMTU = t.Route.IfName, int(t.Route.IfMTU)
 
-	// The search's ceiling, as Discover will use it.
-	ceil := cmp.Or(min(t.ceil(o.probeOpts), probe.MaxSize), 1500)
+	ceil := t.Ceil()
 	cq := newCacheQuery(o, t, ceil, time.Now())
 	if o.verbose && cq.err != nil {
 		fmt.Fprintf(ew, "pmtu: cache: not used: %v\n", cq.err)
@@ -115,27 +118,20 @@ func find(cCtx *cli.Context) error {
 		}
 	}
 
-	conn, err := openProber(t)
-	if err != nil {
-		return err
+	res, derr := t.Find(ctx)
+	if res == nil {
+		return openError(o.proto, t.Addr, o.probeOpts, derr)
 	}
-	defer conn.Close()
-	rep.Method = methodOf(conn)
-
-	cfg := &probe.Config{Floor: o.minSize, Ceil: ceil, Wait: o.wait, Tries: o.tries}
-	if o.verbose {
-		cfg.Trace = func(ev probe.Event) { traceEvent(ew, ev) }
-	}
-	res, derr := probe.Discover(ctx, conn, cfg)
-	rep.fromResult(res, ceil)
+	rep.Method = string(res.Method)
+	rep.fromResult(&res.Result, ceil)
 	if derr != nil {
-		if !rep.belowFloor(derr, o.minSize, res) {
-			rep.explainFailure(derr, o.host, res)
+		if !rep.belowFloor(derr, o.minSize, &res.Result) {
+			rep.explainFailure(derr, o.host, &res.Result)
 		}
 		return rep.fail(w, o.json, exitNoAnswer)
 	}
 	if cq.store != nil && rep.Confirmed {
-		e := rep.cacheEntry(cq.q, cq.inode, kernelNow(ctx, o.netns, t.addr))
+		e := rep.cacheEntry(cq.q, cq.inode, kernelNow(ctx, o.netns, t.Addr))
 		err := cq.store.Update(ctx, func(c *pmtucache.Cache) error {
 			r, err := c.Measured(e)
 			if err == nil && o.verbose {
@@ -164,19 +160,19 @@ type cacheQuery struct {
 // egress interface and the kernel's path MTU exception, from t.route). A
 // namespace without a readable identity gets no cache: an answer could not
 // be told from another namespace's.
-func newCacheQuery(o findOpts, t target, ceil probe.Size, now time.Time) cacheQuery {
+func newCacheQuery(o findOpts, t *probe.Target, ceil mtu.Size, now time.Time) cacheQuery {
 	proto := cmp.Or(o.proto, probe.ProtoICMP)
 	port := 0
 	if proto != probe.ProtoICMP {
 		port = cmp.Or(o.port, proto.DefaultPort())
 	}
 	cq := cacheQuery{q: pmtucache.Query{
-		Key:     pmtucache.Key{Dst: t.addr, Src: t.route.Src, Proto: string(proto), Port: port},
-		Floor:   int(cmp.Or(o.minSize, probe.Floor(t.addr.Is6()))),
+		Key:     pmtucache.Key{Dst: t.Addr, Src: t.Route.Src, Proto: string(proto), Port: port},
+		Floor:   int(cmp.Or(o.minSize, mtu.Floor(t.Addr.Is6()))),
 		Ceil:    int(ceil),
-		IfIndex: t.route.IfIndex,
-		IfMTU:   t.route.IfMTU,
-		Kernel:  pmtucache.ExceptionOf(t.route, now),
+		IfIndex: t.Route.IfIndex,
+		IfMTU:   int(t.Route.IfMTU),
+		Kernel:  pmtucache.ExceptionOf(t.Route, now),
 	}}
 	read := func() error {
 		var err error
@@ -209,21 +205,10 @@ func storeAt(path string) (*pmtucache.Store, error) {
 }
 
 // kernelNow is the kernel's path MTU exception toward dst now, as seen
-// from the namespace of --netns: the twin an ICMP-learned entry keeps.
-// The zero Exception if there is none or it cannot be read.
+// from the namespace ns ("" for this one): the twin an ICMP-learned entry
+// keeps. The zero Exception if there is none or it cannot be read.
 func kernelNow(ctx context.Context, ns string, dst netip.Addr) pmtucache.Exception {
-	var r route.Route
-	get := func() error {
-		var err error
-		r, err = route.Get(ctx, dst)
-		return err
-	}
-	var err error
-	if ns == "" {
-		err = get()
-	} else {
-		err = netns.Do(ns, get)
-	}
+	r, err := kernelRoute(ctx, ns, dst)
 	if err != nil {
 		return pmtucache.Exception{}
 	}

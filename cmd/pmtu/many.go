@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/pmtu/pmtu/fleet"
 	"github.com/pmtu/pmtu/pmtucache"
-	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/ratebudget"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -266,7 +264,9 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 	rep := mr.report
 	po := m.o.probeOpts
 	po.host = t.Host
-	tgt, errRoute, err := findTarget(ctx, po)
+	opts := po.options()
+	opts.Pace = m.budget.Wait
+	tgt, errRoute, err := lookup(ctx, po, opts)
 	if err != nil {
 		if ctx.Err() != nil {
 			rep.Error = "stopped before the search ended: " + bounds(nil)
@@ -277,15 +277,14 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 		res.Status = fleet.BadInput
 		return res
 	}
-	rep.Address, rep.Family = tgt.addr.String(), familyName(tgt.addr)
+	rep.Address, rep.Family = tgt.Addr.String(), familyName(tgt.Addr)
 	if errRoute != nil {
 		rep.Error = errRoute.Error()
 		res.Status = fleet.NoAnswer
 		return res
 	}
-	rep.Interface, rep.InterfaceMTU = tgt.route.IfName, tgt.route.IfMTU
-	// The search's ceiling, as Discover will use it.
-	ceil := cmp.Or(min(tgt.ceil(m.o.probeOpts), probe.MaxSize), 1500)
+	rep.Interface, rep.InterfaceMTU = tgt.Route.IfName, int(tgt.Route.IfMTU)
+	ceil := tgt.Ceil()
 	var cq cacheQuery
 	if m.store != nil {
 		cq = newCacheQuery(m.o.findOpts, tgt, ceil, time.Now())
@@ -296,21 +295,19 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 			return m.found(res, mr)
 		}
 	}
-	conn, err := openConn(tgt)
-	if err != nil {
+	pr, derr := tgt.Find(ctx)
+	if pr == nil {
+		err := openError(po.proto, tgt.Addr, po, derr)
 		m.stop(err)
 		rep.Error = strings.TrimPrefix(err.Error(), "pmtu: ")
 		res.Status = fleet.NoAnswer
 		return res
 	}
-	defer conn.Close()
-	rep.Method = methodOf(conn)
-	cfg := &probe.Config{Floor: m.o.minSize, Ceil: ceil, Wait: m.o.wait, Tries: m.o.tries}
-	pr, derr := probe.Discover(ctx, paced(conn, m.budget), cfg)
-	rep.fromResult(pr, ceil)
+	rep.Method = string(pr.Method)
+	rep.fromResult(&pr.Result, ceil)
 	if derr != nil {
-		if !rep.belowFloor(derr, m.o.minSize, pr) {
-			rep.explainFailure(derr, t.Host, pr)
+		if !rep.belowFloor(derr, m.o.minSize, &pr.Result) {
+			rep.explainFailure(derr, t.Host, &pr.Result)
 		}
 		res.Status = fleet.NoAnswer
 		if errors.Is(derr, context.Canceled) || errors.Is(derr, context.DeadlineExceeded) {
@@ -319,7 +316,7 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 		return res
 	}
 	if m.store != nil && cq.err == nil && rep.Confirmed {
-		e := rep.cacheEntry(cq.q, cq.inode, kernelNow(ctx, m.o.netns, tgt.addr))
+		e := rep.cacheEntry(cq.q, cq.inode, kernelNow(ctx, m.o.netns, tgt.Addr))
 		m.mu.Lock()
 		m.learned = append(m.learned, e)
 		m.mu.Unlock()

@@ -12,13 +12,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pmtu/pmtu/fleet"
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/pmtu/pmtu/ratebudget"
+	"github.com/pmtu/pmtu/probe/search"
 )
 
 // fakeAnswer is what the fake search says of one host.
@@ -52,24 +52,24 @@ func fakeSearches(t *testing.T, answers map[string]fakeAnswer, cancel context.Ca
 			case a.interrupt:
 				cancel()
 				<-ctx.Done()
-				pr := &probe.Result{Lo: 1280, Hi: 1500}
+				pr := &search.Result{Lo: 1280, Hi: 1500}
 				mr.fromResult(pr, 1500)
 				mr.explainFailure(ctx.Err(), tg.Host, pr)
 				res.Status = fleet.Interrupted
 				return res
 			case a.pmtu == 0:
-				mr.fromResult(&probe.Result{}, 1500)
+				mr.fromResult(&search.Result{}, 1500)
 				mr.explainFailure(probe.ErrNoReply, tg.Host, nil)
 				res.Status = fleet.NoAnswer
 				return res
 			}
-			pr := &probe.Result{PMTU: probe.Size(a.pmtu), Confirmed: true, Lo: probe.Size(a.pmtu), Hi: probe.Size(a.pmtu + 1), Probes: 2, Rounds: 2}
+			pr := &search.Result{PMTU: mtu.Size(a.pmtu), Confirmed: true, Lo: mtu.Size(a.pmtu), Hi: mtu.Size(a.pmtu + 1), Probes: 2, Rounds: 2}
 			if a.blackHole {
 				pr.Silence = true
 			} else if a.pmtu < 1500 {
 				hop := netip.MustParseAddr("198.18.1.2")
 				pr.ByICMP, pr.LimitingHop = true, hop
-				pr.Events = []probe.Event{{Kind: probe.TooBig, From: hop, Type: 3, Code: 4, MTU: probe.Size(a.pmtu)}}
+				pr.Events = []probe.Event{{Kind: probe.TooBig, From: hop, Type: 3, Code: 4, MTU: mtu.Size(a.pmtu)}}
 			}
 			mr.fromResult(pr, 1500)
 			return m.found(res, mr)
@@ -354,48 +354,5 @@ func TestManyCacheOneTransaction(t *testing.T) {
 	m.saveCache(ctx, &errs)
 	if errs.Len() != 0 {
 		t.Errorf("saveCache after cancel: %s", errs.String())
-	}
-}
-
-// fakeLimited is a conn that rate-limits its answers.
-type fakeLimited struct {
-	probe.Conn
-	sent int
-}
-
-func (c *fakeLimited) Send(context.Context, probe.Probe) error { c.sent++; return nil }
-func (c *fakeLimited) ReplyLimit() (int, time.Duration)        { return 6, time.Second }
-
-// TestPaced: a paced conn takes a token per Send and keeps the
-// ReplyLimiter that Discover looks for.
-func TestPaced(t *testing.T) {
-	b, err := ratebudget.New(1e6, 1000, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inner := &fakeLimited{}
-	c := paced(inner, b)
-	rl, ok := c.(probe.ReplyLimiter)
-	if !ok {
-		t.Fatal("the paced conn hides ReplyLimiter")
-	}
-	if burst, every := rl.ReplyLimit(); burst != 6 || every != time.Second {
-		t.Errorf("ReplyLimit %d %v", burst, every)
-	}
-	for range 3 {
-		if err := c.Send(context.Background(), probe.Probe{Size: 1280}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if inner.sent != 3 {
-		t.Errorf("%d sends went through, want 3", inner.sent)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := c.Send(ctx, probe.Probe{Size: 1280}); err == nil || inner.sent != 3 {
-		t.Errorf("Send on a cancelled context: %v, %d sent", err, inner.sent)
-	}
-	if _, ok := paced(struct{ probe.Conn }{}, b).(probe.ReplyLimiter); ok {
-		t.Error("a plain conn became a ReplyLimiter")
 	}
 }

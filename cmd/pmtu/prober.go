@@ -1,22 +1,20 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"os"
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/probe"
-	probetarget "github.com/pmtu/pmtu/probe/target"
-	"github.com/pmtu/pmtu/route"
-	"github.com/urfave/cli/v2"
 )
 
 // newProbeFlags makes the flags of every command that sends probes (pmtu
@@ -56,8 +54,8 @@ func envVars(flag string) []string {
 type probeOpts struct {
 	host    string
 	family  string // "ip", "ip4" or "ip6"
-	maxSize probe.Size
-	minSize probe.Size
+	maxSize mtu.Size
+	minSize mtu.Size
 	wait    time.Duration
 	tries   int
 
@@ -66,9 +64,9 @@ type probeOpts struct {
 	iface  string
 	source netip.Addr // invalid: the kernel's choice
 	netns  string
-	// log, when -v is set, is where openConn says how it probes.
+	// log, when -v is set, is where the probe method chosen is said.
 	log io.Writer
-	// notes is where findTarget writes what the user should know about
+	// notes is where lookup writes what the user should know about
 	// the target (a mapped address unmapped, a path that stays on the
 	// host); nil for none.
 	notes io.Writer
@@ -99,8 +97,8 @@ func parseProbeOpts(cCtx *cli.Context, cmd string) (probeOpts, error) {
 func parseProbeFlags(cCtx *cli.Context) (probeOpts, error) {
 	o := probeOpts{
 		family:  "ip",
-		maxSize: probe.Size(cCtx.Int("max-size")),
-		minSize: probe.Size(cCtx.Int("min-size")),
+		maxSize: mtu.Size(cCtx.Int("max-size")),
+		minSize: mtu.Size(cCtx.Int("min-size")),
 		wait:    cCtx.Duration("timeout"),
 		tries:   cCtx.Int("tries"),
 		proto:   probe.Proto(strings.ToLower(strings.TrimSpace(cCtx.String("proto")))),
@@ -180,7 +178,7 @@ func (o *probeOpts) checkMethodFlags(cCtx *cli.Context) error {
 // checkSizeFlags checks that the named flags, where set, are IP sizes.
 func checkSizeFlags(cCtx *cli.Context, names ...string) error {
 	for _, name := range names {
-		if v := cCtx.Int(name); cCtx.IsSet(name) && (v < int(probe.MinIPv4) || v > int(probe.MaxSize)) {
+		if v := cCtx.Int(name); cCtx.IsSet(name) && (v < int(mtu.MinIPv4) || v > int(mtu.Max)) {
 			return usageError(fmt.Sprintf("pmtu: --%s %d is outside 68–65535 (sizes are whole IP packets)", name, v))
 		}
 	}
@@ -189,147 +187,44 @@ func checkSizeFlags(cCtx *cli.Context, names ...string) error {
 
 func usageError(msg string) error { return cli.Exit(msg, exitUsage) }
 
-// target is a destination and the kernel's route to it, as seen from the
-// namespace the probes leave from.
-type target struct {
-	host  string
-	addr  netip.Addr
-	route route.Route
-	opts  probeOpts
-	// local says whether an address is one of the probing namespace's.
-	local func(netip.Addr) bool
-	// netnsID identifies the namespace of --netns ("net:[INODE]"); ""
-	// without --netns.
-	netnsID string
-	// note is what the user should know about the address, "" if nothing
-	// (probetarget.Target.Note).
-	note string
+// options are the probe flags as the probe package's Options.
+func (o probeOpts) options() *probe.Options {
+	po := &probe.Options{
+		Network: o.family, Proto: o.proto, Port: o.port, Interface: o.iface, Source: o.source, Netns: o.netns,
+		MinSize: o.minSize, MaxSize: o.maxSize, Wait: o.wait, Tries: o.tries,
+	}
+	if o.log != nil {
+		log := o.log
+		po.Log = func(line string) { fmt.Fprintf(log, "pmtu: %s\n", line) }
+	}
+	return po
 }
 
-// Seams for tests: the route lookup and the prober.
-var (
-	routeGet   = route.Get
-	openProber = openConn
-)
-
-// classify refuses a target that has no path MTU, as a usage error (exit
-// 2), before any socket is opened, and sets the address to probe. given
-// is the address as resolved, with its zone and IPv4 mapping; t.route and
-// t.local are what the lookup found.
-func (t *target) classify(given netip.Addr) error {
-	eg := probetarget.Egress{
-		Prefix:    t.route.Prefix,
-		Broadcast: t.route.Type == route.Broadcast,
-		Local:     t.route.Type == route.Local || (t.local != nil && t.local(t.addr)),
-	}
-	v, err := probetarget.Check(given, eg)
-	if err != nil {
-		return usageError("pmtu: " + err.Error())
-	}
-	t.addr, t.note = v.Addr, v.Note
-	return nil
-}
-
-// ceil is the largest probe: --max-size, else the egress interface MTU.
-func (t target) ceil(o probeOpts) probe.Size {
-	if o.maxSize != 0 {
-		return o.maxSize
-	}
-	return probe.Size(min(t.route.IfMTU, int(probe.MaxSize)))
-}
-
-// findTarget resolves HOST and looks up the kernel's route to it, in the
-// namespace of --netns if set, pinned to --interface and --source. A name
-// that does not resolve is a usage error (exit 2), and so are a missing
-// interface or namespace and a source that is not ours; a missing route is
-// an unreachable host (exit 1), said in errRoute.
-//
-// Names are resolved here, in pmtu's own namespace, with its resolver.
-func findTarget(ctx context.Context, o probeOpts) (t target, errRoute error, err error) {
-	t.host, t.opts = o.host, o
-	given, err := resolve(ctx, o.host, o.family)
-	if err != nil {
-		return t, nil, err
-	}
-	t.addr = given.Unmap()
-	if o.source.IsValid() && o.source.Is6() != t.addr.Is6() {
-		return t, nil, usageError(fmt.Sprintf("pmtu: --source %s and %s are not of one family", o.source, t.addr))
-	}
-	look := func() error {
-		t.local = localAddrs()
-		if o.source.IsValid() && !t.local(o.source) {
-			return usageError(fmt.Sprintf("pmtu: --source %s is not an address of this host%s", o.source, inNetns(o.netns)))
+// lookup resolves HOST and looks up the kernel's route to it
+// (probe.Lookup). A name that does not resolve is a usage error (exit 2),
+// and so are a missing interface or namespace and a source that is not
+// ours; a missing route is an unreachable host (exit 1), said in errRoute
+// with the target.
+func lookup(ctx context.Context, o probeOpts, po *probe.Options) (t *probe.Target, errRoute error, err error) {
+	t, err = probe.Lookup(ctx, o.host, po)
+	var ie *probe.InputError
+	var ne *probe.NetnsError
+	switch {
+	case err == nil:
+		if t.Note != "" && o.notes != nil {
+			fmt.Fprintf(o.notes, "pmtu: note: %s\n", t.Note)
 		}
-		var ifi *net.Interface
-		if o.iface != "" {
-			var err error
-			if ifi, err = net.InterfaceByName(o.iface); err != nil {
-				return usageError(fmt.Sprintf("pmtu: --interface %s: no such interface%s", o.iface, inNetns(o.netns)))
-			}
-		}
-		t.route, errRoute = routeGet(ctx, t.addr)
-		if err := t.classify(given); err != nil {
-			return err
-		}
-		if errRoute != nil {
-			errRoute = &routeError{Dst: t.addr, Netns: o.netns, Err: errRoute}
-			return nil
-		}
-		if ifi != nil && ifi.Index != t.route.IfIndex {
-			// The probes leave where the user said, not where the
-			// table would send them: that interface's MTU bounds them.
-			t.route.IfIndex, t.route.IfName, t.route.IfMTU = ifi.Index, ifi.Name, ifi.MTU
-			t.route.Src = ifaceAddr(ifi, t.addr.Is6())
-		}
-		if o.source.IsValid() {
-			t.route.Src = o.source
-		}
-		return nil
+		return t, nil, nil
+	case errors.Is(err, probe.ErrNoRoute) && t != nil:
+		return t, &routeError{Dst: t.Addr, Netns: o.netns, Err: err}, nil
+	case errors.As(err, &ie) && ie.Option != "":
+		return nil, nil, usageError(fmt.Sprintf("pmtu: --%s %s", ie.Option, ie.Msg))
+	case errors.As(err, &ie):
+		return nil, nil, usageError("pmtu: " + ie.Msg)
+	case errors.As(err, &ne):
+		return nil, nil, netnsError(ne.Name, ne.Err)
 	}
-	defer func() {
-		if err == nil && t.note != "" && o.notes != nil {
-			fmt.Fprintf(o.notes, "pmtu: note: %s\n", t.note)
-		}
-	}()
-	if o.netns == "" {
-		err = look()
-		return t, errRoute, err
-	}
-	if t.netnsID, err = netns.ID(o.netns); err == nil {
-		err = netns.Do(o.netns, look)
-	}
-	if err != nil {
-		var ec cli.ExitCoder
-		if errors.As(err, &ec) {
-			return t, nil, err
-		}
-		return t, nil, netnsError(o.netns, err)
-	}
-	return t, errRoute, nil
-}
-
-// ifaceAddr is an address of ifi of the family, a global one if it has
-// one; invalid if none.
-func ifaceAddr(ifi *net.Interface, v6 bool) netip.Addr {
-	addrs, _ := ifi.Addrs()
-	var best netip.Addr
-	for _, a := range addrs {
-		p, err := netip.ParsePrefix(a.String())
-		if err != nil || p.Addr().Unmap().Is6() != v6 {
-			continue
-		}
-		if ip := p.Addr().Unmap(); !best.IsValid() || (ip.IsGlobalUnicast() && !best.IsGlobalUnicast()) {
-			best = ip
-		}
-	}
-	return best
-}
-
-func inNetns(name string) string {
-	if name == "" {
-		return ""
-	}
-	return " in network namespace " + name
+	return nil, nil, cli.Exit(fmt.Sprintf("pmtu: %v", err), exitUsage)
 }
 
 // netnsError says what went wrong with --netns, and what would fix it.
@@ -343,88 +238,9 @@ func netnsError(name string, err error) error {
 	return cli.Exit(fmt.Sprintf("pmtu: --netns %s: %v", name, err), exitUsage)
 }
 
-// methodOf names the method of a conn openConn returned, for the JSON
-// "method" field: "icmp", "ping-socket", "udp", "udp-recverr" or "tcp".
-func methodOf(c probe.Conn) string {
-	switch c := c.(type) {
-	case interface{ Method() probe.Method }:
-		return string(c.Method())
-	case *probe.ICMPConn:
-		return string(probe.MethodICMP)
-	}
-	return ""
-}
-
-// openConn opens the prober toward t: the first method of --proto this
-// process may use (probe.Open), its sockets made in the namespace of
-// --netns and bound to --interface and --source. With -v it says which.
-func openConn(t target) (probe.Conn, error) {
-	o := t.opts
-	cfg := &probe.OpenConfig{Src: o.source, Interface: o.iface, Port: o.port, Local: t.local}
-	if o.netns != "" {
-		name := o.netns
-		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
-	}
-	proto := o.proto
-	if proto == "" {
-		proto = probe.ProtoICMP
-	}
-	conn, m, err := probe.Open(proto, t.addr, cfg)
-	if err != nil {
-		return nil, openError(proto, t.addr, o, err)
-	}
-	if o.log != nil {
-		port := ""
-		if proto != probe.ProtoICMP {
-			port = fmt.Sprintf(" port %d", cmp.Or(o.port, proto.DefaultPort()))
-		}
-		fmt.Fprintf(o.log, "pmtu: probing %s%s with method %s: %s\n", t.addr, port, m, m.Describe())
-	}
-	return conn, nil
-}
-
-// resolve turns HOST into one address of the family asked for. A literal
-// address is returned as written, with its zone and IPv4 mapping, for
-// classify to judge.
-func resolve(ctx context.Context, host, family string) (netip.Addr, error) {
-	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		if u := a.Unmap(); (family == "ip4" && !u.Is4()) || (family == "ip6" && !u.Is6()) {
-			return netip.Addr{}, usageError(fmt.Sprintf("pmtu: %s is not an %s address", host, map[string]string{"ip4": "IPv4", "ip6": "IPv6"}[family]))
-		}
-		return a, nil
-	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, family, host)
-	if err != nil || len(addrs) == 0 {
-		why := "no such host"
-		var dnsErr *net.DNSError
-		if errors.As(err, &dnsErr) && !dnsErr.IsNotFound {
-			why = dnsErr.Err
-		}
-		return netip.Addr{}, usageError(fmt.Sprintf("pmtu: cannot resolve %q: %s", host, why))
-	}
-	return addrs[0].Unmap(), nil
-}
-
 func familyName(a netip.Addr) string {
 	if a.Is6() {
 		return "ipv6"
 	}
 	return "ipv4"
-}
-
-// localAddrs returns a function that says whether an address is this
-// host's (in the calling thread's namespace), so the kernel's looped-back
-// ICMP is not taken for a router's.
-func localAddrs() func(netip.Addr) bool {
-	set := map[netip.Addr]bool{}
-	if addrs, err := net.InterfaceAddrs(); err == nil {
-		for _, a := range addrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil {
-				set[p.Addr().Unmap()] = true
-			}
-		}
-	}
-	return func(a netip.Addr) bool { return a.IsLoopback() || set[a.Unmap()] }
 }

@@ -254,34 +254,3 @@ func TestRouteError(t *testing.T) {
 		}
 	}
 }
-
-func TestMethodOf(t *testing.T) {
-	if got := methodOf(&probe.ICMPConn{}); got != "icmp" {
-		t.Errorf("methodOf(ICMPConn) = %q", got)
-	}
-	if got := methodOf(&probe.TCPConn{}); got != "tcp" {
-		t.Errorf("methodOf(TCPConn) = %q", got)
-	}
-	if got := methodOf(nil); got != "" {
-		t.Errorf("methodOf(nil) = %q", got)
-	}
-}
-
-// Unprivileged, pmtu still opens a prober on loopback and says which
-// method; run as root, it is the raw one.
-func TestOpenConnLoopback(t *testing.T) {
-	var log strings.Builder
-	o := probeOpts{proto: probe.ProtoICMP, log: &log}
-	c, err := openConn(target{addr: netip.MustParseAddr("127.0.0.1"), opts: o})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	m := methodOf(c)
-	if os.Geteuid() == 0 && m != "icmp" {
-		t.Errorf("as root the method is %q", m)
-	}
-	if !strings.Contains(log.String(), "with method "+m) {
-		t.Errorf("-v says %q, want the method %s", log.String(), m)
-	}
-}

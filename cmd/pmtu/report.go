@@ -11,10 +11,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/pmtu/pmtu/explain"
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/urfave/cli/v2"
+	"github.com/pmtu/pmtu/probe/search"
 )
 
 // report is the answer to pmtu HOST, printed as text or as one JSON object.
@@ -83,7 +86,7 @@ func family(ipv6 bool) int {
 // the path carries its largest probe: that is the path MTU when the
 // probe was as large as the interface allows, and otherwise (a
 // --max-size below it) only a lower bound, with no refused size.
-func (r *report) fromResult(res *probe.Result, ceil probe.Size) {
+func (r *report) fromResult(res *search.Result, ceil mtu.Size) {
 	r.Source = "probe"
 	r.Events = []event{}
 	if res == nil {
@@ -94,7 +97,7 @@ func (r *report) fromResult(res *probe.Result, ceil probe.Size) {
 	if res.Hi > ceil {
 		r.Hi = 0 // nothing was refused: no size is known not to pass
 	}
-	limit := min(r.InterfaceMTU, int(probe.MaxSize))
+	limit := min(r.InterfaceMTU, int(mtu.Max))
 	r.Exact = res.Confirmed && (r.Hi != 0 || (limit > 0 && r.PMTU >= limit))
 	r.Evidence = "probes"
 	if res.ByICMP {
@@ -102,7 +105,6 @@ func (r *report) fromResult(res *probe.Result, ceil probe.Size) {
 		r.LimitingHop = res.LimitingHop.String()
 	}
 	r.Probes, r.Rounds = res.Probes, res.Rounds
-	r.BlackHole = res.Silence && len(r.Events) == 0
 	r.ElapsedMS = float64(res.Elapsed.Microseconds()) / 1000
 	seen := map[event]int{} // event without Count → index in r.Events
 	for _, ev := range res.Events {
@@ -116,13 +118,16 @@ func (r *report) fromResult(res *probe.Result, ceil probe.Size) {
 		e.Count = 1
 		r.Events = append(r.Events, e)
 	}
+	// A black hole: sizes above the answer vanished, and no router said
+	// a word about any size (computed once Events is filled).
+	r.BlackHole = res.Silence && len(r.Events) == 0
 	r.Ignored, r.ignored = len(res.Ignored), res.Ignored
 	r.setDerived()
 }
 
 func (r *report) setDerived() {
 	if r.PMTU > 0 {
-		r.MSS = probe.MSS(probe.Size(r.PMTU), r.ipv6())
+		r.MSS = mtu.MSS(mtu.Size(r.PMTU), r.ipv6())
 		if h, ok := explain.LinkHint(family(r.ipv6()), r.PMTU); ok {
 			r.Hint = h
 		}
@@ -158,7 +163,7 @@ func (r *report) cacheEntry(q pmtucache.Query, inode uint64, kernel pmtucache.Ex
 }
 
 // explainFailure says, in the user's terms, why no path MTU came out.
-func (r *report) explainFailure(err error, host string, res *probe.Result) {
+func (r *report) explainFailure(err error, host string, res *search.Result) {
 	var ue *probe.UnreachableError
 	switch {
 	case errors.As(err, &ue):
@@ -180,7 +185,7 @@ func (r *report) explainFailure(err error, host string, res *probe.Result) {
 // what was proved instead: the path MTU is below the floor. It returns
 // false when the search said nothing of the kind (the sizes were tried and
 // lost, or no --min-size was given).
-func (r *report) belowFloor(err error, floor probe.Size, res *probe.Result) bool {
+func (r *report) belowFloor(err error, floor mtu.Size, res *search.Result) bool {
 	if floor == 0 || res == nil || res.Hi == 0 || res.Hi > floor || !errors.Is(err, probe.ErrNoReply) {
 		return false
 	}
@@ -206,11 +211,11 @@ func noReplyCauses(method string) string {
 }
 
 // bounds says what a cut-short search proved.
-func bounds(res *probe.Result) string {
+func bounds(res *search.Result) string {
 	if res == nil || res.Lo == 0 {
 		return "no probe came back yet"
 	}
-	if res.Hi > probe.MaxSize {
+	if res.Hi > mtu.Max {
 		return fmt.Sprintf("path MTU ≥ %d", res.Lo)
 	}
 	return fmt.Sprintf("%d ≤ path MTU ≤ %d", res.Lo, res.Hi-1)
@@ -279,7 +284,7 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 			r.LimitingHop, r.lastEventName(), r.PMTU, r.PMTU)
 	case !r.Exact:
 		fmt.Fprintf(&b, "  a %d-byte probe, the largest this search sent (--max-size), came back; larger sizes were not tried\n", r.PMTU)
-	case r.Hi == 0 && r.InterfaceMTU > int(probe.MaxSize):
+	case r.Hi == 0 && r.InterfaceMTU > int(mtu.Max):
 		fmt.Fprintf(&b, "  a %d-byte probe, the largest IP packet, came back; the egress interface allows %d\n", r.PMTU, r.InterfaceMTU)
 	case r.Hi == 0:
 		fmt.Fprintf(&b, "  the egress interface is the limit: a %d-byte probe (its MTU) came back\n", r.PMTU)

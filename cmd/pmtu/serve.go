@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/exporter"
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/urfave/cli/v2"
 )
@@ -139,8 +140,8 @@ func serveProber(ctx context.Context, target string, o exporter.Options, log io.
 	po := probeOpts{
 		host:    target,
 		family:  cmp.Or(o.Family, "ip"),
-		maxSize: probe.Size(o.MaxSize),
-		minSize: probe.Size(o.MinSize),
+		maxSize: mtu.Size(o.MaxSize),
+		minSize: mtu.Size(o.MinSize),
 		wait:    cmp.Or(o.Timeout, time.Second),
 		tries:   cmp.Or(o.Tries, probe.DefaultTries),
 		proto:   probe.Proto(cmp.Or(o.Proto, string(probe.ProtoICMP))),
@@ -155,13 +156,13 @@ func serveProber(ctx context.Context, target string, o exporter.Options, log io.
 		PMTU: m.rep.PMTU, Evidence: m.rep.Evidence, LimitingHop: m.rep.LimitingHop, BlackHole: m.rep.BlackHole,
 		InterfaceMTU: m.rep.InterfaceMTU, Probes: m.rep.Probes, Rounds: m.rep.Rounds, Ignored: m.rep.Ignored,
 	}
-	if m.t.addr.IsValid() {
-		if rt, kerr := kernelRoute(ctx, m.t); kerr == nil && rt.Cached {
+	if m.t != nil {
+		if rt, kerr := kernelRoute(ctx, po.netns, m.t.Addr); kerr == nil && rt.Cached {
 			r.KernelCachedMTU = rt.MTU
 		}
 	}
 	if err == nil && o.Trace {
-		tr, terr := traceHops(ctx, m.t, log)
+		tr, terr := m.t.Trace(ctx, 30)
 		if tr != nil {
 			for _, h := range tr.Hops {
 				hop := exporter.Hop{TTL: h.TTL, PMTU: int(h.PMTU)}

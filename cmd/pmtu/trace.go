@@ -12,9 +12,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/pmtu/pmtu/explain"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/urfave/cli/v2"
+	"github.com/pmtu/pmtu/probe/search"
 )
 
 // newTraceCommand builds `pmtu trace`. Tests build a fresh one per run,
@@ -83,35 +85,30 @@ func trace(cCtx *cli.Context) error {
 		return err
 	}
 	ctx, w, ew := cCtx.Context, cCtx.App.Writer, cCtx.App.ErrWriter
-	t, errRoute, err := findTarget(ctx, o.probeOpts)
+	names := newNamer(ctx, !o.numeric)
+	po := o.probeOpts.options()
+	po.OnEvent = func(ev probe.Event) {
+		if o.verbose {
+			traceEvent(ew, ev)
+		}
+		if ev.Kind == probe.TimeExceeded || ev.Kind == probe.Reached || ev.Kind == probe.Unreachable {
+			names.start(ev.From)
+		}
+	}
+	t, errRoute, err := lookup(ctx, o.probeOpts, po)
 	if err != nil {
 		return err
 	}
-	rep := &traceReport{Target: o.host, Address: t.addr.String(), Family: familyName(t.addr), Hops: []traceHop{}}
+	rep := &traceReport{Target: o.host, Address: t.Addr.String(), Family: familyName(t.Addr), Hops: []traceHop{}}
 	if errRoute != nil {
 		rep.Error = errRoute.Error()
 		return rep.print(w, o.json)
 	}
-	conn, err := openProber(t)
-	if err != nil {
-		return err
+	res, terr := t.Trace(ctx, o.maxHops)
+	if res == nil {
+		return openError(o.proto, t.Addr, o.probeOpts, terr)
 	}
-	defer conn.Close()
-
-	names := newNamer(ctx, !o.numeric)
-	cfg := &probe.TraceConfig{
-		MaxHops: o.maxHops, Floor: o.minSize, Ceil: t.ceil(o.probeOpts), Wait: o.wait, Tries: o.tries,
-		Trace: func(ev probe.Event) {
-			if o.verbose {
-				traceEvent(ew, ev)
-			}
-			if ev.Kind == probe.TimeExceeded || ev.Kind == probe.Reached || ev.Kind == probe.Unreachable {
-				names.start(ev.From)
-			}
-		},
-	}
-	res, terr := probe.Trace(ctx, conn, cfg)
-	rep.fromResult(res, names.wait())
+	rep.fromResult(&res.TraceResult, names.wait())
 	if terr != nil {
 		rep.Error = "stopped before the walk ended: " + plainErr(terr)
 		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
@@ -248,7 +245,7 @@ func (ti *traceICMP) extensionLines() []string {
 	return out
 }
 
-func (r *traceReport) fromResult(res *probe.TraceResult, names map[netip.Addr]string) {
+func (r *traceReport) fromResult(res *search.TraceResult, names map[netip.Addr]string) {
 	if res == nil {
 		return
 	}
@@ -318,7 +315,7 @@ func icmpName(ev probe.Event) string {
 }
 
 // whyNotReached says, in one line, why the walk did not reach the target.
-func (r *traceReport) whyNotReached(res *probe.TraceResult) string {
+func (r *traceReport) whyNotReached(res *search.TraceResult) string {
 	if n := len(res.Hops); n > 0 && res.Hops[n-1].Reply == probe.ReplyUnreachable {
 		ev := res.Hops[n-1].Event
 		return explain.Describe(family(ev.IPv6), ev.Type, ev.Code).Sentence(ev.From.String())

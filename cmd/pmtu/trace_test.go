@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pmtu/pmtu/probe"
 	"github.com/urfave/cli/v2"
+
+	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/search"
 )
 
 // runTraceCmd runs `pmtu trace args...` (newApp makes a fresh trace
@@ -71,8 +73,8 @@ func te(from netip.Addr) probe.Event {
 
 // traceResult is the chain c ─1500─ r1 ─1492─ r2 ─1400─ r3 ─1280─ t4,
 // with r3 silent and its Frag Needed filtered.
-func traceResult() *probe.TraceResult {
-	return &probe.TraceResult{
+func traceResult() *search.TraceResult {
+	return &search.TraceResult{
 		Target: t4, Reached: true, PMTU: 1280, Probes: 23, Rounds: 4, Elapsed: 1100 * time.Millisecond,
 		Hops: []probe.TraceHop{
 			{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), RTT: 120 * time.Microsecond, PMTU: 1500, Exact: true},
@@ -136,7 +138,7 @@ func TestTraceReportJSON(t *testing.T) {
 // A walk ended by a Destination Unreachable exits 1 with its explanation,
 // after printing the hops.
 func TestTraceReportUnreachable(t *testing.T) {
-	res := &probe.TraceResult{Target: t4, PMTU: 1500, Probes: 60, Rounds: 1, Hops: []probe.TraceHop{
+	res := &search.TraceResult{Target: t4, PMTU: 1500, Probes: 60, Rounds: 1, Hops: []probe.TraceHop{
 		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 1500, Exact: true},
 		{TTL: 2, Addr: r1, Reply: probe.ReplyUnreachable, Event: probe.Event{Kind: probe.Unreachable, From: r1, Type: 3, Code: 13}},
 	}}
@@ -161,7 +163,7 @@ func TestTraceReportUnreachable(t *testing.T) {
 // Silent hops at the end of a walk that never reached the target are
 // folded into one line.
 func TestTraceReportSilentTail(t *testing.T) {
-	res := &probe.TraceResult{Target: t4, PMTU: 1500, Hops: []probe.TraceHop{
+	res := &search.TraceResult{Target: t4, PMTU: 1500, Hops: []probe.TraceHop{
 		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 1500, Exact: true},
 	}}
 	for ttl := 2; ttl <= 30; ttl++ {
@@ -303,7 +305,7 @@ func TestTraceHopFromICMP(t *testing.T) {
 // line says what r1 proved rather than "2000 as far as it answered".
 func TestTraceReportKeepsTheDrop(t *testing.T) {
 	s := netip.MustParseAddr("198.18.2.2")
-	res := &probe.TraceResult{Target: s, PMTU: 2000, Max: 1500, MaxBy: r1, Probes: 92, Rounds: 4, Hops: []probe.TraceHop{
+	res := &search.TraceResult{Target: s, PMTU: 2000, Max: 1500, MaxBy: r1, Probes: 92, Rounds: 4, Hops: []probe.TraceHop{
 		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 2000, Exact: true, Min: 2000, Max: 2000},
 		{TTL: 2, Reply: probe.NoReply, Max: 1500, MTUDrop: true, ReportedBy: r1, ReportedMTU: 1500},
 	}}

@@ -59,7 +59,7 @@ func watch(cCtx *cli.Context) error {
 	for _, h := range hosts {
 		o := po
 		o.host = h
-		if _, _, err := findTarget(cCtx.Context, o); err != nil {
+		if _, _, err := lookup(cCtx.Context, o, o.options()); err != nil {
 			return err
 		}
 	}

@@ -17,6 +17,8 @@ import (
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
+
+	"github.com/pmtu/pmtu/probe/ratelimit"
 )
 
 // Clock is a fake clock, safe for concurrent use.
@@ -67,9 +69,10 @@ type Hop struct {
 	RateLimit *RateLimit
 }
 
-// RateLimit is a router's ICMP rate limit toward us, as Linux keeps it
-// (net.ipv4.icmp_ratelimit = 1000 ms, a burst of 6): a bucket of Burst
-// tokens, one earned every Every of fake time, one spent per ICMP.
+// RateLimit is a router's ICMP rate limit toward us, modelled as package
+// ratelimit models Linux's (net.ipv4.icmp_ratelimit = 1000 ms, a burst of
+// 6): a bucket of Burst tokens, one earned every Every of fake time, one
+// spent per ICMP.
 type RateLimit struct {
 	Burst int
 	Every time.Duration
@@ -79,12 +82,8 @@ type RateLimit struct {
 }
 
 // LinuxRateLimit is the default limit of a Linux router.
-func LinuxRateLimit() *RateLimit { return &RateLimit{Burst: 6, Every: time.Second} }
-
-// bucket is the state of one hop's RateLimit.
-type bucket struct {
-	tokens float64
-	at     time.Time
+func LinuxRateLimit() *RateLimit {
+	return &RateLimit{Burst: ratelimit.Linux.Burst, Every: ratelimit.Linux.Every}
 }
 
 func (c *PacketConn) allow(i int, now time.Time) bool {
@@ -93,23 +92,17 @@ func (c *PacketConn) allow(i int, now time.Time) bool {
 		return true
 	}
 	if c.buckets == nil {
-		c.buckets = map[int]*bucket{}
+		c.buckets = map[int]*ratelimit.Bucket{}
 	}
 	b, ok := c.buckets[i]
 	if !ok {
-		b = &bucket{tokens: float64(rl.Burst), at: now}
+		b = ratelimit.NewBucket(ratelimit.Limit{Burst: rl.Burst, Every: rl.Every})
 		if rl.Empty {
-			b.tokens = 0
+			b.Empty(now)
 		}
 		c.buckets[i] = b
 	}
-	b.tokens = min(float64(rl.Burst), b.tokens+float64(now.Sub(b.at))/float64(rl.Every))
-	b.at = now
-	if b.tokens < 1 {
-		return false
-	}
-	b.tokens--
-	return true
+	return b.Allow(now)
 }
 
 // Path is a fake network: a source, routers and a target.
@@ -156,8 +149,8 @@ type PacketConn struct {
 	ttls     []int
 	closed   bool
 
-	ttl     int             // hop limit of the next write; 0: the default
-	buckets map[int]*bucket // hop index → its rate limit's state
+	ttl     int                       // hop limit of the next write; 0: the default
+	buckets map[int]*ratelimit.Bucket // hop index → its rate limit's state
 }
 
 // SetTTL sets the hop limit of the packets written after it (0: the

@@ -1,0 +1,40 @@
+package probe
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// The layers import only downward: wire imports neither the sockets nor
+// the search, and the search does not import the sockets.
+func TestLayers(t *testing.T) {
+	const mod = "github.com/pmtu/pmtu/"
+	tests := []struct {
+		pkg       string
+		forbidden []string
+	}{
+		{"probe/wire", []string{"probe/transport", "probe/search", "sockopt", "probe/ratelimit"}},
+		{"probe/search", []string{"probe/transport", "sockopt", "netns", "route"}},
+		{"probe/ratelimit", []string{"probe/wire", "probe/transport", "probe/search"}},
+		{"probe/transport", []string{"probe/search"}},
+		{"mtu", []string{"probe", "probe/wire"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.pkg, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", mod+tt.pkg).Output()
+			if err != nil {
+				t.Skipf("go list: %v", err)
+			}
+			deps := map[string]bool{}
+			for _, d := range strings.Fields(string(out)) {
+				deps[d] = true
+			}
+			for _, f := range tt.forbidden {
+				if deps[mod+f] {
+					t.Errorf("%s imports %s", tt.pkg, f)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,183 @@
+package probe
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/netns"
+	"github.com/pmtu/pmtu/probe/search"
+	"github.com/pmtu/pmtu/probe/transport"
+)
+
+// Options says how to probe. The zero value (or nil) probes with ICMP,
+// IPv4 or IPv6 as the name resolves, from this namespace, bounded by the
+// egress interface's MTU, waiting 1 s for each answer, 3 tries a size.
+type Options struct {
+	// Network is "ip" (either family; the default), "ip4" or "ip6".
+	Network string
+	// Proto is what probes are made of; "" is ProtoICMP. The method is
+	// the first of Proto.Methods this process may use: raw sockets with
+	// root or CAP_NET_RAW, else ICMP datagram sockets or UDP with the
+	// error queue, which need no privilege.
+	Proto Proto
+	// Port is the destination port of UDP and TCP probes; 0 is the
+	// protocol's default (33434 for UDP, 443 for TCP).
+	Port int
+	// Interface, if set, sends every probe out of that device
+	// (SO_BINDTODEVICE); Source, if valid, from that address of this
+	// host.
+	Interface string
+	Source    netip.Addr
+	// Netns, if set, probes from that network namespace (a name under
+	// /run/netns, or a path), as `ip netns exec NAME` would; it needs
+	// CAP_SYS_ADMIN.
+	Netns string
+	// MinSize and MaxSize bound the probes, in IP bytes; 0 means the
+	// family's floor (68 or 1280) and the egress interface MTU.
+	MinSize, MaxSize mtu.Size
+	// Wait is how long a probe waits for an answer; 0 means 1 s.
+	Wait time.Duration
+	// Tries is how many unanswered probes make a size too big; 0 means
+	// DefaultTries (more where loss is measured).
+	Tries int
+	// OnEvent, if set, is told every answer as it is read, and every
+	// packet ignored with the reason.
+	OnEvent func(Event)
+	// Log, if set, is told in one line how the probes go: the address,
+	// port and method chosen.
+	Log func(line string)
+	// Pace, if set, is called before every probe is sent and may wait:
+	// one packet budget shared by many searches (pmtu's --rate). Its
+	// error ends the search.
+	Pace func(ctx context.Context) error
+
+	// sys is the world probed; nil is defaultNetwork.
+	sys *network
+}
+
+func (o *Options) network() string { return cmp.Or(o.Network, "ip") }
+
+func (o *Options) world() *network {
+	if o.sys != nil {
+		return o.sys
+	}
+	return defaultNetwork
+}
+
+// Result is what Find found: the search's answer (search.Result: the path
+// MTU, how it is known, what was proved, what it cost), the Target, and
+// the Method that sent the probes.
+type Result struct {
+	search.Result
+	Target *Target
+	Method Method
+}
+
+// TraceOptions says how to trace: Options, and the largest hop limit.
+type TraceOptions struct {
+	Options
+	// MaxHops is the largest hop limit probed; 0 means 30.
+	MaxHops int
+}
+
+// TraceResult is what Trace found: every hop's path MTU
+// (search.TraceResult), the Target, and the Method.
+type TraceResult struct {
+	search.TraceResult
+	Target *Target
+	Method Method
+}
+
+// Find finds the path MTU to host: Lookup, then Target.Find. o may be
+// nil. See Target.Find for what the errors mean.
+func Find(ctx context.Context, host string, o *Options) (*Result, error) {
+	t, err := Lookup(ctx, host, o)
+	if err != nil {
+		return nil, err
+	}
+	return t.Find(ctx)
+}
+
+// Trace finds the path MTU up to every hop on the way to host: Lookup,
+// then Target.Trace. o may be nil.
+func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceResult, error) {
+	if o == nil {
+		o = &TraceOptions{}
+	}
+	t, err := Lookup(ctx, host, &o.Options)
+	if err != nil {
+		return nil, err
+	}
+	return t.Trace(ctx, o.MaxHops)
+}
+
+// Find probes t and returns the path MTU. When no probe could be sent
+// (no method may be used here: a *NoMethodError; or a socket failed), the
+// Result is nil. When the search could not finish, the Result says what
+// was proved, with ErrNoReply, an *UnreachableError, or ctx's error.
+func (t *Target) Find(ctx context.Context) (*Result, error) {
+	c, m, err := t.open()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	o := &t.opts
+	cfg := &search.Config{Floor: o.MinSize, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries, Now: o.world().now, Trace: o.OnEvent}
+	res, err := search.Discover(ctx, c, cfg)
+	if res == nil {
+		res = &search.Result{Target: t.Addr}
+	}
+	return &Result{Result: *res, Target: t, Method: m}, err
+}
+
+// Trace walks every hop limit up to maxHops (0 means 30) toward t at once
+// and finds the path MTU up to each. The Result is nil when no probe
+// could be sent, as for Find; not reaching the target is no error.
+func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
+	c, m, err := t.open()
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	o := &t.opts
+	cfg := &search.TraceConfig{MaxHops: maxHops, Floor: o.MinSize, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries,
+		Now: o.world().now, Trace: o.OnEvent}
+	res, err := search.Trace(ctx, c, cfg)
+	if res == nil {
+		res = &search.TraceResult{Target: t.Addr}
+	}
+	return &TraceResult{TraceResult: *res, Target: t, Method: m}, err
+}
+
+// open opens the first method of the protocol this process may use
+// toward t, its sockets made in Options.Netns and bound to Interface and
+// Source, and says which through Options.Log.
+func (t *Target) open() (conn, Method, error) {
+	o := &t.opts
+	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: o.Port, Local: t.local}
+	if o.Netns != "" {
+		name := o.Netns
+		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
+	}
+	proto := cmp.Or(o.Proto, ProtoICMP)
+	c, m, err := o.world().open(proto, t.Addr, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	if m == "" {
+		m = methodOf(c)
+	}
+	c = paced(c, o.Pace)
+	if o.Log != nil {
+		port := ""
+		if proto != ProtoICMP {
+			port = fmt.Sprintf(" port %d", cmp.Or(o.Port, proto.DefaultPort()))
+		}
+		o.Log(fmt.Sprintf("probing %s%s with method %s: %s", t.Addr, port, m, m.Describe()))
+	}
+	return c, m, nil
+}

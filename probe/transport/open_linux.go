@@ -1,0 +1,171 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+
+	"github.com/pmtu/pmtu/sockopt"
+)
+
+// OpenMethod opens method m toward dst; cfg may be nil. Sockets are made
+// inside cfg.Enter, so in the right network namespace.
+func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (Conn, error) {
+	if cfg == nil {
+		cfg = &OpenConfig{}
+	}
+	dst = dst.Unmap()
+	if !dst.IsValid() {
+		return nil, errors.New("invalid destination address")
+	}
+	c := *cfg
+	c.Src = c.Src.Unmap()
+	pinned := c.Src.IsValid() || c.Interface != ""
+	if c.Src.IsValid() && c.Src.Is6() != dst.Is6() {
+		return nil, fmt.Errorf("source %s and destination %s are not of one family", c.Src, dst)
+	}
+	if !c.Src.IsValid() {
+		src, err := sourceFor(dst, &c)
+		if err != nil {
+			return nil, err
+		}
+		c.Src = src
+	}
+	switch m {
+	case MethodICMP:
+		return openICMP(dst, &c, pinned)
+	case MethodPing:
+		return openPing(dst, &c, pinned)
+	case MethodUDP, MethodUDPRecvErr:
+		return openUDP(dst, &c, m, pinned)
+	case MethodTCP:
+		return openTCP(dst, &c)
+	}
+	return nil, fmt.Errorf("unknown probe method %q", m)
+}
+
+// sourceFor returns the source address the kernel would use toward dst,
+// learnt by connecting a UDP socket, which sends nothing.
+func sourceFor(dst netip.Addr, cfg *OpenConfig) (netip.Addr, error) {
+	var src netip.Addr
+	err := cfg.enter(func() error {
+		d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			if cfg.Interface != "" {
+				return sockopt.BindToDevice(rc, cfg.Interface)
+			}
+			return nil
+		}}
+		c, err := d.Dial(udpNetwork(dst.Is6()), netip.AddrPortFrom(dst, 9).String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		src = c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+		return nil
+	})
+	if err != nil {
+		// The kernel's words, not the dial string around them (a UDP
+		// connect to port 9 is how the source is chosen, which says
+		// nothing to a user).
+		var errno syscall.Errno
+		if errors.As(err, &errno) {
+			err = errno
+		}
+		return netip.Addr{}, fmt.Errorf("choosing a source address toward %s: %w", dst, err)
+	}
+	return src, nil
+}
+
+// openICMP opens MethodICMP: a raw ICMP socket, bound to the source and
+// the interface when they are pinned.
+func openICMP(dst netip.Addr, cfg *OpenConfig, pinned bool) (Conn, error) {
+	sc := socketConfig{kind: rawICMP, v6: dst.Is6(), ifname: cfg.Interface, probeMode: true, filter: acceptErrorEcho}
+	if pinned {
+		sc.bind = cfg.Src
+	}
+	var conn Conn
+	err := cfg.enter(func() error {
+		c, err := newSocket(sc)
+		if err != nil {
+			return err
+		}
+		conn = NewICMPConn(c, dst, &ICMPConfig{Src: cfg.Src, Local: cfg.Local, Now: cfg.Now})
+		return nil
+	})
+	return conn, err
+}
+
+// listenICMPErrors opens the raw ICMP socket that reads the errors about
+// UDP and TCP probes: bound to src, so that only ICMP sent to us arrives,
+// and filtered to the error types.
+func listenICMPErrors(src netip.Addr) (net.PacketConn, error) {
+	return newSocket(socketConfig{kind: rawICMP, v6: src.Is6(), bind: src, filter: acceptErrors})
+}
+
+// openUDP opens MethodUDP (a raw ICMP socket reads the errors) or
+// MethodUDPRecvErr (each probe socket's error queue does).
+func openUDP(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPConn, error) {
+	c := newUDPConn(dst, m, cfg)
+	recverr := m == MethodUDPRecvErr
+	v6 := dst.Is6()
+	bind := unspecified(v6)
+	if pinned && cfg.Src.IsValid() {
+		bind = cfg.Src
+	}
+	c.open = func(ttl int) (net.PacketConn, error) {
+		var s net.PacketConn
+		err := cfg.enter(func() error {
+			var err error
+			s, err = newSocket(socketConfig{kind: udpSocket, v6: v6, bind: bind, ifname: cfg.Interface, probeMode: true, recvErr: recverr})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("opening a UDP probe socket: %w", err)
+		}
+		if ttl > 0 {
+			if err := setHopLimit(s, v6, ttl); err != nil {
+				s.Close()
+				return nil, err
+			}
+		}
+		return s, nil
+	}
+	c.watch = func(seq int, s net.PacketConn) {
+		sc, ok := s.(syscall.Conn)
+		if !ok {
+			return
+		}
+		rc, err := sc.SyscallConn()
+		if err != nil {
+			return
+		}
+		c.in.run(func() {
+			readDatagrams(rc, recverr, 2048, c.now, func(a arrival) bool {
+				a.seq = seq
+				return c.in.put(a)
+			})
+		})
+	}
+	// Fail now, not at the first probe, if a probe socket cannot be had.
+	s, err := c.open(0)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	s.Close()
+	if !recverr {
+		err := cfg.enter(func() error {
+			var err error
+			c.icmp, err = listenICMPErrors(cfg.Src)
+			return err
+		})
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.in.run(func() { readPackets(c.icmp, fromICMP, c.now, c.in.put) })
+	}
+	return c, nil
+}

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+)
+
+// OpenMethod opens no method off Linux: every method needs Linux's socket
+// options (probe mode, IP_RECVERR, ICMP datagram sockets), so each
+// returns an error wrapping errors.ErrUnsupported.
+func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (Conn, error) {
+	return nil, fmt.Errorf("%s probes: %w", m, errors.ErrUnsupported)
+}

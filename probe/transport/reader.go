@@ -1,0 +1,194 @@
+package transport
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/pmtu/pmtu/probe/wire"
+)
+
+// source says where an arrival was read.
+type source int
+
+const (
+	fromICMP     source = iota // a raw ICMP socket: b is the ICMP message
+	fromErrQueue               // a socket's error queue: ee, and b the quoted payload
+	fromData                   // a datagram socket's data: b is what the peer sent
+	fromTCP                    // a raw TCP socket: b is a TCP segment
+)
+
+// arrival is one thing a reader goroutine read, not yet judged.
+type arrival struct {
+	src  source
+	seq  int // the probe whose socket it came on (one socket per probe); -1 if none
+	from netip.Addr
+	port int // the sender's port, for fromData
+	b    []byte
+	n    int // the whole length read (b may be cut short)
+	at   time.Time
+	// ee is the error of a fromErrQueue arrival, valid when eeErr is nil.
+	ee    wire.ExtendedErr
+	eeErr error
+}
+
+// inbox gathers what the reader goroutines of a conn read, for Recv.
+type inbox struct {
+	ch   chan arrival
+	done chan struct{}
+	once sync.Once
+	wg   sync.WaitGroup
+}
+
+func newInbox() *inbox {
+	return &inbox{ch: make(chan arrival, 256), done: make(chan struct{})}
+}
+
+// put hands a to Recv; false once the conn is closed.
+func (in *inbox) put(a arrival) bool {
+	select {
+	case in.ch <- a:
+		return true
+	case <-in.done:
+		return false
+	}
+}
+
+// get returns the next arrival, waiting until deadline at the latest (a
+// zero deadline waits for ever).
+func (in *inbox) get(deadline time.Time) (arrival, error) {
+	select {
+	case a := <-in.ch:
+		return a, nil
+	case <-in.done:
+		return arrival{}, net.ErrClosed
+	default:
+	}
+	timeout := fmt.Errorf("%w: %w", ErrTimeout, os.ErrDeadlineExceeded)
+	var expired <-chan time.Time
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return arrival{}, timeout
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case a := <-in.ch:
+		return a, nil
+	case <-in.done:
+		return arrival{}, net.ErrClosed
+	case <-expired:
+		return arrival{}, timeout
+	}
+}
+
+// next waits for the next arrival, until deadline at the latest, and turns
+// it into an Event with classify, stamped with when it arrived and its
+// length: every inbox-fed conn's Recv.
+func (in *inbox) next(deadline time.Time, ipv6 bool, classify func(arrival) wire.Event) (wire.Event, error) {
+	a, err := in.get(deadline)
+	if err != nil {
+		return wire.Event{}, err
+	}
+	ev := classify(a)
+	ev.At, ev.Bytes, ev.IPv6 = a.at, a.n, ipv6
+	return ev, nil
+}
+
+// run starts a reader goroutine.
+func (in *inbox) run(f func()) {
+	in.wg.Add(1)
+	go func() {
+		defer in.wg.Done()
+		f()
+	}()
+}
+
+// close stops the readers (their sockets must be closed first) and waits
+// for them.
+func (in *inbox) close() {
+	in.once.Do(func() { close(in.done) })
+	in.wg.Wait()
+}
+
+// msgReader is a conn that reads control messages too (a *net.IPConn):
+// the kernel's receive time comes that way.
+type msgReader interface {
+	ReadMsgIP(b, oob []byte) (n, oobn, flags int, addr *net.IPAddr, err error)
+}
+
+// packetReader reads a raw IP socket (or a fake one in tests) one packet
+// at a time: every raw socket's reads go through it, so each arrival is
+// stamped the same way.
+type packetReader struct {
+	buf []byte
+	oob []byte
+	now func() time.Time
+}
+
+func newPacketReader(now func() time.Time) *packetReader {
+	return &packetReader{buf: make([]byte, 1<<16), oob: make([]byte, wire.TimestampSpace), now: now}
+}
+
+// read reads one packet of c into r.buf and returns its length without any
+// IPv4 header, its sender, and when it arrived: the kernel's receive time
+// where the socket gives one (SO_TIMESTAMPNS, set by newSocket), so that
+// a reply that came in while a burst of probes was going out is not timed
+// late; else the time it was read.
+func (r *packetReader) read(c net.PacketConn) (int, netip.Addr, time.Time, error) {
+	mr, ok := c.(msgReader)
+	if !ok {
+		n, from, err := c.ReadFrom(r.buf)
+		return n, addrOf(from), r.now(), err
+	}
+	n, oobn, _, from, err := mr.ReadMsgIP(r.buf, r.oob)
+	if err != nil {
+		return 0, netip.Addr{}, time.Time{}, err
+	}
+	at, ok := wire.ParseTimestamp(r.oob[:oobn])
+	if !ok {
+		at = r.now()
+	}
+	// ReadMsgIP, unlike ReadFrom, leaves a raw IPv4 socket's header on.
+	if ip := addrOf(from); ip.Is4() {
+		n = wire.StripIPv4Header(r.buf, n)
+	}
+	return n, addrOf(from), at, nil
+}
+
+// readPackets reads c until it is closed, handing each packet to put as
+// an arrival of src.
+func readPackets(c net.PacketConn, src source, now func() time.Time, put func(arrival) bool) {
+	r := newPacketReader(now)
+	for {
+		n, from, at, err := r.read(c)
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			return // closed
+		}
+		a := arrival{src: src, seq: -1, from: from, b: append([]byte(nil), r.buf[:n]...), n: n, at: at}
+		if !put(a) {
+			return
+		}
+	}
+}
+
+func addrOf(a net.Addr) netip.Addr {
+	var ip net.IP
+	switch a := a.(type) {
+	case *net.IPAddr:
+		ip = a.IP
+	case *net.UDPAddr:
+		ip = a.IP
+	}
+	addr, _ := netip.AddrFromSlice(ip)
+	return addr.Unmap()
+}
