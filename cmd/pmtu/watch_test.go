@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,12 +85,17 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 
 // scripted measures each host from a list, one entry a round, in
 // no time.
+// The loop measures hosts side by side, so the rounds are counted under
+// a lock.
 func scripted(byHost map[string][]int, hop string) func(context.Context, string) watchSample {
+	var mu sync.Mutex
 	round := map[string]int{}
 	return func(_ context.Context, host string) watchSample {
 		seq := byHost[host]
+		mu.Lock()
 		i := min(round[host], len(seq)-1)
 		round[host]++
+		mu.Unlock()
 		s := watchSample{Address: host, PMTU: seq[i], Evidence: "icmp", LimitingHop: hop}
 		return s
 	}
