@@ -140,7 +140,14 @@ EOT
 		[[ -n $lic ]] || die "no license file in module $d"
 		echo
 		echo "-- $d --"
-		cat "$lic"
+		if grep -q 'Apache License' "$lic" && grep -q 'Version 2.0' "$lic" && grep -q 'TERMS AND CONDITIONS' "$lic"; then
+			# Debian policy 12.5: refer to the common copy of a license
+			# Debian ships rather than repeat its full text.
+			echo "Licensed under the Apache License, Version 2.0. On Debian systems"
+			echo "the full text is in /usr/share/common-licenses/Apache-2.0."
+		else
+			cat "$lic"
+		fi
 	done
 } >"$doc/copyright"
 
