@@ -116,12 +116,23 @@ case_interrupt() {
 	chain_build 1500 1400
 	router_blackhole r1
 	RC=0
-	# As in case_deadline: 1.05 s is after the second round's replies and
-	# before the search can end.
-	OUT=$(timeout --preserve-status -s INT 1.05 ip netns exec "$NS_C" env HOME="$CASE_DIR" XDG_CACHE_HOME="$CASE_DIR/cache" \
-		"$BIN_ABS" --no-cache --json "$T4" 2>"$CASE_DIR/stderr") || RC=$?
-	ERR=$(<"$CASE_DIR/stderr")
-	echo "exit $RC; stdout: $OUT; stderr: $ERR"
+	# SIGINT once a reply has proved a lower bound (-v says "came back"),
+	# and so before the search can end: it still owes several rounds of
+	# silence above that size. Waiting for the event, not a fixed time,
+	# keeps a loaded machine's slower start from turning this into a
+	# race.
+	ip netns exec "$NS_C" env HOME="$CASE_DIR" XDG_CACHE_HOME="$CASE_DIR/cache" \
+		"$BIN_ABS" --no-cache --json -v "$T4" >"$CASE_DIR/stdout" 2>"$CASE_DIR/stderr" &
+	local pid=$! i
+	for ((i = 0; i < 500; i++)); do
+		grep -q 'came back' "$CASE_DIR/stderr" && break
+		sleep 0.01
+	done
+	kill -INT "$pid" 2>/dev/null || true
+	wait "$pid" || RC=$?
+	OUT=$(<"$CASE_DIR/stdout")
+	ERR=$(tail -n 1 "$CASE_DIR/stderr")
+	echo "exit $RC; stdout: $OUT; stderr (last line): $ERR"
 	want_rc 1
 	want_object
 	want .pmtu == 0
