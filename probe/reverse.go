@@ -104,13 +104,13 @@ func (t *Target) blackHoleDirection(ctx context.Context, res *Result, rc *return
 	if o.NoReverse || rc == nil {
 		return
 	}
-	c, m, err := t.openProto(ProtoUDP, 0)
+	c, _, err := t.openProto(ProtoUDP, 0)
 	if err != nil {
 		return
 	}
-	defer c.Close()
 	now := o.world().now
 	dir, n, err := search.DirectionOf(ctx, c, res.Lo, res.Hi, &search.DirectionConfig{Wait: o.Wait, Now: now, Trace: o.OnEvent})
+	c.Close()
 	res.Probes += n
 	if err != nil || dir == "" {
 		return
@@ -124,6 +124,12 @@ func (t *Target) blackHoleDirection(ctx context.Context, res *Result, rc *return
 	// answers.
 	rc.lost(res.Hi)
 	res.Return = rc.bounds()
+	// A conn of its own: a search numbers its probes from 1 again.
+	c, m, err := t.openProto(ProtoUDP, 0)
+	if err != nil {
+		return
+	}
+	defer c.Close()
 	cfg := &search.Config{Floor: res.Hi, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries, Now: now, Trace: o.OnEvent}
 	fwd, err := search.Discover(ctx, c, cfg)
 	res.ForwardMethod = m

@@ -45,8 +45,8 @@ func (r *report) directionText() string {
 	case probe.BlackHoleForward:
 		s += fmt.Sprintf("  the black hole is on the way out: probes of %d bytes vanish before the target\n", r.Hi)
 	case probe.BlackHoleReturn:
-		s += "  the black hole is on the way back: large probes reach the target, its large replies vanish " +
-			"(a router there drops the Packet Too Big the target is owed, or ICMP to it is filtered)\n"
+		s += "  the black hole is on the way back: a router there drops the Packet Too Big the target is owed, " +
+			"or ICMP to the target is filtered\n"
 	}
 	return s
 }

@@ -34,8 +34,8 @@ func TestReverseReport(t *testing.T) {
 				BlackHoleDirection: probe.BlackHoleReturn, ForwardMethod: probe.MethodUDP},
 			`{"black_hole":true,"black_hole_direction":"return","forward_method":"udp","reverse":{"min":1300,"max":1300,"evidence":"lost replies"}}`,
 			"  return path: MTU 1300 (lost replies)\n" +
-				"  the black hole is on the way back: large probes reach the target, its large replies vanish " +
-				"(a router there drops the Packet Too Big the target is owed, or ICMP to it is filtered)\n"},
+				"  the black hole is on the way back: a router there drops the Packet Too Big the target is owed, " +
+				"or ICMP to the target is filtered\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
