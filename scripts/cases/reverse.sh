@@ -57,6 +57,9 @@ ret1300_case() {
 	asym_build 1500 1500 1300
 	if [[ $fam == ipv4 ]]; then dst=$T4; else dst=$T6; fi
 	sanity c "$dst" 1500
+	# The sanity ping taught t the 1300 (IPv6): forget it, so that pmtu's
+	# first large reply is the one that draws r2's Packet Too Big.
+	flush_pmtu t
 	pmtu c --json "$dst"
 	check_found "$fam" "$dst" 1500 veth1a 1500
 	want .black_hole == false
@@ -69,6 +72,16 @@ ret1300_case() {
 	pmtu c "$dst"
 	want_rc 0
 	[[ $OUT == *"return path: MTU "*" (fragmented replies)"* ]] || PROBLEMS+=("no return path line in the text")
+	verdict
+	# pmtu trace says the same at the target.
+	pmtu c trace --json -n "$dst"
+	want_rc 0
+	want .reached == true
+	want .pmtu == 1500
+	want_reverse_around 1300
+	verdict
+	pmtu c trace -n "$dst"
+	[[ $OUT == *"return path from the target: MTU "*" (fragmented replies)"* ]] || PROBLEMS+=("no return path line in the trace text")
 	verdict
 }
 
