@@ -51,7 +51,7 @@ func TestFindBlackHoleDirection(t *testing.T) {
 	}{
 		{"replies lost on the way back: the forward MTU from UDP", 1300, 1500, false, got{
 			PMTU: 1500, Direction: BlackHoleReturn,
-			Return:        ReturnBounds{Min: 1300, Max: 1300, Evidence: search.ReturnLost},
+			Return: ReturnBounds{Min: 1300, Max: 1300, Evidence: search.ReturnLost},
 			// One UDP conn for the cross-check, one for the forward search.
 			ForwardMethod: MethodUDP, Opened: map[Proto]int{ProtoICMP: 1, ProtoUDP: 2}}},
 		{"probes lost on the way out", 1400, 1400, false, got{
