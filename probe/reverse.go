@@ -109,9 +109,12 @@ func (t *Target) blackHoleDirection(ctx context.Context, res *Result, rc *return
 		return
 	}
 	now := o.world().now
+	start := now()
+	defer func() { res.Elapsed += now().Sub(start) }()
 	dir, n, err := search.DirectionOf(ctx, c, res.Lo, res.Hi, &search.DirectionConfig{Wait: o.Wait, Now: now, Trace: o.OnEvent})
 	c.Close()
 	res.Probes += n
+	res.Rounds += n / 2 // a round is one probe of each size
 	if err != nil || dir == "" {
 		return
 	}

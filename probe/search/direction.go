@@ -45,9 +45,10 @@ type DirectionConfig struct {
 // It returns Return as soon as a probe of silent is answered: the forward
 // path carries it, so the replies were lost coming back. It returns Forward
 // when the control came back and silent did not in any round, or a router
-// refused silent for its size. It returns "" when the control never came
-// back: this way of probing does not get through, and silence says
-// nothing. probes counts what was sent.
+// refused silent for its size. It returns "" when the control did not come
+// back in the first round: this way of probing does not get through (or
+// the round was lost), and silence says nothing; no more rounds are spent
+// on it. probes counts what was sent.
 func DirectionOf(ctx context.Context, c Conn, pass, silent mtu.Size, cfg *DirectionConfig) (dir string, probes int, err error) {
 	if cfg == nil {
 		cfg = &DirectionConfig{}
@@ -108,6 +109,11 @@ func DirectionOf(ctx context.Context, c Conn, pass, silent mtu.Size, cfg *Direct
 		}
 		if err := ctx.Err(); err != nil {
 			return "", probes, err
+		}
+		if !controlBack {
+			// Nothing this way gets through (a firewall that drops UDP is
+			// common): give up rather than wait more rounds.
+			return "", probes, nil
 		}
 	}
 	if controlBack {

@@ -40,11 +40,14 @@ func TestDirectionOf(t *testing.T) {
 		{"a router refuses it now: forward at once",
 			probetest.Path{Hops: []probetest.Hop{hop("198.18.0.2", 1500), hop("198.18.1.2", 1400)}},
 			1400, 1401, want{Forward, 2}},
-		{"nothing comes back this way: unknown",
+		{"nothing comes back this way: unknown after one round",
 			probetest.Path{NoEchoReply: true},
-			1300, 1301, want{"", 6}},
-		{"the first round is lost: return in the second",
+			1300, 1301, want{"", 2}},
+		{"the first round is lost: unknown, not a verdict",
 			probetest.Path{Drop: func(n int) bool { return n <= 2 }},
+			1300, 1301, want{"", 2}},
+		{"the silent size lost once: return in the second round",
+			probetest.Path{Drop: func(n int) bool { return n == 2 }},
 			1300, 1301, want{Return, 4}},
 	}
 	for _, tt := range tests {
