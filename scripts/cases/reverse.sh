@@ -35,7 +35,7 @@ asym_build() {
 		t ip route add 198.18.1.0/24 via 198.18.4.1 && t ip -6 route add 2001:db8:1::/64 via 2001:db8:4::1 &&
 		r2 ip route add 198.18.1.0/24 via 198.18.3.1 && r2 ip -6 route add 2001:db8:1::/64 via 2001:db8:3::1 &&
 		r2 ip route add 198.18.2.0/24 via 198.18.4.2 && r2 ip -6 route add 2001:db8:2::/64 via 2001:db8:4::2 || return
-	C4=198.18.1.1 C6=2001:db8:1::1 T4=198.18.2.2 T6=2001:db8:2::2
+	T4=198.18.2.2 T6=2001:db8:2::2
 	wait_ipv6 c r1 r2 t
 }
 
@@ -100,8 +100,8 @@ case_retptb6() {
 	router_blackhole r2
 	# The topology: 1300-byte Echo Requests come back, 1400-byte ones
 	# never do (their replies are lost).
-	c ping -6 -c1 -W1 -M do -s 1252 "$T6" >/dev/null || fail "topology broken: a 1300-byte ping to $T6 got no answer"
-	! c ping -6 -c2 -i 0.3 -W1 -M do -s 1352 "$T6" >/dev/null || fail "topology broken: a 1400-byte ping to $T6 got an answer"
+	c ping -6 -c1 -W1 -M "do" -s 1252 "$T6" >/dev/null || fail "topology broken: a 1300-byte ping to $T6 got no answer"
+	! c ping -6 -c2 -i 0.3 -W1 -M "do" -s 1352 "$T6" >/dev/null || fail "topology broken: a 1400-byte ping to $T6 got an answer"
 	pmtu c --json --no-reverse "$T6"
 	check_found ipv6 "$T6" 1300 veth1a 1500
 	want .black_hole == true
@@ -135,3 +135,26 @@ case_fwdhole6() {
 	verdict
 }
 register fwdhole6 "IPv6 forward black hole (r1 → t 1400, no PTB): black_hole_direction forward, 1400"
+
+# fwdhole6udp: as fwdhole6, with t dropping UDP: the cross-check gets no
+# answer even at the size that passed, so the direction is not told (and
+# one round of 2 probes, one wait, is all it costs).
+case_fwdhole6udp() {
+	asym_build 1500 1400 1500
+	router_blackhole r1
+	t nft add table inet pmtu
+	t nft add chain inet pmtu in '{ type filter hook input priority filter; policy accept; }'
+	t nft add rule inet pmtu in meta l4proto udp counter drop
+	pmtu c --json "$T6"
+	check_found ipv6 "$T6" 1400 veth1a 1500
+	want .black_hole == true
+	want '(.black_hole_direction // "")' == '""'
+	verdict
+	local dropped
+	dropped=$(t nft list ruleset | grep -o 'packets [0-9]*' | head -1)
+	echo "UDP dropped at t: $dropped"
+	# One round: the 1400-byte control reaches t and is dropped there; the
+	# 1401-byte probe vanishes at r1.
+	[[ $dropped == "packets 1" ]] || fail "t dropped '$dropped' UDP datagrams, want 1 (one round)"
+}
+register fwdhole6udp "IPv6 forward black hole, t drops UDP: direction untold, one round of 2 UDP probes"
