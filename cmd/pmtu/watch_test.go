@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,8 +86,11 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 // scripted measures each host from a list, one entry a round, in
 // no time.
 func scripted(byHost map[string][]int, hop string) func(context.Context, string) watchSample {
+	var mu sync.Mutex // the loop measures its hosts side by side
 	round := map[string]int{}
 	return func(_ context.Context, host string) watchSample {
+		mu.Lock()
+		defer mu.Unlock()
 		seq := byHost[host]
 		i := min(round[host], len(seq)-1)
 		round[host]++
