@@ -54,6 +54,10 @@ type Options struct {
 	// one packet budget shared by many searches (pmtu's --rate). Its
 	// error ends the search.
 	Pace func(ctx context.Context) error
+	// NoReverse turns off the extra probes that tell which way a black
+	// hole lies (Result.BlackHoleDirection). What replies say of the
+	// return path (Result.Return) costs nothing and stays.
+	NoReverse bool
 
 	// sys is the world probed; nil is defaultNetwork.
 	sys *network
@@ -75,6 +79,17 @@ type Result struct {
 	search.Result
 	Target *Target
 	Method Method
+	// Return is what the replies proved about the return path's MTU:
+	// Evidence "unknown" where the answers are small (UDP, TCP) or the
+	// method cannot see how they were cut.
+	Return ReturnBounds
+	// BlackHoleDirection says, when Silence found a black hole, which way
+	// it lies: BlackHoleForward, BlackHoleReturn (PMTU is then the forward
+	// path's, found by ForwardMethod), or "" when it could not be told.
+	BlackHoleDirection string
+	// ForwardMethod is the method that found PMTU when it is not Method:
+	// UDP, where Echo Replies vanished on the way back.
+	ForwardMethod Method
 }
 
 // TraceOptions says how to trace: Options, and the largest hop limit.
@@ -90,6 +105,9 @@ type TraceResult struct {
 	search.TraceResult
 	Target *Target
 	Method Method
+	// Return is what the target's replies proved about the return
+	// path's MTU, as for Result.Return.
+	Return ReturnBounds
 }
 
 // Find finds the path MTU to host: Lookup, then Target.Find. o may be
@@ -126,12 +144,23 @@ func (t *Target) Find(ctx context.Context) (*Result, error) {
 	}
 	defer c.Close()
 	o := &t.opts
+	rc := watchReturns(c, m)
+	if rc != nil {
+		c = rc
+	}
 	cfg := &search.Config{Floor: o.MinSize, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries, Now: o.world().now, Trace: o.OnEvent}
 	res, err := search.Discover(ctx, c, cfg)
 	if res == nil {
 		res = &search.Result{Target: t.Addr}
 	}
-	return &Result{Result: *res, Target: t, Method: m}, err
+	out := &Result{Result: *res, Target: t, Method: m, Return: returnUnknown}
+	if rc != nil {
+		out.Return = rc.bounds()
+	}
+	if err == nil {
+		t.blackHoleDirection(ctx, out, rc)
+	}
+	return out, err
 }
 
 // Trace walks every hop limit up to maxHops (0 means 30) toward t at once
@@ -144,26 +173,39 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 	}
 	defer c.Close()
 	o := &t.opts
+	rc := watchReturns(c, m)
+	if rc != nil {
+		c = rc
+	}
 	cfg := &search.TraceConfig{MaxHops: maxHops, Floor: o.MinSize, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries,
 		Now: o.world().now, Trace: o.OnEvent}
 	res, err := search.Trace(ctx, c, cfg)
 	if res == nil {
 		res = &search.TraceResult{Target: t.Addr}
 	}
-	return &TraceResult{TraceResult: *res, Target: t, Method: m}, err
+	out := &TraceResult{TraceResult: *res, Target: t, Method: m, Return: returnUnknown}
+	if rc != nil {
+		out.Return = rc.bounds()
+	}
+	return out, err
 }
 
 // open opens the first method of the protocol this process may use
 // toward t, its sockets made in Options.Netns and bound to Interface and
 // Source, and says which through Options.Log.
 func (t *Target) open() (conn, Method, error) {
+	return t.openProto(cmp.Or(t.opts.Proto, ProtoICMP), t.opts.Port)
+}
+
+// openProto opens the first method of proto this process may use toward
+// t, to port (0: the protocol's default), as open does.
+func (t *Target) openProto(proto Proto, port int) (conn, Method, error) {
 	o := &t.opts
-	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: o.Port, Local: t.local}
+	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: port, Local: t.local}
 	if o.Netns != "" {
 		name := o.Netns
 		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
 	}
-	proto := cmp.Or(o.Proto, ProtoICMP)
 	c, m, err := o.world().open(proto, t.Addr, cfg)
 	if err != nil {
 		return nil, "", err
@@ -173,11 +215,11 @@ func (t *Target) open() (conn, Method, error) {
 	}
 	c = paced(c, o.Pace)
 	if o.Log != nil {
-		port := ""
+		at := ""
 		if proto != ProtoICMP {
-			port = fmt.Sprintf(" port %d", cmp.Or(o.Port, proto.DefaultPort()))
+			at = fmt.Sprintf(" port %d", cmp.Or(port, proto.DefaultPort()))
 		}
-		o.Log(fmt.Sprintf("probing %s%s with method %s: %s", t.Addr, port, m, m.Describe()))
+		o.Log(fmt.Sprintf("probing %s%s with method %s: %s", t.Addr, at, m, m.Describe()))
 	}
 	return c, m, nil
 }

@@ -23,6 +23,7 @@ func newFindFlags() []cli.Flag {
 		&cli.IntFlag{Name: "at-least", Usage: "exit 3 if the path MTU is below `N`", DefaultText: "no check"},
 		&cli.DurationFlag{Name: "deadline", Usage: "give up after `D` in all, printing what was proved", DefaultText: "none"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "probe even if the cache has a fresh answer (and update it)"},
+		&cli.BoolFlag{Name: "no-reverse", Usage: "send no UDP probes to tell which way an ICMP black hole lies (black_hole_direction)"},
 	), newManyFlags()...)
 }
 
@@ -124,6 +125,7 @@ func find(cCtx *cli.Context) error {
 	}
 	rep.Method = string(res.Method)
 	rep.fromResult(&res.Result, ceil)
+	rep.fromDirections(res)
 	if derr != nil {
 		if !rep.belowFloor(derr, o.minSize, &res.Result) {
 			rep.explainFailure(derr, o.host, &res.Result)

@@ -305,6 +305,7 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 	}
 	rep.Method = string(pr.Method)
 	rep.fromResult(&pr.Result, ceil)
+	rep.fromDirections(pr)
 	if derr != nil {
 		if !rep.belowFloor(derr, m.o.minSize, &pr.Result) {
 			rep.explainFailure(derr, t.Host, &pr.Result)

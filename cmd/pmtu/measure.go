@@ -46,6 +46,7 @@ func measure(ctx context.Context, o probeOpts, log io.Writer) (measurement, erro
 	}
 	m.rep.Method = string(res.Method)
 	m.rep.fromResult(&res.Result, t.Ceil())
+	m.rep.fromDirections(res)
 	if derr != nil {
 		if !m.rep.belowFloor(derr, o.minSize, &res.Result) {
 			m.rep.explainFailure(derr, o.host, &res.Result)

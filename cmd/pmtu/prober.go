@@ -64,6 +64,9 @@ type probeOpts struct {
 	iface  string
 	source netip.Addr // invalid: the kernel's choice
 	netns  string
+	// noReverse turns off the probes that tell which way a black hole
+	// lies (--no-reverse).
+	noReverse bool
 	// log, when -v is set, is where the probe method chosen is said.
 	log io.Writer
 	// notes is where lookup writes what the user should know about
@@ -106,6 +109,8 @@ func parseProbeFlags(cCtx *cli.Context) (probeOpts, error) {
 		iface:   strings.TrimSpace(cCtx.String("interface")),
 		netns:   strings.TrimSpace(cCtx.String("netns")),
 		notes:   cCtx.App.ErrWriter,
+
+		noReverse: cCtx.Bool("no-reverse"),
 	}
 	if cCtx.Bool("verbose") {
 		o.log = cCtx.App.ErrWriter
@@ -191,7 +196,7 @@ func usageError(msg string) error { return cli.Exit(msg, exitUsage) }
 func (o probeOpts) options() *probe.Options {
 	po := &probe.Options{
 		Network: o.family, Proto: o.proto, Port: o.port, Interface: o.iface, Source: o.source, Netns: o.netns,
-		MinSize: o.minSize, MaxSize: o.maxSize, Wait: o.wait, Tries: o.tries,
+		MinSize: o.minSize, MaxSize: o.maxSize, Wait: o.wait, Tries: o.tries, NoReverse: o.noReverse,
 	}
 	if o.log != nil {
 		log := o.log

@@ -51,6 +51,16 @@ type report struct {
 	// same table as the text (package explain).
 	Diagnosis *diagnosis `json:"diagnosis,omitempty"`
 
+	// BlackHoleDirection is "forward" or "return" where a black hole was
+	// found and its direction told; absent otherwise.
+	BlackHoleDirection string `json:"black_hole_direction,omitempty"`
+	// Reverse is what the replies proved of the return path's MTU;
+	// absent from the cache.
+	Reverse *reverse `json:"reverse,omitempty"`
+	// ForwardMethod is the method that found pmtu when it is not
+	// method: udp, where the Echo Replies vanished on the way back.
+	ForwardMethod string `json:"forward_method,omitempty"`
+
 	ignored []probe.Event
 }
 
@@ -279,6 +289,9 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 	case r.Source == "cache":
 		fmt.Fprintf(&b, "  cached, expires in %v (learned from %s", time.Duration(*r.ExpiresInS)*time.Second, r.evidenceText())
 		b.WriteString("); --no-cache probes again\n")
+	case r.BlackHoleDirection == probe.BlackHoleReturn && r.Evidence != "icmp":
+		fmt.Fprintf(&b, "  Echo Replies larger than %d vanished on the way back (a return-path black hole); "+
+			"%s probes, whose answers are small, found the forward path MTU\n", r.Reverse.Max, r.ForwardMethod)
 	case r.Evidence == "icmp":
 		fmt.Fprintf(&b, "  limited by %s, which answered %q naming MTU %d; a %d-byte probe came back\n",
 			r.LimitingHop, r.lastEventName(), r.PMTU, r.PMTU)
@@ -300,6 +313,7 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 		}
 		b.WriteString("\n")
 	}
+	b.WriteString(r.directionText())
 	fmt.Fprintf(&b, "  TCP MSS %d\n", r.MSS)
 	if r.Interface != "" {
 		fmt.Fprintf(&b, "  interface %s, MTU %d\n", r.Interface, r.InterfaceMTU)

@@ -109,6 +109,7 @@ func trace(cCtx *cli.Context) error {
 		return openError(o.proto, t.Addr, o.probeOpts, terr)
 	}
 	rep.fromResult(&res.TraceResult, names.wait())
+	rep.fromReturn(res)
 	if terr != nil {
 		rep.Error = "stopped before the walk ended: " + plainErr(terr)
 		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
@@ -137,6 +138,10 @@ type traceReport struct {
 	ElapsedMS float64    `json:"elapsed_ms"`
 	Ignored   int        `json:"ignored"`
 	Error     string     `json:"error,omitempty"`
+
+	// Reverse is what the target's replies proved of the return path's
+	// MTU (as in pmtu HOST's report); absent when it was not reached.
+	Reverse *reverse `json:"reverse,omitempty"`
 
 	provedTTL int // the farthest hop with a proved figure
 }
@@ -374,6 +379,9 @@ func (r *traceReport) writeText(w io.Writer) error {
 		b.WriteString(h.line(width))
 	}
 	b.WriteString(r.summary())
+	if r.Reverse != nil {
+		b.WriteString("    return path from the target: " + reverseText(r.Reverse) + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

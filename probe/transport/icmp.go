@@ -176,6 +176,9 @@ func (ic *ICMPConn) Recv(deadline time.Time) (wire.Event, error) {
 	}
 	ev := ic.classify(ic.r.buf[:n], from)
 	ev.At, ev.Bytes, ev.IPv6 = at, n, ic.ipv6
+	if ev.Kind == wire.Reached {
+		ev.FragSize = ic.r.frag
+	}
 	return ev, nil
 }
 

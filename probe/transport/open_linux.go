@@ -81,7 +81,7 @@ func sourceFor(dst netip.Addr, cfg *OpenConfig) (netip.Addr, error) {
 // openICMP opens MethodICMP: a raw ICMP socket, bound to the source and
 // the interface when they are pinned.
 func openICMP(dst netip.Addr, cfg *OpenConfig, pinned bool) (Conn, error) {
-	sc := socketConfig{kind: rawICMP, v6: dst.Is6(), ifname: cfg.Interface, probeMode: true, filter: acceptErrorEcho}
+	sc := socketConfig{kind: rawICMP, v6: dst.Is6(), ifname: cfg.Interface, probeMode: true, filter: acceptErrorEcho, fragSize: true}
 	if pinned {
 		sc.bind = cfg.Src
 	}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe/wire"
 )
 
@@ -130,10 +131,14 @@ type packetReader struct {
 	buf []byte
 	oob []byte
 	now func() time.Time
+	// frag is the largest fragment of the packet read last, if the
+	// kernel reassembled it and the socket asked (IP_RECVFRAGSIZE); 0
+	// otherwise.
+	frag mtu.Size
 }
 
 func newPacketReader(now func() time.Time) *packetReader {
-	return &packetReader{buf: make([]byte, 1<<16), oob: make([]byte, wire.TimestampSpace), now: now}
+	return &packetReader{buf: make([]byte, 1<<16), oob: make([]byte, wire.TimestampSpace+wire.FragSizeSpace), now: now}
 }
 
 // read reads one packet of c into r.buf and returns its length without any
@@ -142,6 +147,7 @@ func newPacketReader(now func() time.Time) *packetReader {
 // a reply that came in while a burst of probes was going out is not timed
 // late; else the time it was read.
 func (r *packetReader) read(c net.PacketConn) (int, netip.Addr, time.Time, error) {
+	r.frag = 0
 	mr, ok := c.(msgReader)
 	if !ok {
 		n, from, err := c.ReadFrom(r.buf)
@@ -155,6 +161,7 @@ func (r *packetReader) read(c net.PacketConn) (int, netip.Addr, time.Time, error
 	if !ok {
 		at = r.now()
 	}
+	r.frag, _ = wire.ParseFragSize(r.oob[:oobn])
 	// ReadMsgIP, unlike ReadFrom, leaves a raw IPv4 socket's header on.
 	if ip := addrOf(from); ip.Is4() {
 		n = wire.StripIPv4Header(r.buf, n)

@@ -51,6 +51,9 @@ type socketConfig struct {
 	recvErr bool
 	// filter is the ICMP filter of a rawICMP socket.
 	filter icmpFilter
+	// fragSize asks for the largest fragment of each reassembled packet
+	// (sockopt.SetRecvFragSize): how the way back cut an Echo Reply.
+	fragSize bool
 }
 
 // errPingGroup is the permission error of ICMP datagram sockets.
@@ -80,6 +83,11 @@ func newSocket(cfg socketConfig) (net.PacketConn, error) {
 			if err := sockopt.BindToDevice(rc, cfg.ifname); err != nil {
 				return err
 			}
+		}
+		if cfg.fragSize {
+			// Without it the return path's MTU goes unreported; the
+			// probes are no worse.
+			_ = sockopt.SetRecvFragSize(rc, cfg.v6)
 		}
 		// Without receive times, arrivals are timed when read: still
 		// right, a little long while a burst of probes goes out.

@@ -64,6 +64,10 @@ type Event struct {
 	At    time.Time // when it arrived: the kernel's receive time where the socket gives one
 	Why   string    // Ignored: why
 	Bytes int       // length of what was read
+	// FragSize is, for a reply the kernel reassembled, the IP size of
+	// its largest fragment (IP_RECVFRAGSIZE): the return path cut it
+	// there. 0 when the reply arrived whole or the socket cannot tell.
+	FragSize mtu.Size
 	// Ext is what RFC 4884 extensions the ICMP carried (RFC 4950 MPLS
 	// labels, RFC 5837 interface information); nil if none.
 	Ext *Extensions
