@@ -37,6 +37,9 @@ type OpenConfig struct {
 	Enter func(fn func() error) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Namespace names the namespace Enter enters ("" for this one): an
+	// Engine shares a socket only between conns of one namespace.
+	Namespace string
 }
 
 func (cfg *OpenConfig) enter(fn func() error) error {
