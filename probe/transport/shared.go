@@ -104,6 +104,9 @@ func (e *Engine) Open(dst netip.Addr, cfg *OpenConfig) (*SharedConn, error) {
 	if c.Src.IsValid() && c.Src.Is6() != dst.Is6() {
 		return nil, fmt.Errorf("source %s and destination %s are not of one family", c.Src, dst)
 	}
+	if !c.Src.IsValid() && c.RouteSrc.Unmap().Is6() == dst.Is6() {
+		c.Src = c.RouteSrc.Unmap()
+	}
 	if !c.Src.IsValid() {
 		src, err := sourceFor(dst, &c)
 		if err != nil {
