@@ -15,6 +15,7 @@ import (
 
 	"github.com/pmtu/pmtu/fleet"
 	"github.com/pmtu/pmtu/pmtucache"
+	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/ratebudget"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -124,6 +125,8 @@ type manyReport struct {
 type manyRun struct {
 	o      manyOpts
 	budget *ratebudget.Bucket
+	// engine shares one raw ICMP socket per family among the searches.
+	engine *probe.Engine
 	// cache is the cache file as it was read once at the start; nil with
 	// --no-cache or without a cache file. learned gathers what the run
 	// found, written in one transaction at the end.
@@ -155,7 +158,8 @@ func findMany(cCtx *cli.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	m := &manyRun{o: o, cancel: cancel}
+	m := &manyRun{o: o, cancel: cancel, engine: probe.NewEngine(nil)}
+	defer m.engine.Close()
 	// A burst of a fiftieth of a second's budget: 20 at the default rate,
 	// within a Linux router's icmp_msgs_burst of 50.
 	m.budget, err = ratebudget.New(o.rate, max(1, int(o.rate/50)), nil)
@@ -266,6 +270,7 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 	po.host = t.Host
 	opts := po.options()
 	opts.Pace = m.budget.Wait
+	opts.Engine = m.engine
 	tgt, errRoute, err := lookup(ctx, po, opts)
 	if err != nil {
 		if ctx.Err() != nil {
