@@ -66,20 +66,6 @@ func NewEngine(cfg *EngineConfig) *Engine {
 	return e
 }
 
-// listenShared opens a real shared socket: raw ICMP in probe mode,
-// errors and Echo Replies only, bound to cfg.Src if valid and to
-// cfg.Interface if set.
-func listenShared(v6 bool, cfg *OpenConfig) (net.PacketConn, error) {
-	sc := socketConfig{kind: rawICMP, v6: v6, ifname: cfg.Interface, bind: cfg.Src, probeMode: true, filter: acceptErrorEcho}
-	var c net.PacketConn
-	err := cfg.enter(func() error {
-		var err error
-		c, err = newSocket(sc)
-		return err
-	})
-	return c, err
-}
-
 // ErrEngineClosed is what opening a conn on a closed Engine returns.
 var ErrEngineClosed = errors.New("probe engine closed")
 
@@ -108,7 +94,7 @@ func (e *Engine) Open(dst netip.Addr, cfg *OpenConfig) (*SharedConn, error) {
 		c.Src = c.RouteSrc.Unmap()
 	}
 	if !c.Src.IsValid() {
-		src, err := sourceFor(dst, &c)
+		src, err := chooseSource(dst, &c)
 		if err != nil {
 			return nil, err
 		}
