@@ -2,6 +2,7 @@ package probe
 
 import (
 	"net/netip"
+	"sync"
 
 	"github.com/pmtu/pmtu/probe/transport"
 )
@@ -22,6 +23,9 @@ import (
 // An Engine is safe for concurrent use; Close it after its searches.
 type Engine struct {
 	t *transport.Engine
+
+	mu    sync.Mutex
+	local map[string]func(netip.Addr) bool // Options.Netns → its addresses
 }
 
 // EngineOptions configures an Engine; nil means the defaults. It has no
@@ -45,4 +49,26 @@ func (e *Engine) openShared(dst netip.Addr, cfg *transport.OpenConfig) (conn, er
 		return nil, err // not a nil *SharedConn in a non-nil conn
 	}
 	return sc, nil
+}
+
+// localAddrs is network's localAddrs, read once per namespace for all
+// the searches of o.Engine: a host's addresses do not change in the
+// seconds a run over many hosts takes, and reading them costs a netlink
+// dump per target. It must be called inside o.Netns, as Lookup does.
+func (o *Options) localAddrs(nw *network) func(netip.Addr) bool {
+	e := o.Engine
+	if e == nil {
+		return nw.localAddrs()
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if f, ok := e.local[o.Netns]; ok {
+		return f
+	}
+	if e.local == nil {
+		e.local = map[string]func(netip.Addr) bool{}
+	}
+	f := nw.localAddrs()
+	e.local[o.Netns] = f
+	return f
 }

@@ -140,6 +140,9 @@ type manyRun struct {
 	fatal  error
 	cancel context.CancelFunc
 	input  string // the file name, for "FILE:LINE: "
+	// network is the probing namespace's identity for the cache, read
+	// once for the run (newCacheQuery reads it per target).
+	network func() (pmtucache.Network, uint64, error)
 }
 
 // findMany is pmtu HOST HOST... and pmtu -f FILE: one line per target as
@@ -161,6 +164,14 @@ func findMany(cCtx *cli.Context) error {
 
 	m := &manyRun{o: o, cancel: cancel, engine: probe.NewEngine(nil)}
 	defer m.engine.Close()
+	var once sync.Once
+	var netID pmtucache.Network
+	var netInode uint64
+	var netErr error
+	m.network = func() (pmtucache.Network, uint64, error) {
+		once.Do(func() { netID, netInode, netErr = probingNetwork(o.netns) })
+		return netID, netInode, netErr
+	}
 	// A burst of a fiftieth of a second's budget: 20 at the default rate,
 	// within a Linux router's icmp_msgs_burst of 50.
 	m.budget, err = ratebudget.New(o.rate, max(1, int(o.rate/50)), nil)
@@ -293,7 +304,7 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 	ceil := tgt.Ceil()
 	var cq cacheQuery
 	if m.store != nil {
-		cq = newCacheQuery(m.o.findOpts, tgt, ceil, time.Now())
+		cq = newCacheQueryIn(m.o.findOpts, tgt, ceil, time.Now(), m.network)
 	}
 	if m.cache != nil && cq.err == nil {
 		if e, err := m.cache.Answer(cq.q); err == nil {
