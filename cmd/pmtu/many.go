@@ -33,7 +33,7 @@ import (
 const (
 	defaultParallel = 32
 	defaultRate     = 1000
-	maxParallel     = 1024
+	maxParallel     = 256
 )
 
 // newManyFlags are the flags of runs over many targets.
