@@ -90,8 +90,8 @@ func (e *Engine) Open(dst netip.Addr, cfg *OpenConfig) (*SharedConn, error) {
 	if c.Src.IsValid() && c.Src.Is6() != dst.Is6() {
 		return nil, fmt.Errorf("source %s and destination %s are not of one family", c.Src, dst)
 	}
-	if !c.Src.IsValid() && c.RouteSrc.Unmap().Is6() == dst.Is6() {
-		c.Src = c.RouteSrc.Unmap()
+	if rs := c.RouteSrc.Unmap(); !c.Src.IsValid() && rs.IsValid() && rs.Is6() == dst.Is6() {
+		c.Src = rs
 	}
 	if !c.Src.IsValid() {
 		src, err := chooseSource(dst, &c)
