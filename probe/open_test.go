@@ -26,7 +26,7 @@ func TestMethodOf(t *testing.T) {
 func TestOpenLoopback(t *testing.T) {
 	var log strings.Builder
 	tg := &Target{Addr: netip.MustParseAddr("127.0.0.1"), opts: Options{Proto: ProtoICMP, Log: func(line string) { log.WriteString(line) }, sys: kernel}}
-	c, m, err := tg.open()
+	c, m, err := tg.open(false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,10 @@ type Options struct {
 	// hole lies (Result.BlackHoleDirection). What replies say of the
 	// return path (Result.Return) costs nothing and stays.
 	NoReverse bool
+	// Engine, if set, lets Find share its sockets with the other
+	// searches of the Engine (see Engine): what a program that probes
+	// many hosts at once should use.
+	Engine *Engine
 
 	// sys is the world probed; nil is defaultNetwork.
 	sys *network
@@ -138,7 +142,7 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceResult, err
 // Result is nil. When the search could not finish, the Result says what
 // was proved, with ErrNoReply, an *UnreachableError, or ctx's error.
 func (t *Target) Find(ctx context.Context) (*Result, error) {
-	c, m, err := t.open()
+	c, m, err := t.open(true)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +171,7 @@ func (t *Target) Find(ctx context.Context) (*Result, error) {
 // and finds the path MTU up to each. The Result is nil when no probe
 // could be sent, as for Find; not reaching the target is no error.
 func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
-	c, m, err := t.open()
+	c, m, err := t.open(false)
 	if err != nil {
 		return nil, err
 	}
@@ -192,21 +196,36 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 
 // open opens the first method of the protocol this process may use
 // toward t, its sockets made in Options.Netns and bound to Interface and
-// Source, and says which through Options.Log.
-func (t *Target) open() (conn, Method, error) {
-	return t.openProto(cmp.Or(t.opts.Proto, ProtoICMP), t.opts.Port)
+// Source, and says which through Options.Log. With shared (Find) and
+// Options.Engine, ICMP probes go over the Engine's shared socket when
+// this process may open it.
+func (t *Target) open(shared bool) (conn, Method, error) {
+	return t.openProto(cmp.Or(t.opts.Proto, ProtoICMP), t.opts.Port, shared)
 }
 
 // openProto opens the first method of proto this process may use toward
 // t, to port (0: the protocol's default), as open does.
-func (t *Target) openProto(proto Proto, port int) (conn, Method, error) {
+func (t *Target) openProto(proto Proto, port int, shared bool) (conn, Method, error) {
 	o := &t.opts
-	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: port, Local: t.local}
+	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: port, Local: t.local,
+		Namespace: o.Netns, RouteSrc: t.Route.Src}
 	if o.Netns != "" {
 		name := o.Netns
 		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
 	}
-	c, m, err := o.world().open(proto, t.Addr, cfg)
+	var c conn
+	var m Method
+	var err error
+	if shared && o.Engine != nil && proto == ProtoICMP {
+		c, err = o.Engine.openShared(t.Addr, cfg)
+		m = MethodICMP
+		if err != nil && !transport.IsPermission(err) {
+			return nil, "", fmt.Errorf("%s probes: %w", MethodICMP, err)
+		}
+	}
+	if c == nil {
+		c, m, err = o.world().open(proto, t.Addr, cfg)
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -104,7 +104,7 @@ func (t *Target) blackHoleDirection(ctx context.Context, res *Result, rc *return
 	if o.NoReverse || rc == nil {
 		return
 	}
-	c, _, err := t.openProto(ProtoUDP, 0)
+	c, _, err := t.openProto(ProtoUDP, 0, false)
 	if err != nil {
 		return
 	}
@@ -128,7 +128,7 @@ func (t *Target) blackHoleDirection(ctx context.Context, res *Result, rc *return
 	rc.lost(res.Hi)
 	res.Return = rc.bounds()
 	// A conn of its own: a search numbers its probes from 1 again.
-	c, m, err := t.openProto(ProtoUDP, 0)
+	c, m, err := t.openProto(ProtoUDP, 0, false)
 	if err != nil {
 		return
 	}

@@ -104,7 +104,7 @@ func Lookup(ctx context.Context, host string, o *Options) (*Target, error) {
 	}
 	var errRoute error
 	look := func() error {
-		t.local = nw.localAddrs()
+		t.local = o.localAddrs(nw)
 		if src.IsValid() && !t.local(src) {
 			return inputErrorf("source", "%s is not an address of this host%s", src, inNetns(o.Netns))
 		}

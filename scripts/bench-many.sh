@@ -13,8 +13,9 @@
 #
 # Rows, each after a pause that refills the routers' ICMP rate limits:
 #   - pmtu -f, 1000 targets: the defaults, then --rate 100000 (what the
-#     budget allows), then --parallel 32 at both rates (with a raw socket
-#     per search, every ICMP is copied to each: the fan-out).
+#     budget allows) at the default --parallel, at 8 and at 256 (all over
+#     one shared socket: does more in flight lose answers?), then
+#     --rate 10000.
 #   - the same, 10,000 targets: does the wall time grow linearly?
 #   - xargs -P4 tracepath -n over the same 1000 targets. tracepath's probes
 #     draw Time Exceeded from r1 and Port Unreachable from t, which Linux
@@ -26,8 +27,9 @@
 #     in that setting.
 #   - a black-hole mix: 1000 targets, of which 100 (198.19.200.1..100, route
 #     MTU 1400) sit behind r1 dropping the Frag Needed that quote them:
-#     found by probes alone. Printed: the wall time, and how long the
-#     black-hole searches took (median and longest, from pmtu's JSON).
+#     found by probes alone, at --parallel 256 and at the defaults.
+#     Printed: the wall times, and how long the black-hole searches took
+#     (median and longest, from pmtu's JSON).
 #
 # Columns: targets; wall time; the largest resident set (GNU time's
 # "%M" of the process tree, the largest single process); pmtu's live heap
@@ -59,8 +61,9 @@ bench_many() {
 	MROWS=()
 	many_run "pmtu -f (defaults)" "$t1k" "$BIN" --no-cache --json -f "$t1k.hosts"
 	many_run "pmtu -f --rate 100000" "$t1k" "$BIN" --no-cache --json --rate 100000 -f "$t1k.hosts"
-	many_run "pmtu -f --parallel 32" "$t1k" "$BIN" --no-cache --json --parallel 32 -f "$t1k.hosts"
-	many_run "pmtu -f --rate 100000 --parallel 32" "$t1k" "$BIN" --no-cache --json --rate 100000 --parallel 32 -f "$t1k.hosts"
+	many_run "pmtu -f --rate 100000 --parallel 8" "$t1k" "$BIN" --no-cache --json --rate 100000 --parallel 8 -f "$t1k.hosts"
+	many_run "pmtu -f --rate 100000 --parallel 256" "$t1k" "$BIN" --no-cache --json --rate 100000 --parallel 256 -f "$t1k.hosts"
+	many_run "pmtu -f --rate 10000" "$t1k" "$BIN" --no-cache --json --rate 10000 -f "$t1k.hosts"
 	many_run "pmtu -f (defaults)" "$t10k" "$BIN" --no-cache --json -f "$t10k.hosts"
 	many_run "pmtu -f --rate 100000" "$t10k" "$BIN" --no-cache --json --rate 100000 -f "$t10k.hosts"
 
@@ -83,6 +86,10 @@ bench_many() {
 			}
 		}
 	EOF
+	many_run "pmtu -f --parallel 256, 100 black holes" "$bh" "$BIN" --no-cache --json --parallel 256 -f "$bh.hosts"
+	local bh256
+	bh256=$(jq -s -r '[.[] | select(.address | startswith("198.19.200.")) | .elapsed_ms] | sort |
+		"with --parallel 256: black-hole searches: \(length), median \(.[length / 2 | floor] / 1000 * 100 | round / 100) s, longest \(.[-1] / 1000 * 100 | round / 100) s"' "$WORK/out" 2>/dev/null) || bh256=""
 	many_run "pmtu -f (defaults), 100 black holes" "$bh" "$BIN" --no-cache --json -f "$bh.hosts"
 	local bhstats
 	bhstats=$(jq -s -r '[.[] | select(.address | startswith("198.19.200.")) | .elapsed_ms] | sort |
@@ -95,6 +102,7 @@ bench_many() {
 	printf '%-50s %8s %9s %9s %9s %s\n' run targets wall "max RSS" "live heap" exact
 	printf '%s\n' "${MROWS[@]}"
 	echo "$bhstats; $others"
+	[[ -z $bh256 ]] || echo "$bh256"
 }
 
 # many_run NAME TRUTH CMD...: run CMD in c, timed; one row.

@@ -163,6 +163,28 @@ type cacheQuery struct {
 // namespace without a readable identity gets no cache: an answer could not
 // be told from another namespace's.
 func newCacheQuery(o findOpts, t *probe.Target, ceil mtu.Size, now time.Time) cacheQuery {
+	return newCacheQueryIn(o, t, ceil, now, func() (pmtucache.Network, uint64, error) { return probingNetwork(o.netns) })
+}
+
+// probingNetwork is the identity of the namespace ns ("" this one), read
+// inside it.
+func probingNetwork(ns string) (n pmtucache.Network, inode uint64, err error) {
+	read := func() error {
+		var err error
+		n, inode, err = pmtucache.CurrentNetwork()
+		return err
+	}
+	if ns == "" {
+		err = read()
+	} else {
+		err = netns.Do(ns, read)
+	}
+	return n, inode, err
+}
+
+// newCacheQueryIn is newCacheQuery with the namespace's identity from
+// ident: a run over many targets reads it once.
+func newCacheQueryIn(o findOpts, t *probe.Target, ceil mtu.Size, now time.Time, ident func() (pmtucache.Network, uint64, error)) cacheQuery {
 	proto := cmp.Or(o.proto, probe.ProtoICMP)
 	port := 0
 	if proto != probe.ProtoICMP {
@@ -176,17 +198,8 @@ func newCacheQuery(o findOpts, t *probe.Target, ceil mtu.Size, now time.Time) ca
 		IfMTU:   int(t.Route.IfMTU),
 		Kernel:  pmtucache.ExceptionOf(t.Route, now),
 	}}
-	read := func() error {
-		var err error
-		cq.q.Net, cq.inode, err = pmtucache.CurrentNetwork()
-		return err
-	}
 	var err error
-	if o.netns == "" {
-		err = read()
-	} else {
-		err = netns.Do(o.netns, read)
-	}
+	cq.q.Net, cq.inode, err = ident()
 	if err != nil {
 		cq.err = err
 		return cq

@@ -15,23 +15,25 @@ import (
 
 	"github.com/pmtu/pmtu/fleet"
 	"github.com/pmtu/pmtu/pmtucache"
+	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/ratebudget"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
 
-// Defaults of --parallel and --rate; README.md says why. In short: until
-// the searches share one socket, each holds a raw socket of its own and the
-// kernel copies every ICMP to each; with many of them and large bursts,
-// replies were lost in that fan-out and answers went wrong
-// (scripts/bench.sh many prints 8 beside 32). 1000 probes a second with a burst of 20 stays within a
-// Linux router's host-wide budget for the ICMP errors it rate-limits
-// (net.ipv4.icmp_msgs_per_sec 1000, icmp_msgs_burst 50), even if every
-// probe drew one.
+// Defaults of --parallel and --rate; README.md says why. In short: the
+// searches share one raw socket per family (probe.Engine), so a search in
+// flight costs a goroutine and an identifier, not a socket that every ICMP
+// is copied to; scripts/bench.sh many prints 8 beside 32 and 256, all
+// exact. --parallel mostly bounds how many silent searches (black holes,
+// dead hosts) wait out their timeouts at once. 1000 probes a second with a
+// burst of 20 stays within a Linux router's host-wide budget for the ICMP
+// errors it rate-limits (net.ipv4.icmp_msgs_per_sec 1000, icmp_msgs_burst
+// 50), even if every probe drew one.
 const (
-	defaultParallel = 8
+	defaultParallel = 32
 	defaultRate     = 1000
-	maxParallel     = 32
+	maxParallel     = 256
 )
 
 // newManyFlags are the flags of runs over many targets.
@@ -102,7 +104,7 @@ func parseManyOpts(cCtx *cli.Context) (manyOpts, error) {
 	case o.verbose:
 		return o, usageError("pmtu: -v is for one host: its probe-by-probe lines would interleave")
 	case o.parallel < 1 || o.parallel > maxParallel:
-		return o, usageError(fmt.Sprintf("pmtu: --parallel %d is outside 1–%d (each search has a socket of its own for now; more lose replies)", o.parallel, maxParallel))
+		return o, usageError(fmt.Sprintf("pmtu: --parallel %d is outside 1–%d", o.parallel, maxParallel))
 	case !(o.rate >= 1 && o.rate <= 1e6):
 		return o, usageError(fmt.Sprintf("pmtu: --rate %v is outside 1–1000000 probes a second", o.rate))
 	}
@@ -124,6 +126,8 @@ type manyReport struct {
 type manyRun struct {
 	o      manyOpts
 	budget *ratebudget.Bucket
+	// engine shares one raw ICMP socket per family among the searches.
+	engine *probe.Engine
 	// cache is the cache file as it was read once at the start; nil with
 	// --no-cache or without a cache file. learned gathers what the run
 	// found, written in one transaction at the end.
@@ -136,6 +140,9 @@ type manyRun struct {
 	fatal  error
 	cancel context.CancelFunc
 	input  string // the file name, for "FILE:LINE: "
+	// network is the probing namespace's identity for the cache, read
+	// once for the run (newCacheQuery reads it per target).
+	network func() (pmtucache.Network, uint64, error)
 }
 
 // findMany is pmtu HOST HOST... and pmtu -f FILE: one line per target as
@@ -155,7 +162,16 @@ func findMany(cCtx *cli.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	m := &manyRun{o: o, cancel: cancel}
+	m := &manyRun{o: o, cancel: cancel, engine: probe.NewEngine(nil)}
+	defer m.engine.Close()
+	var once sync.Once
+	var netID pmtucache.Network
+	var netInode uint64
+	var netErr error
+	m.network = func() (pmtucache.Network, uint64, error) {
+		once.Do(func() { netID, netInode, netErr = probingNetwork(o.netns) })
+		return netID, netInode, netErr
+	}
 	// A burst of a fiftieth of a second's budget: 20 at the default rate,
 	// within a Linux router's icmp_msgs_burst of 50.
 	m.budget, err = ratebudget.New(o.rate, max(1, int(o.rate/50)), nil)
@@ -266,6 +282,7 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 	po.host = t.Host
 	opts := po.options()
 	opts.Pace = m.budget.Wait
+	opts.Engine = m.engine
 	tgt, errRoute, err := lookup(ctx, po, opts)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -287,7 +304,7 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 	ceil := tgt.Ceil()
 	var cq cacheQuery
 	if m.store != nil {
-		cq = newCacheQuery(m.o.findOpts, tgt, ceil, time.Now())
+		cq = newCacheQueryIn(m.o.findOpts, tgt, ceil, time.Now(), m.network)
 	}
 	if m.cache != nil && cq.err == nil {
 		if e, err := m.cache.Answer(cq.q); err == nil {

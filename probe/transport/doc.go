@@ -13,6 +13,21 @@
 //     which stamps each packet with the kernel's receive time.
 //   - icmp.go (ICMPConn), ping.go (PingConn), udp.go (UDPConn), tcp.go
 //     (TCPConn): one conn per method.
+//   - shared.go, demux.go (shared_linux.go): Engine, many searches over
+//     one raw ICMP socket per family and place (namespace, interface,
+//     bound source). One goroutine reads the socket, parses each packet
+//     once and hands it to the search whose Echo identifier it carries (a
+//     reply's own, or the one an error quotes); that search's SharedConn
+//     then judges it by ICMPConn's rules (sequence in flight, cookie,
+//     quote, sender). The identifier routes, it proves nothing.
+//     Only MethodICMP shares. The others keep sockets of their own: the
+//     ping socket (MethodPing), because the kernel gives each socket its
+//     own identifier and matches replies to it already; udp-recverr,
+//     whose proof is that an error arrived on the one socket of one probe;
+//     tcp and udp, whose probes are not Echo Requests and whose errors
+//     would need a demultiplexer of their own (ports, sequence numbers):
+//     not written yet. Probes with a hop limit (trace) cannot share
+//     either: a raw socket has one hop limit for every sender.
 //   - validate.go, validate_errqueue.go: the rules every conn applies
 //     before it believes an answer (RFC 5927, RFC 8899 §4.6), in one
 //     place; flight.go: the probes in flight and which were answered.

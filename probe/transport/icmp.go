@@ -89,7 +89,6 @@ func NewICMPConn(c net.PacketConn, dst netip.Addr, cfg *ICMPConfig) *ICMPConn {
 	if ic.now == nil {
 		ic.now = time.Now
 	}
-	ic.r = newPacketReader(ic.now)
 	local := cfg.Local
 	if local == nil {
 		src := ic.src
@@ -164,6 +163,11 @@ func (ic *ICMPConn) setTTL(ttl int) error {
 
 // Recv reads until something arrives or deadline passes.
 func (ic *ICMPConn) Recv(deadline time.Time) (wire.Event, error) {
+	if ic.r == nil {
+		// Made on first use: a conn on a shared socket (shared.go)
+		// never reads, and need not hold a 64 KiB buffer.
+		ic.r = newPacketReader(ic.now)
+	}
 	if err := ic.c.SetReadDeadline(deadline); err != nil {
 		return wire.Event{}, err
 	}
@@ -186,11 +190,17 @@ func (ic *ICMPConn) Recv(deadline time.Time) (wire.Event, error) {
 // an ICMPConn decides what to believe: Echo Replies here, ICMP errors by
 // the rules every method shares (quoteValidator.validate).
 func (ic *ICMPConn) classify(b []byte, from netip.Addr) wire.Event {
-	ignore := func(why string) wire.Event { return wire.Event{Kind: wire.Ignored, From: from, Why: why} }
 	m, err := wire.ParseMessage(b, ic.ipv6)
 	if err != nil {
-		return ignore(err.Error())
+		return wire.Event{Kind: wire.Ignored, From: from, Why: err.Error()}
 	}
+	return ic.judge(m, from)
+}
+
+// judge is classify of a packet parsed already: a shared socket's reader
+// (shared.go) parses each packet once and hands it here.
+func (ic *ICMPConn) judge(m *wire.Message, from netip.Addr) wire.Event {
+	ignore := func(why string) wire.Event { return wire.Event{Kind: wire.Ignored, From: from, Why: why} }
 	if m.IsError() {
 		return ic.quote.validate(m, from, &ic.flight)
 	}
@@ -202,15 +212,21 @@ func (ic *ICMPConn) classify(b []byte, from netip.Addr) wire.Event {
 	case from != ic.dst:
 		return ignore(fmt.Sprintf("Echo Reply from %s, not the target", from))
 	}
-	size, why := ic.flight.take(m.Seq, wire.Reached)
-	if why != "" {
-		return ignore("Echo Reply " + why)
+	// Length and cookie first: a reply that fails them must not use up
+	// the probe's one answer (flight.take), or a forgery would make the
+	// true reply look like a duplicate.
+	size, ok := ic.flight.size(m.Seq)
+	if !ok {
+		return ignore(fmt.Sprintf("Echo Reply for sequence %d, which we never sent", m.Seq))
 	}
 	if want := int(size) - mtu.IPHeader(ic.ipv6); len(m.Data)+mtu.ICMPHeader != want {
 		return ignore(fmt.Sprintf("Echo Reply of %d bytes for a probe of %d", len(m.Data)+mtu.ICMPHeader, want))
 	}
 	if n := min(len(ic.cookie), len(m.Data)); string(m.Data[:n]) != string(ic.cookie[:n]) {
 		return ignore("Echo Reply without our cookie (forged or corrupted)")
+	}
+	if _, why := ic.flight.take(m.Seq, wire.Reached); why != "" {
+		return ignore("Echo Reply " + why)
 	}
 	return wire.Event{Kind: wire.Reached, Seq: m.Seq, From: from, Type: m.Type, Code: m.Code}
 }

@@ -37,6 +37,13 @@ type OpenConfig struct {
 	Enter func(fn func() error) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Namespace names the namespace Enter enters ("" for this one): an
+	// Engine shares a socket only between conns of one namespace.
+	Namespace string
+	// RouteSrc, if valid, is the source the kernel's route to the
+	// destination names, already looked up: an Engine uses it instead
+	// of asking again when Src is not set, and binds nothing to it.
+	RouteSrc netip.Addr
 }
 
 func (cfg *OpenConfig) enter(fn func() error) error {

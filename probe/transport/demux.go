@@ -1,0 +1,159 @@
+package transport
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/wire"
+)
+
+// demux is one shared raw ICMP socket and the searches on it. One
+// goroutine reads the socket, parses each packet once and hands it to the
+// search whose Echo identifier it carries: an Echo Reply's own, or that of
+// the Echo Request an ICMP error quotes. The search then judges it by the
+// ICMPConn's rules (sequence in flight, cookie, quoted length, sender):
+// the identifier only routes a packet, it proves nothing.
+type demux struct {
+	c    net.PacketConn
+	v6   bool
+	now  func() time.Time
+	dead chan struct{} // closed when the reader stops
+
+	mu     sync.Mutex
+	subs   map[uint16]*SharedConn
+	nextID uint16
+
+	stats demuxStats
+}
+
+// inboxSize is how many packets a search may have waiting before the
+// reader drops more for it (counted as overflow): a search reads while a
+// round is out, and a round is at most a few dozen probes.
+const inboxSize = 64
+
+func newDemux(c net.PacketConn, v6 bool, now func() time.Time) *demux {
+	d := &demux{c: c, v6: v6, now: now, dead: make(chan struct{}), subs: map[uint16]*SharedConn{}}
+	var b [2]byte
+	_, _ = rand.Read(b[:])
+	d.nextID = binary.BigEndian.Uint16(b[:])
+	go d.run()
+	return d
+}
+
+// ErrNoIdentifier is what opening a conn returns when every Echo
+// identifier of a shared socket is taken.
+var ErrNoIdentifier = errors.New("every Echo identifier of the shared socket is in use")
+
+// open registers a search toward dst under an identifier no other search
+// on this socket holds.
+func (d *demux) open(dst netip.Addr, cfg *OpenConfig) (*SharedConn, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	select {
+	case <-d.dead:
+		return nil, net.ErrClosed
+	default:
+	}
+	id, ok := d.freeID()
+	if !ok {
+		return nil, ErrNoIdentifier
+	}
+	ic := NewICMPConn(d.c, dst, &ICMPConfig{Src: cfg.Src, ID: id, Now: cfg.now(), Local: cfg.Local})
+	// The socket's hop limit is its default and stays so: a shared
+	// socket takes no per-search hop limits (SharedConn.Send).
+	ic.ttl = defaultHopLimit
+	s := &SharedConn{ic: ic, d: d, in: make(chan delivery, inboxSize), done: make(chan struct{})}
+	d.subs[id] = s
+	return s, nil
+}
+
+// freeID returns the next identifier not in use, never 0.
+func (d *demux) freeID() (uint16, bool) {
+	for range 1 << 16 {
+		d.nextID++
+		if id := d.nextID; id != 0 && d.subs[id] == nil {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+func (d *demux) unregister(id uint16) {
+	d.mu.Lock()
+	delete(d.subs, id)
+	d.mu.Unlock()
+}
+
+// close closes the socket and waits for the reader to stop.
+func (d *demux) close() error {
+	err := d.c.Close()
+	<-d.dead
+	return err
+}
+
+// run reads the socket until it is closed.
+func (d *demux) run() {
+	defer close(d.dead)
+	r := newPacketReader(d.now)
+	for {
+		n, from, at, err := r.read(d.c)
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			return // closed
+		}
+		d.stats.read.Add(1)
+		d.dispatch(r.buf[:n], n, from, at, r.frag)
+	}
+}
+
+// dispatch parses one packet and hands it to its search, if any.
+func (d *demux) dispatch(b []byte, n int, from netip.Addr, at time.Time, frag mtu.Size) {
+	m, err := wire.ParseMessage(b, d.v6) // copies what it keeps
+	if err != nil {
+		d.stats.foreign.Add(1)
+		return
+	}
+	id, ok := echoID(m, d.v6)
+	if !ok {
+		d.stats.foreign.Add(1)
+		return
+	}
+	d.mu.Lock()
+	s := d.subs[id]
+	d.mu.Unlock()
+	if s == nil {
+		d.stats.foreign.Add(1)
+		return
+	}
+	select {
+	case s.in <- delivery{m: m, from: from, n: n, at: at, frag: frag}:
+		d.stats.delivered.Add(1)
+	default:
+		d.stats.overflow.Add(1)
+	}
+}
+
+// echoID is the Echo identifier m is about: an Echo Reply's, or that of
+// the Echo Request an ICMP error quotes. ok is false for anything else.
+func echoID(m *wire.Message, v6 bool) (id uint16, ok bool) {
+	echo, reply, proto := wire.ICMPv4Echo, wire.ICMPv4EchoReply, wire.ProtoICMP
+	if v6 {
+		echo, reply, proto = wire.ICMPv6Echo, wire.ICMPv6EchoReply, wire.ProtoICMPv6
+	}
+	if !m.IsError() {
+		return uint16(m.ID), m.Type == reply
+	}
+	t := m.Quote.Transport
+	if m.Quote.Proto != proto || len(t) < 8 || int(t[0]) != echo {
+		return 0, false
+	}
+	return binary.BigEndian.Uint16(t[4:6]), true
+}

@@ -1,0 +1,274 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/wire"
+)
+
+// Engine runs many searches over shared sockets: one raw ICMP socket per
+// family and place (namespace, interface, bound source), read by one
+// goroutine that parses each packet once and hands it to the search it
+// belongs to (demux.go). Only MethodICMP shares; see doc.go for why the
+// other methods keep sockets of their own.
+//
+// An Engine is safe for concurrent use. Close it when the searches are
+// done: it closes its sockets.
+type Engine struct {
+	listen func(v6 bool, cfg *OpenConfig) (net.PacketConn, error)
+	now    func() time.Time
+
+	mu     sync.Mutex
+	socks  map[sharedKey]*demux
+	closed bool
+}
+
+// EngineConfig is optional configuration of an Engine; nil means defaults.
+type EngineConfig struct {
+	// Now is the clock that stamps arrivals the kernel does not; nil is
+	// time.Now.
+	Now func() time.Time
+	// Listen opens the raw ICMP socket of a family for cfg (inside
+	// cfg.Enter); nil opens a real one. Tests give a fake network.
+	Listen func(v6 bool, cfg *OpenConfig) (net.PacketConn, error)
+}
+
+// sharedKey is what makes two searches' sockets one: the family and where
+// the socket is made and bound.
+type sharedKey struct {
+	v6        bool
+	namespace string
+	ifname    string
+	bind      netip.Addr
+}
+
+// NewEngine returns an Engine with no sockets yet: each is opened by the
+// first search that needs it.
+func NewEngine(cfg *EngineConfig) *Engine {
+	if cfg == nil {
+		cfg = &EngineConfig{}
+	}
+	e := &Engine{listen: cfg.Listen, now: cfg.Now, socks: map[sharedKey]*demux{}}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.listen == nil {
+		e.listen = listenShared
+	}
+	return e
+}
+
+// ErrEngineClosed is what opening a conn on a closed Engine returns.
+var ErrEngineClosed = errors.New("probe engine closed")
+
+// Open opens a MethodICMP conn toward dst over the shared socket of its
+// family and cfg's place (cfg.Namespace names the namespace cfg.Enter
+// enters). cfg.Src must be the source address the probes leave from
+// (quotes are checked against it); OpenMethod's rules for choosing it
+// apply when it is invalid.
+func (e *Engine) Open(dst netip.Addr, cfg *OpenConfig) (*SharedConn, error) {
+	if cfg == nil {
+		cfg = &OpenConfig{}
+	}
+	dst = dst.Unmap()
+	if !dst.IsValid() {
+		return nil, errors.New("invalid destination address")
+	}
+	c := *cfg
+	c.Src = c.Src.Unmap()
+	// The socket is bound to the source when the caller pinned one
+	// (Src or Interface), as OpenMethod's is.
+	pinned := c.Src.IsValid() || c.Interface != ""
+	if c.Src.IsValid() && c.Src.Is6() != dst.Is6() {
+		return nil, fmt.Errorf("source %s and destination %s are not of one family", c.Src, dst)
+	}
+	if rs := c.RouteSrc.Unmap(); !c.Src.IsValid() && rs.IsValid() && rs.Is6() == dst.Is6() {
+		c.Src = rs
+	}
+	if !c.Src.IsValid() {
+		src, err := chooseSource(dst, &c)
+		if err != nil {
+			return nil, err
+		}
+		c.Src = src
+	}
+	key := sharedKey{v6: dst.Is6(), namespace: c.Namespace, ifname: c.Interface}
+	if pinned {
+		key.bind = c.Src
+	}
+	lc := c
+	lc.Src = key.bind
+	d, err := e.socket(key, &lc)
+	if err != nil {
+		return nil, err
+	}
+	return d.open(dst, &c)
+}
+
+// socket returns the shared socket of key, opening it on first use.
+func (e *Engine) socket(key sharedKey, cfg *OpenConfig) (*demux, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, ErrEngineClosed
+	}
+	if d, ok := e.socks[key]; ok {
+		return d, nil
+	}
+	c, err := e.listen(key.v6, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d := newDemux(c, key.v6, e.now)
+	e.socks[key] = d
+	return d, nil
+}
+
+// Close closes every shared socket; the conns on them then fail.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.closed = true
+	var errs []error
+	for k, d := range e.socks {
+		errs = append(errs, d.close())
+		delete(e.socks, k)
+	}
+	return errors.Join(errs...)
+}
+
+// EngineStats counts what an Engine's readers did with the packets they
+// read.
+type EngineStats struct {
+	// Read is every packet read; Delivered those handed to a search.
+	Read, Delivered int64
+	// Foreign are packets for no search of the engine (another program's
+	// Echo, an error about someone else's packet, garbage); Overflow
+	// those dropped because their search was not reading.
+	Foreign, Overflow int64
+}
+
+// Stats sums the counts of every shared socket.
+func (e *Engine) Stats() EngineStats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var s EngineStats
+	for _, d := range e.socks {
+		s.Read += d.stats.read.Load()
+		s.Delivered += d.stats.delivered.Load()
+		s.Foreign += d.stats.foreign.Load()
+		s.Overflow += d.stats.overflow.Load()
+	}
+	return s
+}
+
+// SharedConn is one search's conn on a shared socket: an ICMPConn whose
+// reads come from the socket's demultiplexer instead of the socket. It
+// satisfies Conn (and probe/search's Conn) as ICMPConn does.
+type SharedConn struct {
+	ic   *ICMPConn
+	d    *demux
+	in   chan delivery
+	once sync.Once
+	done chan struct{}
+}
+
+// delivery is one packet the demultiplexer handed a search: parsed once.
+type delivery struct {
+	m    *wire.Message
+	from netip.Addr
+	n    int
+	at   time.Time
+	frag mtu.Size // the largest fragment of a reassembled packet; 0 if whole
+}
+
+// Target is the address probes go to.
+func (s *SharedConn) Target() netip.Addr { return s.ic.dst }
+
+// Method is MethodICMP.
+func (s *SharedConn) Method() Method { return MethodICMP }
+
+// ErrSharedTTL is what a SharedConn's Send returns for a probe with a hop
+// limit: the hop limit is the shared socket's, so probes that set one
+// (trace) need a conn of their own.
+var ErrSharedTTL = errors.New("a shared socket sends only probes without a hop limit")
+
+// Send sends an Echo Request that makes an IP packet of exactly p.Size
+// bytes, with the search's identifier and cookie.
+func (s *SharedConn) Send(ctx context.Context, p wire.Probe) error {
+	if p.TTL != 0 && p.TTL != defaultHopLimit {
+		return ErrSharedTTL
+	}
+	select {
+	case <-s.done:
+		return net.ErrClosed
+	default:
+	}
+	return s.ic.Send(ctx, p)
+}
+
+// Recv returns the next packet the demultiplexer handed this search,
+// judged by the ICMPConn's rules, waiting until deadline at the latest.
+func (s *SharedConn) Recv(deadline time.Time) (wire.Event, error) {
+	select {
+	case a := <-s.in:
+		return s.event(a), nil
+	case <-s.done:
+		return wire.Event{}, net.ErrClosed
+	default:
+	}
+	timeout := fmt.Errorf("%w: %w", ErrTimeout, os.ErrDeadlineExceeded)
+	var expired <-chan time.Time
+	if !deadline.IsZero() {
+		d := time.Until(deadline)
+		if d <= 0 {
+			return wire.Event{}, timeout
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case a := <-s.in:
+		return s.event(a), nil
+	case <-s.done:
+		return wire.Event{}, net.ErrClosed
+	case <-s.d.dead:
+		return wire.Event{}, net.ErrClosed
+	case <-expired:
+		return wire.Event{}, timeout
+	}
+}
+
+func (s *SharedConn) event(a delivery) wire.Event {
+	ev := s.ic.judge(a.m, a.from)
+	ev.At, ev.Bytes, ev.IPv6 = a.at, a.n, s.ic.ipv6
+	if ev.Kind == wire.Reached {
+		ev.FragSize = a.frag
+	}
+	return ev
+}
+
+// Close gives the search's identifier back; the shared socket stays open
+// for the others (Engine.Close closes it).
+func (s *SharedConn) Close() error {
+	s.once.Do(func() {
+		close(s.done)
+		s.d.unregister(s.ic.id)
+	})
+	return nil
+}
+
+// counters of a demux; atomic, read by Engine.Stats.
+type demuxStats struct {
+	read, delivered, foreign, overflow atomic.Int64
+}
