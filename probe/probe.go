@@ -27,6 +27,13 @@ type Options struct {
 	// Port is the destination port of UDP and TCP probes; 0 is the
 	// protocol's default (33434 for UDP, 443 for TCP).
 	Port int
+	// Flow, if set (1..MaxFlow), pins the flow every probe carries, so
+	// that a router spreading flows over equal-cost paths (ECMP) sends
+	// them all down one branch, the same on every run: source port
+	// FlowBase+Flow for UDP and TCP, Echo identifier FlowBase+Flow for
+	// ICMP. 0 lets the system choose one, which still stays the same for
+	// the whole search.
+	Flow int
 	// Interface, if set, sends every probe out of that device
 	// (SO_BINDTODEVICE); Source, if valid, from that address of this
 	// host.
@@ -75,6 +82,8 @@ type Result struct {
 	search.Result
 	Target *Target
 	Method Method
+	// Flow is the flow every probe carried (see Options.Flow).
+	Flow Flow
 }
 
 // TraceOptions says how to trace: Options, and the largest hop limit.
@@ -90,6 +99,8 @@ type TraceResult struct {
 	search.TraceResult
 	Target *Target
 	Method Method
+	// Flow is the flow every probe carried (see Options.Flow).
+	Flow Flow
 }
 
 // Find finds the path MTU to host: Lookup, then Target.Find. o may be
@@ -131,7 +142,7 @@ func (t *Target) Find(ctx context.Context) (*Result, error) {
 	if res == nil {
 		res = &search.Result{Target: t.Addr}
 	}
-	return &Result{Result: *res, Target: t, Method: m}, err
+	return &Result{Result: *res, Target: t, Method: m, Flow: flowOf(c)}, err
 }
 
 // Trace walks every hop limit up to maxHops (0 means 30) toward t at once
@@ -150,7 +161,7 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 	if res == nil {
 		res = &search.TraceResult{Target: t.Addr}
 	}
-	return &TraceResult{TraceResult: *res, Target: t, Method: m}, err
+	return &TraceResult{TraceResult: *res, Target: t, Method: m, Flow: flowOf(c)}, err
 }
 
 // open opens the first method of the protocol this process may use
@@ -159,6 +170,9 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 func (t *Target) open() (conn, Method, error) {
 	o := &t.opts
 	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: o.Port, Local: t.local}
+	if o.Flow > 0 {
+		cfg.Flow = uint16(FlowBase + o.Flow)
+	}
 	if o.Netns != "" {
 		name := o.Netns
 		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
@@ -177,7 +191,11 @@ func (t *Target) open() (conn, Method, error) {
 		if proto != ProtoICMP {
 			port = fmt.Sprintf(" port %d", cmp.Or(o.Port, proto.DefaultPort()))
 		}
-		o.Log(fmt.Sprintf("probing %s%s with method %s: %s", t.Addr, port, m, m.Describe()))
+		flow := ""
+		if f := flowOf(c); f != (Flow{}) {
+			flow = ", " + f.String()
+		}
+		o.Log(fmt.Sprintf("probing %s%s with method %s%s: %s", t.Addr, port, m, flow, m.Describe()))
 	}
 	return c, m, nil
 }
