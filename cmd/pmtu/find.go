@@ -23,6 +23,9 @@ func newFindFlags() []cli.Flag {
 		&cli.IntFlag{Name: "at-least", Usage: "exit 3 if the path MTU is below `N`", DefaultText: "no check"},
 		&cli.DurationFlag{Name: "deadline", Usage: "give up after `D` in all, printing what was proved", DefaultText: "none"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "probe even if the cache has a fresh answer (and update it)"},
+		&cli.IntFlag{Name: "flows", DefaultText: "one flow",
+			Usage: fmt.Sprintf("search on `N` flows at once (1–%d; flows 1..N, see --flow) and report the path MTU of every ECMP branch they took; "+
+				"needs --proto udp or tcp (routers hash ICMP Echo by addresses only); the cache is not used", probe.MaxFlow)},
 	), newManyFlags()...)
 }
 
@@ -34,6 +37,7 @@ type findOpts struct {
 	deadline        time.Duration
 	noCache         bool
 	cacheFile       string
+	flows           int
 }
 
 func parseFindOpts(cCtx *cli.Context) (findOpts, error) {
@@ -55,9 +59,21 @@ func findFlags(cCtx *cli.Context, po probeOpts) (findOpts, error) {
 		deadline:  cCtx.Duration("deadline"),
 		noCache:   cCtx.Bool("no-cache"),
 		cacheFile: cCtx.String("cache-file"),
+		flows:     cCtx.Int("flows"),
 	}
 	if err := checkSizeFlags(cCtx, "expect", "at-least"); err != nil {
 		return o, err
+	}
+	if cCtx.IsSet("flows") {
+		switch {
+		case o.flows < 1 || o.flows > probe.MaxFlow:
+			return o, usageError(fmt.Sprintf("pmtu: --flows %d is outside 1–%d", o.flows, probe.MaxFlow))
+		case o.proto == probe.ProtoICMP:
+			return o, usageError("pmtu: --flows needs --proto udp or tcp: routers hash ICMP Echo by its addresses only " +
+				"(Linux does), so every Echo flow takes the same branch")
+		case cCtx.IsSet("flow"):
+			return o, usageError("pmtu: --flow and --flows exclude each other: --flows N probes flows 1 to N")
+		}
 	}
 	if cCtx.IsSet("deadline") && o.deadline <= 0 {
 		return o, usageError(fmt.Sprintf("pmtu: --deadline %v must be positive", o.deadline))
@@ -69,6 +85,9 @@ func findFlags(cCtx *cli.Context, po probeOpts) (findOpts, error) {
 // -f FILE, findMany (many.go).
 func find(cCtx *cli.Context) error {
 	if manyTargets(cCtx) {
+		if cCtx.IsSet("flows") {
+			return usageError("pmtu: --flows is for one HOST at a time")
+		}
 		return findMany(cCtx)
 	}
 	o, err := parseFindOpts(cCtx)
@@ -97,6 +116,9 @@ func find(cCtx *cli.Context) error {
 		return rep.fail(w, o.json, exitNoAnswer)
 	}
 	rep.Interface, rep.InterfaceMTU = t.Route.IfName, int(t.Route.IfMTU)
+	if o.flows > 0 {
+		return findFlows(ctx, cCtx, o, t, rep)
+	}
 
 	ceil := t.Ceil()
 	cq := newCacheQuery(o, t, ceil, time.Now())
@@ -123,6 +145,7 @@ func find(cCtx *cli.Context) error {
 		return openError(o.proto, t.Addr, o.probeOpts, derr)
 	}
 	rep.Method = string(res.Method)
+	rep.Flow = flowOf(res.Flow)
 	rep.fromResult(&res.Result, ceil)
 	if derr != nil {
 		if !rep.belowFloor(derr, o.minSize, &res.Result) {

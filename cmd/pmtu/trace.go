@@ -109,6 +109,7 @@ func trace(cCtx *cli.Context) error {
 		return openError(o.proto, t.Addr, o.probeOpts, terr)
 	}
 	rep.fromResult(&res.TraceResult, names.wait())
+	rep.Flow = flowOf(res.Flow)
 	if terr != nil {
 		rep.Error = "stopped before the walk ended: " + plainErr(terr)
 		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
@@ -124,6 +125,7 @@ type traceReport struct {
 	Target  string `json:"target"`
 	Address string `json:"address"`
 	Family  string `json:"family"`
+	Flow    *flow  `json:"flow,omitempty"` // the flow every probe carried
 	PMTU    int    `json:"pmtu"`
 	// PMTUMax and PMTUMaxBy, when the target did not answer, bound the
 	// path MTU by what a router behind the last answering hop refused,
