@@ -147,7 +147,11 @@ func (r *flowsReport) writeText(w io.Writer, verbose bool) error {
 	}
 	n := len(r.Flows)
 	if r.PMTU > 0 {
-		fmt.Fprintf(&b, "path MTU to %s: %d, the smallest of %s on %s (%s)\n", name, r.PMTU, plural(len(r.Branches), "branch"), plural(n, "flow"), r.Method)
+		branches := "1 branch"
+		if len(r.Branches) != 1 {
+			branches = fmt.Sprintf("%d branches", len(r.Branches))
+		}
+		fmt.Fprintf(&b, "path MTU to %s: %d, the smallest of %s on %s (%s)\n", name, r.PMTU, branches, plural(n, "flow"), r.Method)
 	} else {
 		fmt.Fprintf(&b, "path MTU to %s: not found on any of %s\n", name, plural(n, "flow"))
 	}
@@ -170,7 +174,7 @@ func (r *flowsReport) writeText(w io.Writer, verbose bool) error {
 		fmt.Fprintf(&b, "  %s cannot rule out a branch carrying half of them at %.0f%%", plural(n, "flow"), 100*(1-c.Alpha))
 	}
 	if len(r.Branches) > 0 {
-		fmt.Fprintf(&b, "; MDA rules out branch %d at %.0f%% with %d flows\n", len(r.Branches)+1, 100*(1-r.Confidence.Alpha), r.Confidence.MDAFlows)
+		fmt.Fprintf(&b, "; the MDA stopping rule rules out branch %d at %.0f%% with %d flows\n", len(r.Branches)+1, 100*(1-r.Confidence.Alpha), r.Confidence.MDAFlows)
 	} else {
 		b.WriteString("\n")
 	}

@@ -107,7 +107,7 @@ flow_reset() {
 }
 
 ecmp_case() {
-	local fam=$1 dst hop b runs id seen ports labels probes
+	local fam=$1 dst hop b runs id seen ports labels probes flows_json want_pmtu via
 	ecmp_build 1500 1400
 	dst=$(ecmp_dst "$fam") hop=$(ecmp_hop "$fam" 3)
 	flow_watch
@@ -147,6 +147,7 @@ ecmp_case() {
 
 	# Many flows: both branches, and the smaller answer.
 	for proto in udp tcp; do
+		flow_reset
 		pmtu c --json --proto "$proto" --flows 16 "$dst"
 		want_rc 0
 		want .pmtu == 1400
@@ -158,6 +159,29 @@ ecmp_case() {
 		want '[.branches[].flows | length] | add' == 16
 		want .confidence.k == 5
 		verdict
+		if [[ $proto == udp ]]; then
+			ports=$(flow_seen sports)
+			echo "r1 saw source ports: $ports"
+			[[ $ports == "$(seq -s ' ' 40001 40016)" ]] || fail "16 flows came from source ports '$ports', want 40001 to 40016"
+			if [[ $fam == ipv6 ]]; then
+				labels=$(flow_seen labels)
+				echo "r1 saw $(wc -w <<<"$labels") flow labels"
+				(($(wc -w <<<"$labels") == 16)) || fail "16 flows carried flow labels '$labels', want 16 distinct"
+			fi
+			# A trace on one flow of each branch walks that branch.
+			flows_json=$OUT
+			for b in 0 1; do
+				id=$(jq ".branches[$b].flows[0]" <<<"$flows_json")
+				want_pmtu=$(jq ".branches[$b].pmtu" <<<"$flows_json")
+				via=$(ecmp_hop "$fam" $((b == 0 ? 3 : 2)))
+				pmtu c trace -n --json --proto udp --flow "$id" "$dst"
+				want_rc 0
+				want .pmtu == "$want_pmtu"
+				want .flow.src_port == $((40000 + id))
+				want_str '.hops[1].address' "$via"
+				verdict
+			done
+		fi
 		pmtu c --proto "$proto" --flows 16 "$dst"
 		want_rc 0
 		verdict
