@@ -76,6 +76,35 @@ func findFlows(ctx context.Context, cCtx *cli.Context, o findOpts, t *probe.Targ
 		}
 		return openError(o.proto, t.Addr, o.probeOpts, errors.Unwrap(err))
 	}
+	fj := newFlowsReport(fr, rep, o.flows)
+	if fj.PMTU == 0 {
+		fj.Error = fmt.Sprintf("no flow found a path MTU to %s", o.host)
+	}
+	if o.json {
+		b, err := json.Marshal(fj)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "%s\n", b); err != nil {
+			return err
+		}
+	} else if err := fj.writeText(w, o.verbose); err != nil {
+		return err
+	}
+	if fj.PMTU == 0 {
+		return cli.Exit("pmtu: "+fj.Error, exitNoAnswer)
+	}
+	if o.expect != 0 && fj.PMTU != o.expect {
+		return cli.Exit(fmt.Sprintf("pmtu: assertion failed: path MTU is %d, expected %d", fj.PMTU, o.expect), exitAssertion)
+	}
+	if o.atLeast != 0 && fj.PMTU < o.atLeast {
+		return cli.Exit(fmt.Sprintf("pmtu: assertion failed: path MTU %d is below %d", fj.PMTU, o.atLeast), exitAssertion)
+	}
+	return nil
+}
+
+// newFlowsReport is the report of fr, n flows toward rep's target.
+func newFlowsReport(fr *probe.FlowsResult, rep *report, n int) *flowsReport {
 	fj := &flowsReport{Target: rep.Target, Address: rep.Address, Family: rep.Family,
 		Interface: rep.Interface, InterfaceMTU: rep.InterfaceMTU, PMTU: int(fr.PMTU),
 		Flows: []flowResult{}, Branches: []flowsBranch{}}
@@ -106,32 +135,9 @@ func findFlows(ctx context.Context, cCtx *cli.Context, o findOpts, t *probe.Targ
 		}
 		fj.Branches = append(fj.Branches, fb)
 	}
-	k, miss := ecmp.MissBound(o.flows, flowsAlpha)
+	k, miss := ecmp.MissBound(n, flowsAlpha)
 	fj.Confidence = flowConfidence{Alpha: flowsAlpha, K: k, Miss: miss, MDAFlows: ecmp.StopAt(max(len(fj.Branches), 1), flowsAlpha)}
-	if fj.PMTU == 0 {
-		fj.Error = fmt.Sprintf("no flow found a path MTU to %s", o.host)
-	}
-	if o.json {
-		b, err := json.Marshal(fj)
-		if err != nil {
-			return err
-		}
-		if _, err := fmt.Fprintf(w, "%s\n", b); err != nil {
-			return err
-		}
-	} else if err := fj.writeText(w, o.verbose); err != nil {
-		return err
-	}
-	if fj.PMTU == 0 {
-		return cli.Exit("pmtu: "+fj.Error, exitNoAnswer)
-	}
-	if o.expect != 0 && fj.PMTU != o.expect {
-		return cli.Exit(fmt.Sprintf("pmtu: assertion failed: path MTU is %d, expected %d", fj.PMTU, o.expect), exitAssertion)
-	}
-	if o.atLeast != 0 && fj.PMTU < o.atLeast {
-		return cli.Exit(fmt.Sprintf("pmtu: assertion failed: path MTU %d is below %d", fj.PMTU, o.atLeast), exitAssertion)
-	}
-	return nil
+	return fj
 }
 
 // writeText prints the branches, e.g.
