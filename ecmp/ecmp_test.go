@@ -100,3 +100,22 @@ func TestMerge(t *testing.T) {
 		})
 	}
 }
+
+func TestMergeHops(t *testing.T) {
+	r1, r2a, r2b, tg := netip.MustParseAddr("198.18.1.2"), netip.MustParseAddr("198.18.2.2"), netip.MustParseAddr("198.18.3.2"), netip.MustParseAddr("198.18.9.1")
+	a := []HopSeen{{r1, 1500}, {r2a, 1500}, {tg, 1500}}
+	b := []HopSeen{{r1, 1500}, {r2b, 1500}, {tg, 1400}}
+	short := []HopSeen{{r1, 1500}, {}}
+	got := MergeHops([]TraceFlow{{1, b}, {2, a}, {3, a}, {4, short}})
+	want := []Hop{
+		{1, []HopBranch{{HopSeen{r1, 1500}, []int{1, 2, 3, 4}}}},
+		{2, []HopBranch{{HopSeen{r2a, 1500}, []int{2, 3}}, {HopSeen{}, []int{4}}, {HopSeen{r2b, 1500}, []int{1}}}},
+		{3, []HopBranch{{HopSeen{tg, 1500}, []int{2, 3}}, {HopSeen{tg, 1400}, []int{1}}}},
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+		t.Errorf("MergeHops (-want +got):\n%s", diff)
+	}
+	if got := MergeHops(nil); got != nil {
+		t.Errorf("MergeHops(nil) = %v, want nil", got)
+	}
+}

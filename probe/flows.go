@@ -67,13 +67,10 @@ type FlowsResult struct {
 // error when no flow could send a probe (a *NoMethodError, a socket
 // failure); flows that only failed to find an answer are in Errs.
 func (t *Target) FindFlows(ctx context.Context, n int) (*FlowsResult, error) {
+	if err := t.checkFlows(n); err != nil {
+		return nil, err
+	}
 	o := &t.opts
-	if cmp.Or(o.Proto, ProtoICMP) == ProtoICMP {
-		return nil, &InputError{Option: "flows", Msg: "needs UDP or TCP probes: routers hash ICMP Echo by addresses only (Linux does), so every Echo flow takes the same branch"}
-	}
-	if n < 1 || o.Flow+n > MaxFlow {
-		return nil, inputErrorf("flows", "%d out of range: flows 1 to %d", n, MaxFlow)
-	}
 	fr := &FlowsResult{Target: t, Flows: make([]*Result, n), Errs: make([]error, n)}
 	var wg sync.WaitGroup
 	for i := range n {
@@ -109,4 +106,67 @@ func (t *Target) FindFlows(ctx context.Context, n int) (*FlowsResult, error) {
 	}
 	fr.Branches, fr.PMTU = ecmp.Merge(flows)
 	return fr, nil
+}
+
+// TraceFlowsResult is what TraceFlows found: every flow's trace, and the
+// hops lined up (ecmp.MergeHops): at a hop where ECMP splits the flows,
+// each branch's address and path MTU with the flows that took it.
+type TraceFlowsResult struct {
+	Target *Target
+	// Traces are the flows' traces, flow 1 first; Errs[i] why Traces[i]
+	// stopped early (nil if it did not). A Traces[i] is nil only when its
+	// probes could not be sent at all.
+	Traces []*TraceResult
+	Errs   []error
+	Hops   []ecmp.Hop
+}
+
+// TraceFlows traces t on n flows at once, as FindFlows searches, each up
+// to maxHops (0 means 30), and lines their hops up. ProtoICMP is refused
+// as for FindFlows.
+func (t *Target) TraceFlows(ctx context.Context, maxHops, n int) (*TraceFlowsResult, error) {
+	if err := t.checkFlows(n); err != nil {
+		return nil, err
+	}
+	o := &t.opts
+	tr := &TraceFlowsResult{Target: t, Traces: make([]*TraceResult, n), Errs: make([]error, n)}
+	var wg sync.WaitGroup
+	for i := range n {
+		ft := *t
+		ft.opts.Flow = o.Flow + i + 1
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tr.Traces[i], tr.Errs[i] = ft.Trace(ctx, maxHops)
+		}()
+	}
+	wg.Wait()
+	var flows []ecmp.TraceFlow
+	for i, r := range tr.Traces {
+		if r == nil {
+			continue
+		}
+		f := ecmp.TraceFlow{ID: o.Flow + i + 1}
+		for _, h := range r.Hops {
+			f.Hops = append(f.Hops, ecmp.HopSeen{Addr: h.Addr, PMTU: h.PMTU})
+		}
+		flows = append(flows, f)
+	}
+	if flows == nil {
+		return nil, fmt.Errorf("no flow could probe: %w", tr.Errs[0])
+	}
+	tr.Hops = ecmp.MergeHops(flows)
+	return tr, nil
+}
+
+// checkFlows refuses what FindFlows and TraceFlows cannot do.
+func (t *Target) checkFlows(n int) error {
+	o := &t.opts
+	if cmp.Or(o.Proto, ProtoICMP) == ProtoICMP {
+		return &InputError{Option: "flows", Msg: "needs UDP or TCP probes: routers hash ICMP Echo by addresses only (Linux does), so every Echo flow takes the same branch"}
+	}
+	if n < 1 || o.Flow+n > MaxFlow {
+		return inputErrorf("flows", "%d out of range: flows 1 to %d", n, MaxFlow)
+	}
+	return nil
 }

@@ -94,3 +94,36 @@ func TestFindFlowsRefuses(t *testing.T) {
 		})
 	}
 }
+
+func TestTraceFlows(t *testing.T) {
+	dst := netip.MustParseAddr("198.18.5.1")
+	tg, err := Lookup(context.Background(), dst.String(), &Options{Proto: ProtoUDP, Wait: 50 * time.Millisecond, sys: ecmpNetwork(dst)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := tg.TraceFlows(context.Background(), 8, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type seen struct {
+		Addr  string
+		PMTU  int
+		Flows []int
+	}
+	var got [][]seen
+	for _, h := range tr.Hops {
+		var s []seen
+		for _, b := range h.Seen {
+			s = append(s, seen{b.Addr.String(), int(b.PMTU), b.Flows})
+		}
+		got = append(got, s)
+	}
+	want := [][]seen{
+		{{"198.18.1.2", 1500, []int{1, 2, 3, 4}}},
+		{{"198.18.3.2", 1500, []int{1, 3}}, {"198.18.4.2", 1500, []int{2, 4}}},
+		{{"198.18.5.1", 1400, []int{1, 3}}, {"198.18.5.1", 1500, []int{2, 4}}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("hops (-want +got):\n%s", diff)
+	}
+}

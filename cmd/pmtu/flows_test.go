@@ -115,3 +115,42 @@ func TestFlowsReportJSON(t *testing.T) {
 		t.Errorf("JSON (-want +got):\n%s\n%s", diff, b)
 	}
 }
+
+func TestTraceFlowsReportText(t *testing.T) {
+	r1, r2a, r2b, dst := netip.MustParseAddr("198.18.1.2"), netip.MustParseAddr("198.18.2.2"), netip.MustParseAddr("198.18.3.2"), netip.MustParseAddr("198.18.9.1")
+	tg := &probe.Target{Host: "t", Addr: dst}
+	trace := func(id int, pmtu uint16, reached bool) *probe.TraceResult {
+		r := &probe.TraceResult{Method: probe.MethodUDP, Flow: probe.Flow{SrcPort: uint16(probe.FlowBase + id)}}
+		r.PMTU, r.Reached = mtu.Size(pmtu), reached
+		return r
+	}
+	tr := &probe.TraceFlowsResult{
+		Target: tg,
+		Traces: []*probe.TraceResult{trace(1, 1400, true), trace(2, 1500, true), trace(3, 1500, false)},
+		Errs:   []error{nil, nil, nil},
+		Hops: []ecmp.Hop{
+			{TTL: 1, Seen: []ecmp.HopBranch{{HopSeen: ecmp.HopSeen{Addr: r1, PMTU: 1500}, Flows: []int{1, 2, 3}}}},
+			{TTL: 2, Seen: []ecmp.HopBranch{{HopSeen: ecmp.HopSeen{Addr: r2a, PMTU: 1500}, Flows: []int{2, 3}}, {HopSeen: ecmp.HopSeen{Addr: r2b, PMTU: 1500}, Flows: []int{1}}}},
+			{TTL: 3, Seen: []ecmp.HopBranch{{HopSeen: ecmp.HopSeen{Addr: dst, PMTU: 1500}, Flows: []int{2}}, {HopSeen: ecmp.HopSeen{}, Flows: []int{3}}, {HopSeen: ecmp.HopSeen{Addr: dst, PMTU: 1400}, Flows: []int{1}}}},
+		},
+	}
+	r := newTraceFlowsReport(tr, "t", map[netip.Addr]string{r1: "r1.example"})
+	var b bytes.Buffer
+	if err := r.writeText(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := ` 1  r1.example (198.18.1.2)   pmtu 1500  every flow
+ 2  198.18.2.2                pmtu 1500  2 of 3 flows: 2 3
+    198.18.3.2                pmtu 1500  1 of 3 flows: 1
+ 3  198.18.9.1                pmtu 1500  1 of 3 flows: 2
+    no reply                  1 of 3 flows: 3
+    198.18.9.1                pmtu 1400  1 of 3 flows: 1
+    path MTU 1400, the smallest of 2 flows that reached 198.18.9.1 (udp); TCP MSS 1360
+`
+	if diff := cmp.Diff(want, b.String()); diff != "" {
+		t.Errorf("text (-want +got):\n%s", diff)
+	}
+	if r.PMTU != 1400 || r.Reached != 2 {
+		t.Errorf("pmtu %d from %d flows, want 1400 from 2", r.PMTU, r.Reached)
+	}
+}

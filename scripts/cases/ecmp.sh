@@ -29,7 +29,9 @@ ecmp_build() {
 	for ns in r1 t; do
 		"$ns" sysctl -q -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 >/dev/null
 	done
-	t sysctl -q -w net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 >/dev/null
+	for ns in r1 t; do
+		"$ns" sysctl -q -w net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0 >/dev/null
+	done
 	veth_link c veth1a r1 veth1b 1500 || return
 	c ip addr add 198.18.1.1/24 dev veth1a
 	r1 ip addr add 198.18.1.2/24 dev veth1b
@@ -188,6 +190,21 @@ ecmp_case() {
 		b=$(grep -c ' on [0-9]* of 16 flows' <<<"$OUT") || true
 		[[ $b == 2 && $OUT == *"(${hop} said 1400)"* ]] || fail "the text does not name both branches and $hop: $OUT"
 	done
+
+	# A trace on many flows: r1 for all, then each branch's router, then the
+	# target with each branch's path MTU.
+	pmtu c trace -n --json --proto udp --flows 16 "$dst"
+	want_rc 0
+	want .pmtu == 1400
+	want '.hops | length' == 3
+	want '[.hops[0].seen[] | .address]' == "[\"$(ecmp_hop "$fam" 1)\"]"
+	want '[.hops[1].seen[] | .address] | sort' == "$(jq -cn --arg a "$(ecmp_hop "$fam" 2)" --arg b "$(ecmp_hop "$fam" 3)" '[$a, $b] | sort')"
+	want '[.hops[2].seen[] | .pmtu] | sort' == '[1400,1500]'
+	want '[.hops[1].seen[].flows | length] | add' == 16
+	verdict
+	pmtu c trace -n --proto udp --flows 16 "$dst"
+	want_rc 0
+	verdict
 
 	# ICMP Echo cannot spread: refused, with the reason.
 	pmtu c --proto icmp --flows 4 "$dst"
