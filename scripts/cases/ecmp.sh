@@ -77,17 +77,20 @@ ecmp_dst() { if [[ $1 == ipv4 ]]; then echo 198.18.9.1; else echo 2001:db8:9::1;
 # ecmp_hop FAMILY LINK: the router's address on link LINK toward r1.
 ecmp_hop() { if [[ $1 == ipv4 ]]; then echo "198.18.$2.2"; else echo "2001:db8:$2::2"; fi; }
 
-# flow_watch: r1 records, in dynamic sets, every UDP source port and IPv6
-# flow label of the probes that come in from c, and counts them.
+# flow_watch: r1 records, in dynamic sets, every UDP and TCP source port
+# and IPv6 flow label of the probes that come in from c, and counts the UDP
+# ones.
 flow_watch() {
 	r1 nft -f - <<'NFT'
 table inet flows {
 	set sports { typeof udp sport; flags dynamic; }
 	set labels { typeof ip6 flowlabel; flags dynamic; }
+	set tsports { typeof tcp sport; flags dynamic; }
 	chain pre {
 		type filter hook prerouting priority filter; policy accept;
 		iifname "veth1b" udp dport 33434 update @sports { udp sport } counter
 		iifname "veth1b" meta nfproto ipv6 udp dport 33434 update @labels { ip6 flowlabel }
+		iifname "veth1b" tcp dport 443 tcp flags syn update @tsports { tcp sport }
 	}
 }
 NFT
@@ -106,6 +109,7 @@ flow_probes() { r1 nft -j list chain inet flows pre | jq '[.nftables[] | select(
 flow_reset() {
 	r1 nft flush set inet flows sports
 	r1 nft flush set inet flows labels
+	r1 nft flush set inet flows tsports
 }
 
 ecmp_case() {
@@ -146,6 +150,30 @@ ecmp_case() {
 		echo "r1 saw flow labels: $labels"
 		[[ -n $labels && $labels != *" "* ]] || fail "the probes of one search carried flow labels '$labels', want one"
 	fi
+
+	# A trace sends many sizes at many hop limits: still one port.
+	flow_reset
+	probes=$(flow_probes)
+	pmtu c trace -n --json --proto udp --flow 7 "$dst"
+	want_rc 0
+	want .flow.src_port == 40007
+	verdict
+	ports=$(flow_seen sports) probes=$(($(flow_probes) - probes))
+	echo "r1 saw $probes UDP probes of a trace from source ports: $ports"
+	[[ $ports == 40007 ]] || fail "the probes of one trace came from source ports '$ports', want 40007 only"
+	[[ $probes == "$(jq .probes <<<"$OUT")" ]] || fail "r1 counted $probes probes, pmtu trace says it sent $(jq .probes <<<"$OUT")"
+	if [[ $fam == ipv6 ]]; then
+		labels=$(flow_seen labels)
+		echo "r1 saw the trace's flow labels: $labels"
+		[[ -n $labels && $labels != *" "* ]] || fail "the probes of one trace carried flow labels '$labels', want one"
+	fi
+	flow_reset
+	pmtu c trace -n --json --proto tcp --flow 9 "$dst"
+	want_rc 0
+	verdict
+	ports=$(flow_seen tsports)
+	echo "r1 saw the $(jq .probes <<<"$OUT") SYNs of a trace from source ports: $ports"
+	[[ $ports == 40009 ]] || fail "the SYNs of one trace came from source ports '$ports', want 40009 only"
 
 	# Many flows: both branches, and the smaller answer.
 	for proto in udp tcp; do
