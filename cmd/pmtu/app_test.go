@@ -337,6 +337,8 @@ func TestFlowsUsageErrors(t *testing.T) {
 		{"flow and flows", []string{"--proto", "udp", "--flow", "2", "--flows", "4", "198.18.0.1"}, "--flow and --flows exclude each other"},
 		{"flows with many hosts", []string{"--proto", "udp", "--flows", "4", "198.18.0.1", "198.18.0.2"}, "--flows is for one HOST at a time"},
 		{"trace flow out of range", []string{"trace", "--flow", "2000", "198.18.0.1"}, "--flow 2000 is outside 1–1024"},
+		{"flow with many hosts", []string{"--flow", "4", "198.18.0.1", "198.18.0.2"}, "--flow is for one HOST at a time"},
+		{"watch flow with many hosts", []string{"watch", "--flow", "4", "198.18.0.1", "198.18.0.2"}, "--flow is for one HOST at a time"},
 		{"trace flows with icmp", []string{"trace", "--flows", "4", "198.18.0.1"}, "--flows needs --proto udp or tcp"},
 		{"trace flow and flows", []string{"trace", "--proto", "tcp", "--flow", "1", "--flows", "4", "198.18.0.1"}, "exclude each other"},
 	}

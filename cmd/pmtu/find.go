@@ -85,8 +85,11 @@ func findFlags(cCtx *cli.Context, po probeOpts) (findOpts, error) {
 // -f FILE, findMany (many.go).
 func find(cCtx *cli.Context) error {
 	if manyTargets(cCtx) {
-		if cCtx.IsSet("flows") {
-			return usageError("pmtu: --flows is for one HOST at a time")
+		for _, f := range []string{"flows", "flow"} {
+			if cCtx.IsSet(f) {
+				// Hosts are searched at once, and one source port binds once.
+				return usageError(fmt.Sprintf("pmtu: --%s is for one HOST at a time", f))
+			}
 		}
 		return findMany(cCtx)
 	}
@@ -197,6 +200,12 @@ func newCacheQuery(o findOpts, t *probe.Target, ceil mtu.Size, now time.Time) ca
 		IfMTU:   int(t.Route.IfMTU),
 		Kernel:  pmtucache.ExceptionOf(t.Route, now),
 	}}
+	if o.flow != 0 {
+		// An answer holds for its flow's ECMP branch; the cache keys
+		// answers by host and port, for any flow.
+		cq.err = fmt.Errorf("--flow %d: the answer is one flow's, and the cache holds answers for any flow", o.flow)
+		return cq
+	}
 	read := func() error {
 		var err error
 		cq.q.Net, cq.inode, err = pmtucache.CurrentNetwork()

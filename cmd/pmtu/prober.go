@@ -39,7 +39,7 @@ func newProbeFlags() []cli.Flag {
 		&cli.IntFlag{Name: "port", Usage: "destination `PORT` of udp and tcp probes", DefaultText: "33434 for udp, 443 for tcp", EnvVars: envVars("port")},
 		&cli.IntFlag{Name: "flow", EnvVars: envVars("flow"), DefaultText: "one the system picks",
 			Usage: fmt.Sprintf("keep every probe on flow `ID` (1–%d): source port %d+ID for udp and tcp, Echo identifier %d+ID for icmp, "+
-				"so an ECMP router sends them down the same branch on every run", probe.MaxFlow, probe.FlowBase, probe.FlowBase)},
+				"so an ECMP router sends them down the same branch on every run; the cache is not used", probe.MaxFlow, probe.FlowBase, probe.FlowBase)},
 		&cli.StringFlag{Name: "interface", Usage: "send probes out of interface `NAME` only (SO_BINDTODEVICE)", EnvVars: envVars("interface")},
 		&cli.StringFlag{Name: "source", Usage: "send probes from address `ADDR`, one of this host's", EnvVars: envVars("source")},
 		&cli.StringFlag{Name: "netns", EnvVars: envVars("netns"),
