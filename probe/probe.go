@@ -27,6 +27,13 @@ type Options struct {
 	// Port is the destination port of UDP and TCP probes; 0 is the
 	// protocol's default (33434 for UDP, 443 for TCP).
 	Port int
+	// Flow, if set (1..MaxFlow), pins the flow every probe carries, so
+	// that a router spreading flows over equal-cost paths (ECMP) sends
+	// them all down one branch, the same on every run: source port
+	// FlowBase+Flow for UDP and TCP, Echo identifier FlowBase+Flow for
+	// ICMP. 0 lets the system choose one, which still stays the same for
+	// the whole search.
+	Flow int
 	// Interface, if set, sends every probe out of that device
 	// (SO_BINDTODEVICE); Source, if valid, from that address of this
 	// host.
@@ -94,6 +101,8 @@ type Result struct {
 	// ForwardMethod is the method that found PMTU when it is not Method:
 	// UDP, where Echo Replies vanished on the way back.
 	ForwardMethod Method
+	// Flow is the flow every probe carried (see Options.Flow).
+	Flow Flow
 }
 
 // TraceOptions says how to trace: Options, and the largest hop limit.
@@ -112,6 +121,8 @@ type TraceResult struct {
 	// Return is what the target's replies proved about the return
 	// path's MTU, as for Result.Return.
 	Return ReturnBounds
+	// Flow is the flow every probe carried (see Options.Flow).
+	Flow Flow
 }
 
 // Find finds the path MTU to host: Lookup, then Target.Find. o may be
@@ -157,7 +168,7 @@ func (t *Target) Find(ctx context.Context) (*Result, error) {
 	if res == nil {
 		res = &search.Result{Target: t.Addr}
 	}
-	out := &Result{Result: *res, Target: t, Method: m, Return: returnUnknown}
+	out := &Result{Result: *res, Target: t, Method: m, Return: returnUnknown, Flow: flowOf(c)}
 	if rc != nil {
 		out.Return = rc.bounds()
 	}
@@ -187,7 +198,7 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 	if res == nil {
 		res = &search.TraceResult{Target: t.Addr}
 	}
-	out := &TraceResult{TraceResult: *res, Target: t, Method: m, Return: returnUnknown}
+	out := &TraceResult{TraceResult: *res, Target: t, Method: m, Return: returnUnknown, Flow: flowOf(c)}
 	if rc != nil {
 		out.Return = rc.bounds()
 	}
@@ -209,6 +220,9 @@ func (t *Target) openProto(proto Proto, port int, shared bool) (conn, Method, er
 	o := &t.opts
 	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: port, Local: t.local,
 		Namespace: o.Netns, RouteSrc: t.Route.Src}
+	if o.Flow > 0 {
+		cfg.Flow = uint16(FlowBase + o.Flow)
+	}
 	if o.Netns != "" {
 		name := o.Netns
 		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
@@ -238,7 +252,11 @@ func (t *Target) openProto(proto Proto, port int, shared bool) (conn, Method, er
 		if proto != ProtoICMP {
 			at = fmt.Sprintf(" port %d", cmp.Or(port, proto.DefaultPort()))
 		}
-		o.Log(fmt.Sprintf("probing %s%s with method %s: %s", t.Addr, at, m, m.Describe()))
+		flow := ""
+		if f := flowOf(c); f != (Flow{}) {
+			flow = ", " + f.String()
+		}
+		o.Log(fmt.Sprintf("probing %s%s with method %s%s: %s", t.Addr, at, m, flow, m.Describe()))
 	}
 	return c, m, nil
 }

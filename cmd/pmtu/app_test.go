@@ -323,3 +323,34 @@ func TestExplainFailure(t *testing.T) {
 		t.Errorf("error %q, want the proved bounds", r.Error)
 	}
 }
+
+func TestFlowsUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"flows with icmp", []string{"--flows", "4", "198.18.0.1"}, "--flows needs --proto udp or tcp: routers hash ICMP Echo by its addresses only"},
+		{"no flows", []string{"--proto", "udp", "--flows", "0", "198.18.0.1"}, "--flows 0 is outside 1–1024"},
+		{"too many flows", []string{"--proto", "udp", "--flows", "1025", "198.18.0.1"}, "--flows 1025 is outside 1–1024"},
+		{"flow zero", []string{"--flow", "0", "198.18.0.1"}, "--flow 0 is outside 1–1024"},
+		{"flow and flows", []string{"--proto", "udp", "--flow", "2", "--flows", "4", "198.18.0.1"}, "--flow and --flows exclude each other"},
+		{"flows with many hosts", []string{"--proto", "udp", "--flows", "4", "198.18.0.1", "198.18.0.2"}, "--flows is for one HOST at a time"},
+		{"trace flow out of range", []string{"trace", "--flow", "2000", "198.18.0.1"}, "--flow 2000 is outside 1–1024"},
+		{"flow with many hosts", []string{"--flow", "4", "198.18.0.1", "198.18.0.2"}, "--flow is for one HOST at a time"},
+		{"watch flow with many hosts", []string{"watch", "--flow", "4", "198.18.0.1", "198.18.0.2"}, "--flow is for one HOST at a time"},
+		{"trace flows with icmp", []string{"trace", "--flows", "4", "198.18.0.1"}, "--flows needs --proto udp or tcp"},
+		{"trace flow and flows", []string{"trace", "--proto", "tcp", "--flow", "1", "--flows", "4", "198.18.0.1"}, "exclude each other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runApp(t, tt.args...)
+			if code != exitUsage || out != "" {
+				t.Errorf("exit %d, stdout %q; want exit %d and nothing", code, out, exitUsage)
+			}
+			if lines := strings.Split(strings.TrimSpace(errOut), "\n"); len(lines) != 1 || !strings.Contains(lines[0], tt.want) {
+				t.Errorf("stderr %q, want one line that says %q", errOut, tt.want)
+			}
+		})
+	}
+}

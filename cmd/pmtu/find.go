@@ -24,6 +24,9 @@ func newFindFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "deadline", Usage: "give up after `D` in all, printing what was proved", DefaultText: "none"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "probe even if the cache has a fresh answer (and update it)"},
 		&cli.BoolFlag{Name: "no-reverse", Usage: "send no UDP probes to tell which way an ICMP black hole lies (black_hole_direction)"},
+		&cli.IntFlag{Name: "flows", DefaultText: "one flow",
+			Usage: fmt.Sprintf("search on `N` flows at once (1–%d; flows 1..N, see --flow) and report the path MTU of every ECMP branch they took; "+
+				"needs --proto udp or tcp (routers hash ICMP Echo by addresses only); the cache is not used", probe.MaxFlow)},
 	), newManyFlags()...)
 }
 
@@ -35,6 +38,7 @@ type findOpts struct {
 	deadline        time.Duration
 	noCache         bool
 	cacheFile       string
+	flows           int
 }
 
 func parseFindOpts(cCtx *cli.Context) (findOpts, error) {
@@ -56,9 +60,21 @@ func findFlags(cCtx *cli.Context, po probeOpts) (findOpts, error) {
 		deadline:  cCtx.Duration("deadline"),
 		noCache:   cCtx.Bool("no-cache"),
 		cacheFile: cCtx.String("cache-file"),
+		flows:     cCtx.Int("flows"),
 	}
 	if err := checkSizeFlags(cCtx, "expect", "at-least"); err != nil {
 		return o, err
+	}
+	if cCtx.IsSet("flows") {
+		switch {
+		case o.flows < 1 || o.flows > probe.MaxFlow:
+			return o, usageError(fmt.Sprintf("pmtu: --flows %d is outside 1–%d", o.flows, probe.MaxFlow))
+		case o.proto == probe.ProtoICMP:
+			return o, usageError("pmtu: --flows needs --proto udp or tcp: routers hash ICMP Echo by its addresses only " +
+				"(Linux does), so every Echo flow takes the same branch")
+		case cCtx.IsSet("flow"):
+			return o, usageError("pmtu: --flow and --flows exclude each other: --flows N probes flows 1 to N")
+		}
 	}
 	if cCtx.IsSet("deadline") && o.deadline <= 0 {
 		return o, usageError(fmt.Sprintf("pmtu: --deadline %v must be positive", o.deadline))
@@ -70,6 +86,12 @@ func findFlags(cCtx *cli.Context, po probeOpts) (findOpts, error) {
 // -f FILE, findMany (many.go).
 func find(cCtx *cli.Context) error {
 	if manyTargets(cCtx) {
+		for _, f := range []string{"flows", "flow"} {
+			if cCtx.IsSet(f) {
+				// Hosts are searched at once, and one source port binds once.
+				return usageError(fmt.Sprintf("pmtu: --%s is for one HOST at a time", f))
+			}
+		}
 		return findMany(cCtx)
 	}
 	o, err := parseFindOpts(cCtx)
@@ -98,6 +120,9 @@ func find(cCtx *cli.Context) error {
 		return rep.fail(w, o.json, exitNoAnswer)
 	}
 	rep.Interface, rep.InterfaceMTU = t.Route.IfName, int(t.Route.IfMTU)
+	if o.flows > 0 {
+		return findFlows(ctx, cCtx, o, t, rep)
+	}
 
 	ceil := t.Ceil()
 	cq := newCacheQuery(o, t, ceil, time.Now())
@@ -124,6 +149,7 @@ func find(cCtx *cli.Context) error {
 		return openError(o.proto, t.Addr, o.probeOpts, derr)
 	}
 	rep.Method = string(res.Method)
+	rep.Flow = flowOf(res.Flow)
 	rep.fromResult(&res.Result, ceil)
 	rep.fromDirections(res)
 	if derr != nil {
@@ -198,6 +224,12 @@ func newCacheQueryIn(o findOpts, t *probe.Target, ceil mtu.Size, now time.Time, 
 		IfMTU:   int(t.Route.IfMTU),
 		Kernel:  pmtucache.ExceptionOf(t.Route, now),
 	}}
+	if o.flow != 0 {
+		// An answer holds for its flow's ECMP branch; the cache keys
+		// answers by host and port, for any flow.
+		cq.err = fmt.Errorf("--flow %d: the answer is one flow's, and the cache holds answers for any flow", o.flow)
+		return cq
+	}
 	var err error
 	cq.q.Net, cq.inode, err = ident()
 	if err != nil {

@@ -37,6 +37,9 @@ func newProbeFlags() []cli.Flag {
 			Usage: "probe with `PROTO`: icmp (Echo Requests), udp (datagrams to --port, answered by Port Unreachable) " +
 				"or tcp (SYNs to --port, answered by SYN-ACK or RST; needs root)"},
 		&cli.IntFlag{Name: "port", Usage: "destination `PORT` of udp and tcp probes", DefaultText: "33434 for udp, 443 for tcp", EnvVars: envVars("port")},
+		&cli.IntFlag{Name: "flow", EnvVars: envVars("flow"), DefaultText: "one the system picks",
+			Usage: fmt.Sprintf("keep every probe on flow `ID` (1–%d): source port %d+ID for udp and tcp, Echo identifier %d+ID for icmp, "+
+				"so an ECMP router sends them down the same branch on every run; the cache is not used", probe.MaxFlow, probe.FlowBase, probe.FlowBase)},
 		&cli.StringFlag{Name: "interface", Usage: "send probes out of interface `NAME` only (SO_BINDTODEVICE)", EnvVars: envVars("interface")},
 		&cli.StringFlag{Name: "source", Usage: "send probes from address `ADDR`, one of this host's", EnvVars: envVars("source")},
 		&cli.StringFlag{Name: "netns", EnvVars: envVars("netns"),
@@ -61,6 +64,7 @@ type probeOpts struct {
 
 	proto  probe.Proto
 	port   int // 0: the protocol's default
+	flow   int // 0: the system's choice
 	iface  string
 	source netip.Addr // invalid: the kernel's choice
 	netns  string
@@ -106,6 +110,7 @@ func parseProbeFlags(cCtx *cli.Context) (probeOpts, error) {
 		tries:   cCtx.Int("tries"),
 		proto:   probe.Proto(strings.ToLower(strings.TrimSpace(cCtx.String("proto")))),
 		port:    cCtx.Int("port"),
+		flow:    cCtx.Int("flow"),
 		iface:   strings.TrimSpace(cCtx.String("interface")),
 		netns:   strings.TrimSpace(cCtx.String("netns")),
 		notes:   cCtx.App.ErrWriter,
@@ -155,6 +160,9 @@ func (o *probeOpts) checkMethodFlags(cCtx *cli.Context) error {
 			return usageError(fmt.Sprintf("pmtu: --port %d is outside 1–65535", o.port))
 		}
 	}
+	if cCtx.IsSet("flow") && (o.flow < 1 || o.flow > probe.MaxFlow) {
+		return usageError(fmt.Sprintf("pmtu: --flow %d is outside 1–%d", o.flow, probe.MaxFlow))
+	}
 	if cCtx.IsSet("interface") && (o.iface == "" || len(o.iface) >= 16 || strings.ContainsAny(o.iface, "/ ")) {
 		return usageError(fmt.Sprintf("pmtu: --interface %q is not an interface name", cCtx.String("interface")))
 	}
@@ -195,7 +203,7 @@ func usageError(msg string) error { return cli.Exit(msg, exitUsage) }
 // options are the probe flags as the probe package's Options.
 func (o probeOpts) options() *probe.Options {
 	po := &probe.Options{
-		Network: o.family, Proto: o.proto, Port: o.port, Interface: o.iface, Source: o.source, Netns: o.netns,
+		Network: o.family, Proto: o.proto, Port: o.port, Flow: o.flow, Interface: o.iface, Source: o.source, Netns: o.netns,
 		MinSize: o.minSize, MaxSize: o.maxSize, Wait: o.wait, Tries: o.tries, NoReverse: o.noReverse,
 	}
 	if o.log != nil {

@@ -28,6 +28,7 @@ type report struct {
 	Family       string  `json:"family"`
 	Source       string  `json:"source"`           // "probe" or "cache"
 	Method       string  `json:"method,omitempty"` // how the probes went (probe.Method); absent from the cache
+	Flow         *flow   `json:"flow,omitempty"`   // the flow every probe carried; absent from the cache
 	PMTU         int     `json:"pmtu"`
 	Exact        bool    `json:"exact"` // pmtu is the path MTU itself, not only a size proved to pass
 	Interface    string  `json:"interface"`
@@ -62,6 +63,20 @@ type report struct {
 	ForwardMethod string `json:"forward_method,omitempty"`
 
 	ignored []probe.Event
+}
+
+// flow is the flow identity every probe of a search carried (probe.Flow).
+type flow struct {
+	SrcPort int `json:"src_port,omitempty"`
+	ICMPID  int `json:"icmp_id,omitempty"`
+}
+
+// flowOf is f for JSON; nil for the zero Flow.
+func flowOf(f probe.Flow) *flow {
+	if f == (probe.Flow{}) {
+		return nil
+	}
+	return &flow{SrcPort: int(f.SrcPort), ICMPID: int(f.EchoID)}
 }
 
 // diagnosis is an ICMP error that ended a search: who sent it, and the
@@ -328,6 +343,9 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 	if r.Hint != "" {
 		fmt.Fprintf(&b, "  %s\n", r.Hint)
 	}
+	if verbose && r.Flow != nil {
+		fmt.Fprintf(&b, "  every probe on one flow: %s\n", r.Flow)
+	}
 	if verbose {
 		for _, ev := range r.ignored {
 			fmt.Fprintf(&b, "  ignored from %s: %s\n", ev.From, ev.Why)
@@ -335,6 +353,13 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func (f *flow) String() string {
+	if f.SrcPort != 0 {
+		return fmt.Sprintf("source port %d", f.SrcPort)
+	}
+	return fmt.Sprintf("icmp id %d", f.ICMPID)
 }
 
 func (r *report) evidenceText() string {

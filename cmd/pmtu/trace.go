@@ -36,6 +36,9 @@ func newTraceCommand() *cli.Command {
 			&cli.BoolFlag{Name: "n", Usage: "print addresses only, without looking up their names"},
 			&cli.IntFlag{Name: "max-hops", Value: 30, Usage: "the largest hop limit probed (1–255)"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every probe answer, and what was ignored and why"},
+			&cli.IntFlag{Name: "flows", DefaultText: "one flow",
+				Usage: fmt.Sprintf("trace on `N` flows at once (1–%d; flows 1..N, see --flow) and show, per hop, every address seen and the path MTU on each ECMP branch; "+
+					"needs --proto udp or tcp", probe.MaxFlow)},
 		),
 		Action:          trace,
 		HideHelpCommand: true,
@@ -58,6 +61,7 @@ type traceOpts struct {
 	probeOpts
 	json, numeric, verbose bool
 	maxHops                int
+	flows                  int
 }
 
 func parseTraceOpts(cCtx *cli.Context) (traceOpts, error) {
@@ -71,9 +75,21 @@ func parseTraceOpts(cCtx *cli.Context) (traceOpts, error) {
 		numeric:   cCtx.Bool("n"),
 		verbose:   cCtx.Bool("verbose"),
 		maxHops:   cCtx.Int("max-hops"),
+		flows:     cCtx.Int("flows"),
 	}
 	if o.maxHops < 1 || o.maxHops > 255 {
 		return o, usageError(fmt.Sprintf("pmtu: --max-hops %d is outside 1–255", o.maxHops))
+	}
+	if cCtx.IsSet("flows") {
+		switch {
+		case o.flows < 1 || o.flows > probe.MaxFlow:
+			return o, usageError(fmt.Sprintf("pmtu: --flows %d is outside 1–%d", o.flows, probe.MaxFlow))
+		case o.proto == probe.ProtoICMP:
+			return o, usageError("pmtu: --flows needs --proto udp or tcp: routers hash ICMP Echo by its addresses only " +
+				"(Linux does), so every Echo flow takes the same branch")
+		case cCtx.IsSet("flow"):
+			return o, usageError("pmtu: --flow and --flows exclude each other: --flows N traces flows 1 to N")
+		}
 	}
 	return o, nil
 }
@@ -104,12 +120,16 @@ func trace(cCtx *cli.Context) error {
 		rep.Error = errRoute.Error()
 		return rep.print(w, o.json)
 	}
+	if o.flows > 0 {
+		return traceFlows(ctx, w, o, t, names)
+	}
 	res, terr := t.Trace(ctx, o.maxHops)
 	if res == nil {
 		return openError(o.proto, t.Addr, o.probeOpts, terr)
 	}
 	rep.fromResult(&res.TraceResult, names.wait())
 	rep.fromReturn(res)
+	rep.Flow = flowOf(res.Flow)
 	if terr != nil {
 		rep.Error = "stopped before the walk ended: " + plainErr(terr)
 		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
@@ -125,6 +145,7 @@ type traceReport struct {
 	Target  string `json:"target"`
 	Address string `json:"address"`
 	Family  string `json:"family"`
+	Flow    *flow  `json:"flow,omitempty"` // the flow every probe carried
 	PMTU    int    `json:"pmtu"`
 	// PMTUMax and PMTUMaxBy, when the target did not answer, bound the
 	// path MTU by what a router behind the last answering hop refused,

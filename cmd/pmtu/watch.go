@@ -50,6 +50,10 @@ func watch(cCtx *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if po.flow != 0 && len(hosts) > 1 {
+		// Hosts are measured at once, and one source port binds once.
+		return usageError("pmtu: --flow is for one HOST at a time")
+	}
 	interval := cCtx.Duration("interval")
 	if interval < 100*time.Millisecond {
 		return usageError(fmt.Sprintf("pmtu: --interval %v is below 100ms", interval))

@@ -104,6 +104,9 @@ func NewICMPConn(c net.PacketConn, dst netip.Addr, cfg *ICMPConfig) *ICMPConn {
 // Target is the address probes go to.
 func (ic *ICMPConn) Target() netip.Addr { return ic.dst }
 
+// Flow is the conn's flow: its Echo identifier.
+func (ic *ICMPConn) Flow() Flow { return Flow{EchoID: ic.id} }
+
 // Close closes the socket.
 func (ic *ICMPConn) Close() error { return ic.c.Close() }
 
@@ -139,6 +142,10 @@ func (ic *ICMPConn) marshal(p wire.Probe) ([]byte, error) {
 	}
 	data := make([]byte, dataLen)
 	copy(data, ic.cookie[:])
+	if dataLen >= len(ic.cookie)+2 {
+		// One checksum for every probe of the flow (wire.EchoPad).
+		binary.BigEndian.PutUint16(data[len(ic.cookie):], wire.EchoPad(ic.ipv6, p.Seq&0xffff, mtu.ICMPHeader+dataLen))
+	}
 	var typ icmp.Type = ipv4.ICMPTypeEcho
 	if ic.ipv6 {
 		typ = ipv6.ICMPTypeEchoRequest // the kernel fills in the checksum

@@ -28,6 +28,11 @@ type OpenConfig struct {
 	// Port is the destination port of UDP and TCP probes; 0 means the
 	// protocol's DefaultPort.
 	Port int
+	// Flow pins the flow every probe of the conn belongs to (flow.go): the
+	// source port of UDP and TCP probes, the Echo identifier of
+	// MethodICMP's. 0 lets Open choose one (an ephemeral port, a random
+	// identifier), which then stays the same for the conn's life.
+	Flow uint16
 	// Local reports whether an address is this host's (see ICMPConfig);
 	// nil means loopback and the source.
 	Local func(netip.Addr) bool

@@ -91,7 +91,7 @@ func openICMP(dst netip.Addr, cfg *OpenConfig, pinned bool) (Conn, error) {
 		if err != nil {
 			return err
 		}
-		conn = NewICMPConn(c, dst, &ICMPConfig{Src: cfg.Src, Local: cfg.Local, Now: cfg.Now})
+		conn = NewICMPConn(c, dst, &ICMPConfig{Src: cfg.Src, ID: cfg.Flow, Local: cfg.Local, Now: cfg.Now})
 		return nil
 	})
 	return conn, err
@@ -105,7 +105,8 @@ func listenICMPErrors(src netip.Addr) (net.PacketConn, error) {
 }
 
 // openUDP opens MethodUDP (a raw ICMP socket reads the errors) or
-// MethodUDPRecvErr (each probe socket's error queue does).
+// MethodUDPRecvErr (the probe socket's error queue does): one probe
+// socket, bound to cfg.Flow (0: an ephemeral port), for every probe.
 func openUDP(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPConn, error) {
 	c := newUDPConn(dst, m, cfg)
 	recverr := m == MethodUDPRecvErr
@@ -114,47 +115,31 @@ func openUDP(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPConn, 
 	if pinned && cfg.Src.IsValid() {
 		bind = cfg.Src
 	}
-	c.open = func(ttl int) (net.PacketConn, error) {
-		var s net.PacketConn
-		err := cfg.enter(func() error {
-			var err error
-			s, err = newSocket(socketConfig{kind: udpSocket, v6: v6, bind: bind, ifname: cfg.Interface, probeMode: true, recvErr: recverr})
-			return err
-		})
-		if err != nil {
-			return nil, fmt.Errorf("opening a UDP probe socket: %w", err)
-		}
-		if ttl > 0 {
-			if err := setHopLimit(s, v6, ttl); err != nil {
-				s.Close()
-				return nil, err
-			}
-		}
-		return s, nil
-	}
-	c.watch = func(seq int, s net.PacketConn) {
-		sc, ok := s.(syscall.Conn)
-		if !ok {
-			return
-		}
-		rc, err := sc.SyscallConn()
-		if err != nil {
-			return
-		}
-		c.in.run(func() {
-			readDatagrams(rc, recverr, 2048, c.now, func(a arrival) bool {
-				a.seq = seq
-				return c.in.put(a)
-			})
-		})
-	}
-	// Fail now, not at the first probe, if a probe socket cannot be had.
-	s, err := c.open(0)
+	err := cfg.enter(func() error {
+		var err error
+		c.sock, err = newSocket(socketConfig{kind: udpSocket, v6: v6, bind: bind, port: cfg.Flow, ifname: cfg.Interface, probeMode: true, recvErr: recverr})
+		return err
+	})
 	if err != nil {
-		c.Close()
+		return nil, fmt.Errorf("opening the UDP probe socket: %w", err)
+	}
+	la, ok := c.sock.LocalAddr().(*net.UDPAddr)
+	if !ok {
+		c.sock.Close()
+		return nil, fmt.Errorf("probe socket has no UDP address: %v", c.sock.LocalAddr())
+	}
+	c.sport = uint16(la.Port)
+	rc, err := c.sock.(syscall.Conn).SyscallConn()
+	if err != nil {
+		c.sock.Close()
 		return nil, err
 	}
-	s.Close()
+	c.in.run(func() {
+		readDatagrams(rc, recverr, 1<<16, c.now, func(a arrival) bool {
+			a.seq = -1
+			return c.in.put(a)
+		})
+	})
 	if !recverr {
 		err := cfg.enter(func() error {
 			var err error

@@ -96,7 +96,8 @@ func TestUDPRecvErrLoopback(t *testing.T) {
 	}
 }
 
-// A target that answers in UDP proves the probe arrived; the server sees
+// A target that answers in UDP, echoing the payload's head, proves the
+// probe arrived; the server sees
 // exactly the size asked for, less the IP and UDP headers.
 func TestUDPReplyLoopback(t *testing.T) {
 	for _, dst := range []netip.Addr{lo4, lo6} {
@@ -106,7 +107,7 @@ func TestUDPReplyLoopback(t *testing.T) {
 				t.Skipf("no UDP socket here: %v", err)
 			}
 			defer srv.Close()
-			lens := make(chan int, 8)
+			lens, ports := make(chan int, 8), make(chan int, 8)
 			go func() {
 				buf := make([]byte, 1<<16)
 				for {
@@ -115,7 +116,10 @@ func TestUDPReplyLoopback(t *testing.T) {
 						return
 					}
 					lens <- n
-					_, _ = srv.WriteTo([]byte("pong"), from)
+					ports <- from.(*net.UDPAddr).Port
+					// An echo service: the reply carries the probe's
+					// payload, which names the probe.
+					_, _ = srv.WriteTo(buf[:min(n, 64)], from)
 				}
 			}()
 			c, err := OpenMethod(MethodUDPRecvErr, dst, &OpenConfig{Port: srv.LocalAddr().(*net.UDPAddr).Port})
@@ -129,6 +133,13 @@ func TestUDPReplyLoopback(t *testing.T) {
 			for _, s := range sizes {
 				if n, want := <-lens, int(s)-mtu.IPHeader(dst.Is6())-mtu.UDPHeader; n != want {
 					t.Errorf("the server read %d bytes, want %d, the payload of a %d-byte probe", n, want, s)
+				}
+			}
+			// Every probe of the conn is one flow: one source port.
+			want := int(c.(Flower).Flow().SrcPort)
+			for range sizes {
+				if p := <-ports; p != want {
+					t.Errorf("a probe came from port %d, want the conn's port %d", p, want)
 				}
 			}
 		})

@@ -14,3 +14,6 @@ import (
 func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (Conn, error) {
 	return nil, fmt.Errorf("%s probes: %w", m, errors.ErrUnsupported)
 }
+
+// pendingErr is never true off Linux, where no method opens.
+func pendingErr(error) bool { return false }

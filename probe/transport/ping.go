@@ -69,6 +69,9 @@ func newPingConn(c net.PacketConn, dst netip.Addr, id uint16, cfg *OpenConfig) *
 // Target is the address probes go to.
 func (pc *PingConn) Target() netip.Addr { return pc.dst }
 
+// Flow is the conn's flow: the Echo identifier the kernel gave its socket.
+func (pc *PingConn) Flow() Flow { return Flow{EchoID: pc.id} }
+
 // Method is MethodPing.
 func (pc *PingConn) Method() Method { return MethodPing }
 

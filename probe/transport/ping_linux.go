@@ -17,7 +17,7 @@ func openPing(dst netip.Addr, cfg *OpenConfig, pinned bool) (*PingConn, error) {
 	var c net.PacketConn
 	err := cfg.enter(func() error {
 		var err error
-		c, err = newSocket(socketConfig{kind: pingSocket, v6: v6, bind: bind, ifname: cfg.Interface, probeMode: true, recvErr: true})
+		c, err = newSocket(socketConfig{kind: pingSocket, v6: v6, bind: bind, port: cfg.Flow, ifname: cfg.Interface, probeMode: true, recvErr: true})
 		return err
 	})
 	if err != nil {

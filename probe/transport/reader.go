@@ -25,7 +25,7 @@ const (
 // arrival is one thing a reader goroutine read, not yet judged.
 type arrival struct {
 	src  source
-	seq  int // the probe whose socket it came on (one socket per probe); -1 if none
+	seq  int // the probe a socket that carries one probe is about; -1 if the socket carries many
 	from netip.Addr
 	port int // the sender's port, for fromData
 	b    []byte

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"syscall"
@@ -93,4 +94,11 @@ func softErr(err error) bool {
 		return true
 	}
 	return false
+}
+
+// pendingErr reports whether a send failed on an error the socket held
+// from an earlier ICMP error (softErr), and not on its own.
+func pendingErr(err error) bool {
+	var errno syscall.Errno
+	return errors.As(err, &errno) && softErr(errno)
 }

@@ -111,13 +111,16 @@ func TestErrQueueEvent(t *testing.T) {
 			{"forged payload", ee(fam.tooBig, 1400, fam.router),
 				func(c *UDPConn) []byte { return []byte("not ours at all") }, want{Kind: wire.Ignored}, "cookie"},
 			{"another probe's payload", ee(fam.tooBig, 1400, fam.router),
-				func(c *UDPConn) []byte { return wire.ProbeData(c.cookie, 7, 40) }, want{Kind: wire.Ignored}, "another probe"},
+				func(c *UDPConn) []byte { return wire.ProbeData(c.cookie, 7, 40) }, want{Kind: wire.Ignored}, "probe 7, which we never sent"},
+			{"no payload quoted", ee(fam.tooBig, 1400, fam.router),
+				func(c *UDPConn) []byte { return []byte{} }, want{Kind: wire.Ignored}, "too few to name a probe"},
 		}
 		for _, tt := range tests {
 			t.Run(fam.name+"/"+tt.name, func(t *testing.T) {
 				c := newUDPConn(fam.dst, MethodUDPRecvErr, &OpenConfig{Src: fam.dst.Prev()})
 				c.fl.add(1, 1500)
-				var payload []byte
+				// What Linux routers quote: the whole payload head.
+				payload := wire.ProbeData(c.cookie, 1, 40)
 				if tt.payload != nil {
 					payload = tt.payload(c)
 				}
@@ -144,7 +147,7 @@ func TestErrQueueEvent(t *testing.T) {
 	}
 	t.Run("probe never sent", func(t *testing.T) {
 		c := newUDPConn(target4, MethodUDPRecvErr, nil)
-		a := arrival{src: fromErrQueue, seq: 3}
+		a := arrival{src: fromErrQueue, seq: -1, b: wire.ProbeData(c.cookie, 3, 40)}
 		a.ee = wire.ExtendedErr{Origin: wire.OriginICMP, Type: 3, Code: 4, Info: 1400, Offender: router4}
 		if ev := c.classify(a); ev.Kind != wire.Ignored || !strings.Contains(ev.Why, "never sent") {
 			t.Errorf("%v %q, want ignored: never sent", ev.Kind, ev.Why)
@@ -175,7 +178,7 @@ func FuzzErrQueueEvent(f *testing.F) {
 		for _, dst := range []netip.Addr{target4, target6} {
 			c := newUDPConn(dst, MethodUDPRecvErr, nil)
 			c.fl.add(1, 1500)
-			ev := c.classify(arrival{src: fromErrQueue, seq: 1, ee: ee})
+			ev := c.classify(arrival{src: fromErrQueue, seq: -1, ee: ee, b: wire.ProbeData(c.cookie, 1, 40)})
 			if ev.Kind == wire.TooBig && (ev.MTU >= 1500 || (ev.MTU != 0 && ev.MTU < mtu.Floor(dst.Is6())) || (dst.Is6() && ev.MTU == 0)) {
 				t.Fatalf("believed MTU %d for a 1500-byte probe to %s", ev.MTU, dst)
 			}

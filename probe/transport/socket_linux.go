@@ -42,6 +42,9 @@ type socketConfig struct {
 	v6   bool
 	// bind is the local address; invalid means unspecified.
 	bind netip.Addr
+	// port is the local port of a udpSocket, the Echo identifier of a
+	// pingSocket (0: the kernel's choice).
+	port uint16
 	// ifname, if set, binds the socket to that device (SO_BINDTODEVICE).
 	ifname string
 	// probeMode sets DF, sized against the device MTU and not the
@@ -101,7 +104,7 @@ func newSocket(cfg socketConfig) (net.PacketConn, error) {
 	}
 	network, addr := cfg.network(), bind.String()
 	if cfg.kind == udpSocket {
-		addr = netip.AddrPortFrom(bind, 0).String()
+		addr = netip.AddrPortFrom(bind, cfg.port).String()
 	}
 	c, err := lc.ListenPacket(context.Background(), network, addr)
 	if err != nil {
@@ -147,9 +150,9 @@ func newPingSocket(cfg socketConfig) (net.PacketConn, error) {
 	var sa unix.Sockaddr
 	if cfg.v6 {
 		family, proto = unix.AF_INET6, unix.IPPROTO_ICMPV6
-		sa = &unix.SockaddrInet6{Addr: bind.As16()}
+		sa = &unix.SockaddrInet6{Addr: bind.As16(), Port: int(cfg.port)}
 	} else {
-		sa = &unix.SockaddrInet4{Addr: bind.As4()}
+		sa = &unix.SockaddrInet4{Addr: bind.As4(), Port: int(cfg.port)}
 	}
 	fd, err := unix.Socket(family, unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, proto)
 	if err != nil {

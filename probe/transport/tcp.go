@@ -25,8 +25,9 @@ import (
 // it with a RST, which tears the half-open connection down, as for
 // scamper's and tcptraceroute's probes.
 //
-// Every probe has a source port and an initial sequence number of its
-// own. An answer is believed only if it is for a probe still waited for:
+// Every probe leaves from the conn's one source port (its Flow: a router
+// that spreads flows over equal-cost paths keeps a search on one branch)
+// with an initial sequence number of its own, which names it. An answer is believed only if it is for a probe still waited for:
 // a SYN-ACK or RST from the target's port to the probe's source port that
 // acknowledges the probe's sequence number plus 1 (the SYN; a SYN-ACK
 // does not acknowledge data in a SYN) or plus 1 and the payload (a RST
@@ -62,10 +63,6 @@ type tcpProbe struct {
 	payload int
 }
 
-// tcpPorts is how many source ports a TCPConn takes turns with: the
-// probes of a round (at most DefaultWidth) never share one.
-const tcpPorts = 1024
-
 func newTCPConn(dst netip.Addr, cfg *OpenConfig) *TCPConn {
 	if cfg == nil {
 		cfg = &OpenConfig{}
@@ -82,9 +79,12 @@ func newTCPConn(dst netip.Addr, cfg *OpenConfig) *TCPConn {
 		now:    cfg.now(),
 		// From the upper half of the ephemeral range, where the kernel's
 		// own connections are less likely.
-		basePort: 49152 + binary.BigEndian.Uint16(b[:])%(61000-49152-tcpPorts),
+		basePort: 49152 + binary.BigEndian.Uint16(b[:])%(61000-49152),
 		in:       newInbox(),
 		probes:   map[int]tcpProbe{},
+	}
+	if cfg.Flow != 0 {
+		c.basePort = cfg.Flow
 	}
 	c.quote = quoteValidator{ipv6: c.ipv6, dst: dst, src: c.src, local: cfg.local(c.src), proto: wire.ProtoTCP,
 		name: "TCP segment", match: c.matchQuote}
@@ -93,6 +93,9 @@ func newTCPConn(dst netip.Addr, cfg *OpenConfig) *TCPConn {
 
 // Target is the address probes go to.
 func (c *TCPConn) Target() netip.Addr { return c.dst }
+
+// Flow is the conn's flow: its source port.
+func (c *TCPConn) Flow() Flow { return Flow{SrcPort: c.basePort} }
 
 // Method is MethodTCP.
 func (c *TCPConn) Method() Method { return MethodTCP }
@@ -109,7 +112,7 @@ func (c *TCPConn) Send(ctx context.Context, p wire.Probe) error {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	tp := tcpProbe{
-		sport:   c.basePort + uint16(p.Seq%tcpPorts),
+		sport:   c.basePort,
 		isn:     binary.BigEndian.Uint32(b[:]),
 		payload: n,
 	}

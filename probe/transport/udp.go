@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -19,28 +20,30 @@ import (
 // TooBig, a Port Unreachable from the target (or any datagram the target
 // sends back) is Reached.
 //
-// Every probe leaves from a socket of its own, so from a source port of its
-// own, and each socket sends exactly one datagram. An error or a reply
-// then maps to one probe, and so to one size, without reading the probe's
-// payload, which routers need not quote (RFC 792 asks for 8 bytes past the
-// IP header: the UDP header only).
+// Every probe leaves from the one socket of the conn, so from one source
+// port: the conn is one flow (Flow), and a router that spreads flows over
+// equal-cost paths sends every probe of a search down the same branch.
+// Only the size and the hop limit change. An error or a reply is mapped
+// to its probe by the cookie and sequence number in the payload it
+// quotes; a router that quotes only the UDP header (RFC 792 asks for no
+// more) is mapped by the quoted IP length to the latest probe of that
+// size.
 //
 // Errors are read in one of two ways; the Method says which:
 //
 //   - MethodUDP (root or CAP_NET_RAW): from a raw ICMP socket, with the
 //     quote. The rules are ICMPConn's: the quote names our source, the
-//     target, UDP, the source port of one of our probe sockets and the
-//     target port; its IP length is that probe's size; whatever of the
+//     target, UDP, the conn's source port and the target port; its IP length is that probe's size; whatever of the
 //     payload is quoted carries our cookie and the probe's sequence
 //     number; the MTU is sane; the sender is not one of our addresses.
 //   - MethodUDPRecvErr (no privilege): from each socket's error queue
 //     (IP_RECVERR, as tracepath does). The kernel queues an error on the
 //     socket only if its quote names the socket's addresses, protocol and
-//     both ports, so it is about the one datagram that socket sent, whose
-//     size is known. The quoted IP header is not visible, so its length
-//     cannot be compared; the quoted payload, when there is any, must
-//     carry our cookie and sequence number, and the MTU must be sane. A
-//     forger must guess the probe socket's source port.
+//     both ports. The quoted IP header is not visible, so its length
+//     cannot be compared; the quoted payload must carry our cookie and a
+//     sequence number we sent (an error that quotes none names no probe
+//     and is ignored), and the MTU must be sane. A forger must guess the
+//     source port and the cookie.
 type UDPConn struct {
 	dst, src netip.Addr
 	ipv6     bool
@@ -52,25 +55,17 @@ type UDPConn struct {
 	quote quoteValidator    // MethodUDP
 	rerr  errQueueValidator // MethodUDPRecvErr
 
-	// open makes a probe socket with hop limit ttl (0: the default);
-	// watch starts reading it.
-	open  func(ttl int) (net.PacketConn, error)
-	watch func(seq int, s net.PacketConn)
+	sock  net.PacketConn // the one probe socket: the flow
+	sport uint16         // its source port
+	ttl   int            // the hop limit set on sock; 0 until one is
 	icmp  net.PacketConn // the raw ICMP socket of MethodUDP
 
 	fl flight
 	in *inbox
 
 	mu     sync.Mutex
-	socks  map[int]net.PacketConn // seq → its socket
-	ports  map[uint16]int         // source port → seq
-	order  []int                  // seqs, oldest first
-	closed bool
+	bySize map[mtu.Size]int // size → the latest probe of that size
 }
-
-// maxUDPSockets bounds the probe sockets a UDPConn keeps open; the oldest
-// are closed beyond it, and answers to them are then ignored.
-const maxUDPSockets = 256
 
 func newUDPConn(dst netip.Addr, m Method, cfg *OpenConfig) *UDPConn {
 	if cfg == nil {
@@ -86,12 +81,12 @@ func newUDPConn(dst netip.Addr, m Method, cfg *OpenConfig) *UDPConn {
 		now:    cfg.now(),
 		method: m,
 		in:     newInbox(),
-		socks:  map[int]net.PacketConn{},
-		ports:  map[uint16]int{},
+		sport:  cfg.Flow,
+		bySize: map[mtu.Size]int{},
 	}
 	local := cfg.local(c.src)
 	c.quote = quoteValidator{ipv6: c.ipv6, dst: dst, src: c.src, local: local, proto: wire.ProtoUDP,
-		name: "UDP datagram", portReach: true, match: c.matchQuote}
+		name: "UDP datagram", portReach: true, matchSized: c.matchQuote}
 	c.rerr = errQueueValidator{ipv6: c.ipv6, dst: dst, local: local, portReach: true}
 	return c
 }
@@ -108,8 +103,12 @@ func (c *UDPConn) ReplyLimit() (burst int, every time.Duration) {
 	return ratelimit.Linux.Burst, ratelimit.Linux.Every
 }
 
-// Send sends, from a new socket, a datagram that makes an IP packet of
-// exactly p.Size bytes.
+// Flow is the conn's flow: its source port.
+func (c *UDPConn) Flow() Flow { return Flow{SrcPort: c.sport} }
+
+// Send sends, from the conn's socket, a datagram that makes an IP packet
+// of exactly p.Size bytes. Sends must not be concurrent: the hop limit is
+// a socket option.
 func (c *UDPConn) Send(ctx context.Context, p wire.Probe) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -118,39 +117,29 @@ func (c *UDPConn) Send(ctx context.Context, p wire.Probe) error {
 	if n < 0 || p.Size > mtu.Max {
 		return fmt.Errorf("%w: %d bytes", wire.ErrSize, p.Size)
 	}
-	s, err := c.open(p.TTL)
-	if err != nil {
-		return err
-	}
-	la, _ := s.LocalAddr().(*net.UDPAddr)
-	if la == nil {
-		s.Close()
-		return fmt.Errorf("probe socket has no UDP address: %v", s.LocalAddr())
-	}
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		s.Close()
+	if c.sock == nil {
 		return net.ErrClosed
 	}
-	c.socks[p.Seq] = s
-	c.ports[uint16(la.Port)] = p.Seq
-	c.order = append(c.order, p.Seq)
-	for len(c.order) > maxUDPSockets {
-		old := c.order[0]
-		c.order = c.order[1:]
-		if s0, ok := c.socks[old]; ok {
-			if a0, ok := s0.LocalAddr().(*net.UDPAddr); ok && c.ports[uint16(a0.Port)] == old {
-				delete(c.ports, uint16(a0.Port))
-			}
-			s0.Close()
-			delete(c.socks, old)
+	if ttl := cmp.Or(p.TTL, defaultHopLimit); ttl != c.ttl {
+		// A probe without a TTL gets the default again, not the hop
+		// limit a trace set last.
+		if err := setHopLimit(c.sock, c.ipv6, ttl); err != nil {
+			return err
 		}
+		c.ttl = ttl
 	}
+	c.mu.Lock()
+	c.bySize[p.Size] = p.Seq
 	c.mu.Unlock()
 	c.fl.add(p.Seq, p.Size)
-	c.watch(p.Seq, s)
-	_, err = s.WriteTo(wire.ProbeData(c.cookie, p.Seq, n), &net.UDPAddr{IP: c.dst.AsSlice(), Port: c.port})
+	b, to := wire.ProbeData(c.cookie, p.Seq, n), &net.UDPAddr{IP: c.dst.AsSlice(), Port: c.port}
+	_, err := c.sock.WriteTo(b, to)
+	for try := 0; try < 3 && pendingErr(err); try++ {
+		// The socket reports an error an earlier probe earned (a Port
+		// Unreachable, with IP_RECVERR) on this send, which it then did
+		// not make; the error queue holds that error for Recv.
+		_, err = c.sock.WriteTo(b, to)
+	}
 	return err
 }
 
@@ -173,50 +162,76 @@ func (c *UDPConn) classify(a arrival) wire.Event {
 		if a.eeErr != nil {
 			return ignore("error queue: " + a.eeErr.Error())
 		}
-		if why := wire.CheckData(a.b, c.cookie, a.seq); why != "" {
+		seq, why := c.seqOf(a.b)
+		if why != "" {
 			return ignore("quotes " + why)
 		}
-		return c.rerr.validate(a.ee, a.seq, &c.fl)
+		return c.rerr.validate(a.ee, seq, &c.fl)
 	case fromData:
 		if a.from != c.dst || a.port != c.port {
 			return ignore(fmt.Sprintf("a datagram from %s port %d, not from the target's port %d", a.from, a.port, c.port))
 		}
-		if _, why := c.fl.take(a.seq, wire.Reached); why != "" {
+		seq, why := c.seqOf(a.b)
+		if why != "" {
 			return ignore("reply " + why)
 		}
-		return wire.Event{Kind: wire.Reached, Seq: a.seq, From: a.from}
+		if _, why := c.fl.take(seq, wire.Reached); why != "" {
+			return ignore("reply " + why)
+		}
+		return wire.Event{Kind: wire.Reached, Seq: seq, From: a.from}
 	}
 	return ignore("not an answer to a UDP probe")
 }
 
 // matchQuote finds the probe a quoted UDP header (and what follows of the
-// payload) belongs to.
-func (c *UDPConn) matchQuote(t []byte) (int, string) {
+// payload) of a packet length bytes long belongs to: by the sequence
+// number in the payload, or, when the quote stops at the UDP header, the
+// latest probe of that length.
+func (c *UDPConn) matchQuote(t []byte, length mtu.Size) (int, string) {
 	sport, dport := binary.BigEndian.Uint16(t[0:2]), binary.BigEndian.Uint16(t[2:4])
 	if int(dport) != c.port {
 		return 0, fmt.Sprintf("quotes a datagram to port %d, not %d", dport, c.port)
 	}
+	if sport != c.sport {
+		return 0, fmt.Sprintf("quotes a datagram from port %d, not from our port %d", sport, c.sport)
+	}
+	data := t[mtu.UDPHeader:]
+	if len(data) >= 12 {
+		seq, why := c.seqOf(data)
+		if why != "" {
+			return 0, "quotes " + why
+		}
+		return seq, ""
+	}
+	if why := wire.CheckData(data[:min(len(data), len(c.cookie))], c.cookie, 0); why != "" {
+		return 0, "quotes " + why
+	}
 	c.mu.Lock()
-	seq, ok := c.ports[sport]
+	seq, ok := c.bySize[length]
 	c.mu.Unlock()
 	if !ok {
-		return 0, fmt.Sprintf("quotes a datagram from port %d, which none of our probes left from", sport)
-	}
-	if why := wire.CheckData(t[mtu.UDPHeader:], c.cookie, seq); why != "" {
-		return 0, "quotes " + why
+		return 0, fmt.Sprintf("quotes a %d-byte datagram; we sent none of that size", length)
 	}
 	return seq, ""
 }
 
-// Close closes every socket and stops the readers.
+// seqOf reads the sequence number of a probe's payload (wire.ProbeData),
+// or says why data is none of ours.
+func (c *UDPConn) seqOf(data []byte) (int, string) {
+	if len(data) < 12 {
+		return 0, fmt.Sprintf("%d bytes of payload, too few to name a probe", len(data))
+	}
+	seq := int(binary.BigEndian.Uint32(data[8:12]))
+	if why := wire.CheckData(data, c.cookie, seq); why != "" {
+		return 0, why
+	}
+	return seq, ""
+}
+
+// Close closes the sockets and stops the readers.
 func (c *UDPConn) Close() error {
-	c.mu.Lock()
-	c.closed = true
-	socks := c.socks
-	c.socks = map[int]net.PacketConn{}
-	c.mu.Unlock()
-	for _, s := range socks {
-		s.Close()
+	if c.sock != nil {
+		c.sock.Close()
 	}
 	if c.icmp != nil {
 		c.icmp.Close()

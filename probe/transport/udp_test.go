@@ -59,7 +59,15 @@ func TestUDPClassify(t *testing.T) {
 			{"mtu below the floor", fam.router, icmpErr(fam.tooBig, int(fam.floor)-1), wire.Ignored, 0, "below the floor"},
 			{"from this host", fam.src, icmpErr(fam.tooBig, 1400), wire.Ignored, 0, "this host"},
 			{"to another port", fam.router, func(p []byte) []byte { p[hl+3]++; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "not 33434"},
-			{"from another port", fam.router, func(p []byte) []byte { p[hl+1]++; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "none of our probes"},
+			{"from another port", fam.router, func(p []byte) []byte { p[hl+1]++; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "not from our port 40001"},
+			{"quote of 8 bytes of another size", fam.router, func(p []byte) []byte {
+				if v6 {
+					binary.BigEndian.PutUint16(p[4:], 1000)
+				} else {
+					binary.BigEndian.PutUint16(p[2:], 1000)
+				}
+				return icmpErr(fam.tooBig, 1400)(p[:hl+8])
+			}, wire.Ignored, 0, "we sent none of that size"},
 			{"quoted length differs", fam.router, func(p []byte) []byte {
 				if v6 {
 					binary.BigEndian.PutUint16(p[4:], 1000)
@@ -69,7 +77,7 @@ func TestUDPClassify(t *testing.T) {
 				return icmpErr(fam.tooBig, 1400)(p)
 			}, wire.Ignored, 0, "-byte packet; our probe 1 was 1500"},
 			{"forged cookie", fam.router, func(p []byte) []byte { p[hl+8] ^= 0xff; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "cookie"},
-			{"another probe's seq", fam.router, func(p []byte) []byte { p[hl+8+11] = 9; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "another probe"},
+			{"another probe's seq", fam.router, func(p []byte) []byte { p[hl+8+11] = 9; return icmpErr(fam.tooBig, 1400)(p) }, wire.Ignored, 0, "probe 9, which we never sent"},
 			{"quote from elsewhere", fam.router, func(p []byte) []byte {
 				p[map[bool]int{false: 15, true: 23}[v6]] ^= 1
 				return icmpErr(fam.tooBig, 1400)(p)
@@ -86,7 +94,7 @@ func TestUDPClassify(t *testing.T) {
 			t.Run(fam.name+"/"+tt.name, func(t *testing.T) {
 				c := newUDPConn(fam.dst, MethodUDP, &OpenConfig{Src: fam.src})
 				c.fl.add(1, 1500)
-				c.ports[40001] = 1
+				c.sport, c.bySize[1500] = 40001, 1
 				ev := c.classify(arrival{src: fromICMP, from: tt.from, b: tt.build(udpProbe(c, 1, 40001, 1500))})
 				if ev.Kind != tt.kind || ev.MTU != tt.mtu {
 					t.Fatalf("got %v MTU %d (%s), want %v MTU %d", ev.Kind, ev.MTU, ev.Why, tt.kind, tt.mtu)
@@ -105,17 +113,19 @@ func TestUDPClassify(t *testing.T) {
 func TestUDPReply(t *testing.T) {
 	c := newUDPConn(target4, MethodUDPRecvErr, nil)
 	c.fl.add(1, 1500)
+	one, two := wire.ProbeData(c.cookie, 1, 20), wire.ProbeData(c.cookie, 2, 20)
 	tests := []struct {
 		name string
 		a    arrival
 		kind wire.EventKind
 		why  string
 	}{
-		{"from the target's port", arrival{src: fromData, seq: 1, from: target4, port: 33434}, wire.Reached, ""},
-		{"duplicate", arrival{src: fromData, seq: 1, from: target4, port: 33434}, wire.Ignored, "duplicate"},
-		{"from another port", arrival{src: fromData, seq: 1, from: target4, port: 53}, wire.Ignored, "not from the target's port"},
-		{"from another host", arrival{src: fromData, seq: 1, from: router4, port: 33434}, wire.Ignored, "not from the target's port"},
-		{"on a socket we never sent from", arrival{src: fromData, seq: 2, from: target4, port: 33434}, wire.Ignored, "never sent"},
+		{"from the target's port", arrival{src: fromData, seq: -1, from: target4, port: 33434, b: one}, wire.Reached, ""},
+		{"duplicate", arrival{src: fromData, seq: -1, from: target4, port: 33434, b: one}, wire.Ignored, "duplicate"},
+		{"from another port", arrival{src: fromData, seq: -1, from: target4, port: 53, b: one}, wire.Ignored, "not from the target's port"},
+		{"from another host", arrival{src: fromData, seq: -1, from: router4, port: 33434, b: one}, wire.Ignored, "not from the target's port"},
+		{"for a probe we never sent", arrival{src: fromData, seq: -1, from: target4, port: 33434, b: two}, wire.Ignored, "never sent"},
+		{"without our payload", arrival{src: fromData, seq: -1, from: target4, port: 33434, b: []byte("pong")}, wire.Ignored, "too few to name a probe"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,7 +184,7 @@ func FuzzUDPClassify(f *testing.F) {
 		c := newUDPConn(dst, MethodUDP, &OpenConfig{Src: src})
 		c.cookie = seed.cookie
 		c.fl.add(1, 1500)
-		c.ports[40001] = 1
+		c.sport, c.bySize[1500] = 40001, 1
 		ev := c.classify(arrival{src: fromICMP, from: router4, b: b})
 		if ev.Kind == wire.Ignored {
 			return

@@ -55,6 +55,10 @@ type quoteValidator struct {
 	// match finds the probe a quoted transport header (at least 8 bytes)
 	// names, or says why it names none of ours.
 	match func(transport []byte) (seq int, why string)
+	// matchSized, if set, is match for a conn whose probes share their
+	// headers (UDP: one source port), which may need the quoted IP
+	// length to tell them apart.
+	matchSized func(transport []byte, length mtu.Size) (seq int, why string)
 }
 
 // validate turns an ICMP message m, received from from, into an Event.
@@ -79,7 +83,13 @@ func (r *quoteValidator) validate(m *wire.Message, from netip.Addr, fl *flight) 
 	case len(q.Transport) < 8:
 		return ignore("quotes less than 8 bytes of the " + r.name)
 	}
-	seq, why := r.match(q.Transport)
+	var seq int
+	var why string
+	if r.matchSized != nil {
+		seq, why = r.matchSized(q.Transport, q.Length)
+	} else {
+		seq, why = r.match(q.Transport)
+	}
 	if why != "" {
 		return ignore(why)
 	}
