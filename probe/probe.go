@@ -19,10 +19,12 @@ import (
 type Options struct {
 	// Network is "ip" (either family; the default), "ip4" or "ip6".
 	Network string
-	// Proto is what probes are made of; "" is ProtoICMP. The method is
-	// the first of Proto.Methods this process may use: raw sockets with
-	// root or CAP_NET_RAW, else ICMP datagram sockets or UDP with the
-	// error queue, which need no privilege.
+	// Proto is what probes are made of; "" is ProtoICMP, and when ICMP
+	// Echo earns no answer at any size, Find asks by TCP to 443 and 80,
+	// then UDP (fallback.go): "" means the caller did not choose. The
+	// method is the first of Proto.Methods this process may use: raw
+	// sockets with root or CAP_NET_RAW, else ICMP datagram sockets or UDP
+	// with the error queue, which need no privilege.
 	Proto Proto
 	// Port is the destination port of UDP and TCP probes; 0 is the
 	// protocol's default (33434 for UDP, 443 for TCP).
@@ -75,6 +77,11 @@ type Result struct {
 	search.Result
 	Target *Target
 	Method Method
+	// Port is the port the probes went to (0 for ICMP).
+	Port int
+	// Tried lists, when Options.Proto was not chosen, every way the
+	// target was asked, in order (fallback.go); nil otherwise.
+	Tried []Attempt
 }
 
 // TraceOptions says how to trace: Options, and the largest hop limit.
@@ -119,8 +126,20 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceResult, err
 // (no method may be used here: a *NoMethodError; or a socket failed), the
 // Result is nil. When the search could not finish, the Result says what
 // was proved, with ErrNoReply, an *UnreachableError, or ctx's error.
+//
+// With Options.Proto "" (not chosen), a target that answers no ICMP Echo
+// at any size is asked by other means in turn (fallback.go): the search
+// ends with the first that it answers, and Result.Tried lists them all.
 func (t *Target) Find(ctx context.Context) (*Result, error) {
-	c, m, err := t.open()
+	if t.opts.Proto == "" {
+		return t.findAny(ctx)
+	}
+	return t.find(ctx, t.opts.Proto, t.opts.Port)
+}
+
+// find searches with one protocol and port.
+func (t *Target) find(ctx context.Context, proto Proto, port int) (*Result, error) {
+	c, m, err := t.openProto(proto, port)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +150,7 @@ func (t *Target) Find(ctx context.Context) (*Result, error) {
 	if res == nil {
 		res = &search.Result{Target: t.Addr}
 	}
-	return &Result{Result: *res, Target: t, Method: m}, err
+	return &Result{Result: *res, Target: t, Method: m, Port: portOf(proto, port)}, err
 }
 
 // Trace walks every hop limit up to maxHops (0 means 30) toward t at once
@@ -157,13 +176,18 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 // toward t, its sockets made in Options.Netns and bound to Interface and
 // Source, and says which through Options.Log.
 func (t *Target) open() (conn, Method, error) {
+	return t.openProto(cmp.Or(t.opts.Proto, ProtoICMP), t.opts.Port)
+}
+
+// openProto opens the first method of proto this process may use toward
+// t, to port (0: the protocol's default).
+func (t *Target) openProto(proto Proto, port int) (conn, Method, error) {
 	o := &t.opts
-	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: o.Port, Local: t.local}
+	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: port, Local: t.local}
 	if o.Netns != "" {
 		name := o.Netns
 		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
 	}
-	proto := cmp.Or(o.Proto, ProtoICMP)
 	c, m, err := o.world().open(proto, t.Addr, cfg)
 	if err != nil {
 		return nil, "", err
@@ -173,11 +197,11 @@ func (t *Target) open() (conn, Method, error) {
 	}
 	c = paced(c, o.Pace)
 	if o.Log != nil {
-		port := ""
+		at := ""
 		if proto != ProtoICMP {
-			port = fmt.Sprintf(" port %d", cmp.Or(o.Port, proto.DefaultPort()))
+			at = fmt.Sprintf(" port %d", portOf(proto, port))
 		}
-		o.Log(fmt.Sprintf("probing %s%s with method %s: %s", t.Addr, port, m, m.Describe()))
+		o.Log(fmt.Sprintf("probing %s%s with method %s: %s", t.Addr, at, m, m.Describe()))
 	}
 	return c, m, nil
 }
