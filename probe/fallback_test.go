@@ -98,7 +98,7 @@ func TestFindFallback(t *testing.T) {
 	}{
 		{name: "Echo answered: ICMP alone", answers: []string{"icmp"},
 			wantMethod: MethodICMP, wantPMTU: 1500,
-			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Answered: true, Probes: 2}},
+			wantTried:   []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Answered: true, Probes: 2}},
 			wantWritten: map[string]int{}},
 		{name: "TCP 443 answers", answers: []string{"tcp:443"},
 			wantMethod: MethodTCP, wantPort: 443, wantPMTU: 1500,
