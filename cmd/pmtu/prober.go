@@ -59,11 +59,14 @@ type probeOpts struct {
 	wait    time.Duration
 	tries   int
 
-	proto  probe.Proto
-	port   int // 0: the protocol's default
-	iface  string
-	source netip.Addr // invalid: the kernel's choice
-	netns  string
+	proto probe.Proto
+	// protoChosen is true when --proto (or PMTU_PROTO) was given: the
+	// search then uses it alone, with no fallback (probe.Options.Proto).
+	protoChosen bool
+	port        int // 0: the protocol's default
+	iface       string
+	source      netip.Addr // invalid: the kernel's choice
+	netns       string
 	// log, when -v is set, is where the probe method chosen is said.
 	log io.Writer
 	// notes is where lookup writes what the user should know about
@@ -103,9 +106,11 @@ func parseProbeFlags(cCtx *cli.Context) (probeOpts, error) {
 		tries:   cCtx.Int("tries"),
 		proto:   probe.Proto(strings.ToLower(strings.TrimSpace(cCtx.String("proto")))),
 		port:    cCtx.Int("port"),
-		iface:   strings.TrimSpace(cCtx.String("interface")),
-		netns:   strings.TrimSpace(cCtx.String("netns")),
-		notes:   cCtx.App.ErrWriter,
+		// IsSet is true for the environment variable too.
+		protoChosen: cCtx.IsSet("proto"),
+		iface:       strings.TrimSpace(cCtx.String("interface")),
+		netns:       strings.TrimSpace(cCtx.String("netns")),
+		notes:       cCtx.App.ErrWriter,
 	}
 	if cCtx.Bool("verbose") {
 		o.log = cCtx.App.ErrWriter
@@ -189,8 +194,12 @@ func usageError(msg string) error { return cli.Exit(msg, exitUsage) }
 
 // options are the probe flags as the probe package's Options.
 func (o probeOpts) options() *probe.Options {
+	proto := o.proto
+	if !o.protoChosen {
+		proto = "" // ICMP, then the fallbacks (probe.Target.Find)
+	}
 	po := &probe.Options{
-		Network: o.family, Proto: o.proto, Port: o.port, Interface: o.iface, Source: o.source, Netns: o.netns,
+		Network: o.family, Proto: proto, Port: o.port, Interface: o.iface, Source: o.source, Netns: o.netns,
 		MinSize: o.minSize, MaxSize: o.maxSize, Wait: o.wait, Tries: o.tries,
 	}
 	if o.log != nil {
