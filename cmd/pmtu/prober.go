@@ -229,11 +229,19 @@ func lookup(ctx context.Context, o probeOpts, po *probe.Options) (t *probe.Targe
 	case errors.As(err, &ie) && ie.Option != "":
 		return nil, nil, usageError(fmt.Sprintf("pmtu: --%s %s", ie.Option, ie.Msg))
 	case errors.As(err, &ie):
-		return nil, nil, usageError("pmtu: " + ie.Msg)
+		return nil, nil, &badHost{ExitCoder: cli.Exit("pmtu: "+ie.Msg, exitUsage), msg: ie.Msg}
 	case errors.As(err, &ne):
 		return nil, nil, netnsError(ne.Name, ne.Err)
 	}
 	return nil, nil, cli.Exit(fmt.Sprintf("pmtu: %v", err), exitUsage)
+}
+
+// badHost is lookup's error for a host that is bad input (it does not
+// resolve, or has no path MTU: probe.InputError): exit 2 for the command
+// line, and the sentence alone for pmtu serve's 400.
+type badHost struct {
+	cli.ExitCoder
+	msg string
 }
 
 // netnsError says what went wrong with --netns, and what would fix it.
