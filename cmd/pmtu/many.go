@@ -309,10 +309,7 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 			rep.explainFailure(derr, t.Host, &pr.Result)
 		}
 		res.Status = fleet.NoAnswer
-		if msg, disproved := rep.assertUnanswered(m.o.expect, m.o.atLeast); disproved {
-			// The routers' bound alone rules the assertion out.
-			mr.Assertion, res.AssertionFailed = msg, true
-		}
+		m.judgeUnanswered(&res, mr)
 		if errors.Is(derr, context.Canceled) || errors.Is(derr, context.DeadlineExceeded) {
 			res.Status = fleet.Interrupted
 		}

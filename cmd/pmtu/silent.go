@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pmtu/pmtu/fleet"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
@@ -182,4 +183,13 @@ func (r *report) assertUnanswered(expect, atLeast int) (msg string, disproved bo
 		why = r.boundSentence()
 	}
 	return what + ": " + why, false
+}
+
+// judgeUnanswered judges a many-target run's assertions on a target that
+// never answered: one the routers' bound rules out is a failed assertion
+// (the run exits 3); one not proved leaves the target's no answer.
+func (m *manyRun) judgeUnanswered(res *fleet.Result[*manyReport], mr *manyReport) {
+	if msg, disproved := mr.assertUnanswered(m.o.expect, m.o.atLeast); disproved {
+		mr.Assertion, res.AssertionFailed = msg, true
+	}
 }
