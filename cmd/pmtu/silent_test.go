@@ -207,3 +207,23 @@ func TestReportFallbackText(t *testing.T) {
 		}
 	}
 }
+
+// pmtu watch: a round the target never answered carries the routers'
+// bound, in the sample and the JSON line, never a bare 0.
+func TestWatchSampleSilentBound(t *testing.T) {
+	res, _ := silentSearch(t)
+	r := &report{Target: "s", Address: "198.18.2.2", Family: "ipv4"}
+	r.fromFind(res, 2000)
+	r.explainFailure(probe.ErrNoReply, "s", &res.Result)
+	s := sampleOf(measurement{rep: r}, errors.New(r.Error))
+	if s.PMTU != 0 || s.Max != 1500 || s.Err != r.Error {
+		t.Fatalf("sample %+v, want PMTU 0, Max 1500 and the error", s)
+	}
+	var w watcher
+	w.observe(t0, "s", watchSample{Address: "198.18.2.2", PMTU: 1500, Evidence: "probes"})
+	l, ok := w.observe(t0.Add(time.Second), "s", s)
+	b, err := json.Marshal(l)
+	if !ok || err != nil || !strings.Contains(string(b), `"event":"lost","from":1500,"to":0,`) || !strings.Contains(string(b), `"pmtu_max":1500`) {
+		t.Errorf("line %s (%v, %v), want lost 1500 → 0 with pmtu_max 1500", b, ok, err)
+	}
+}
