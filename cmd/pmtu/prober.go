@@ -34,6 +34,7 @@ func newProbeFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "timeout", Value: time.Second, Usage: "how long one probe waits for an answer", EnvVars: envVars("timeout")},
 		&cli.IntFlag{Name: "tries", Value: probe.DefaultTries, Usage: "unanswered probes before a size counts as too big", EnvVars: envVars("tries")},
 		&cli.StringFlag{Name: "proto", Value: string(probe.ProtoICMP), EnvVars: envVars("proto"),
+			DefaultText: "icmp; a search (not trace) whose Echo is never answered then tries tcp to 443 and 80, then udp",
 			Usage: "probe with `PROTO`: icmp (Echo Requests), udp (datagrams to --port, answered by Port Unreachable) " +
 				"or tcp (SYNs to --port, answered by SYN-ACK or RST; needs root)"},
 		&cli.IntFlag{Name: "port", Usage: "destination `PORT` of udp and tcp probes", DefaultText: "33434 for udp, 443 for tcp", EnvVars: envVars("port")},
