@@ -68,7 +68,10 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 	if res != nil {
 		a := Attempt{Proto: ProtoICMP, Method: res.Method, Probes: res.Probes, Answered: res.Lo > 0 || !errors.Is(err, ErrNoReply)}
 		tried = append(tried, a)
-		if a.Answered {
+		if a.Answered || res.Hi <= t.floor() {
+			// Answered; or routers refused every size the search may
+			// try (--min-size above the path MTU): no other protocol
+			// would pass either.
 			res.Tried = tried
 			return res, err
 		}
@@ -113,7 +116,7 @@ func (t *Target) check(ctx context.Context, fb Fallback) Attempt {
 	defer c.Close()
 	a.Method = m
 	o := &t.opts
-	size := cmp.Or(o.MinSize, mtu.Floor(t.Addr.Is6()))
+	size := t.floor()
 	for seq := 1; seq <= checkProbes; seq++ {
 		if err := c.Send(ctx, wire.Probe{Seq: seq, Size: size}); err != nil {
 			t.logf("%s: sending failed: %v", a, err)
@@ -144,6 +147,9 @@ func (t *Target) check(ctx context.Context, fb Fallback) Attempt {
 	t.logf("%s: %s", a, map[bool]string{true: "answered", false: "unanswered"}[a.Answered])
 	return a
 }
+
+// floor is the smallest probe of a search toward t.
+func (t *Target) floor() mtu.Size { return cmp.Or(t.opts.MinSize, mtu.Floor(t.Addr.Is6())) }
 
 // portOf is the port probes of proto go to: port, or the protocol's
 // default; 0 for ICMP.

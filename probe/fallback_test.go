@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe/transport"
 	"github.com/pmtu/pmtu/probe/wire"
 	"github.com/pmtu/pmtu/route"
@@ -85,6 +86,7 @@ func TestFindFallback(t *testing.T) {
 	tests := []struct {
 		name        string
 		proto       Proto
+		minSize     mtu.Size
 		answers     []string
 		noPrivilege []string
 		wantErr     error
@@ -126,6 +128,10 @@ func TestFindFallback(t *testing.T) {
 				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Probes: 2},
 				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Probes: 2}},
 			wantWritten: map[string]int{"tcp:443": 2, "tcp:80": 2, "udp:33434": 2}},
+		{name: "every size from --min-size up refused: no fallback", minSize: 1600, wantErr: ErrNoReply,
+			wantMethod:  MethodICMP,
+			wantTried:   []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1}},
+			wantWritten: map[string]int{}},
 		{name: "--proto icmp: ICMP only", proto: ProtoICMP, answers: []string{"tcp:443"}, wantErr: ErrNoReply,
 			wantMethod: MethodICMP, wantWritten: map[string]int{}},
 	}
@@ -133,7 +139,7 @@ func TestFindFallback(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			w := &waysNetwork{answers: set(tt.answers), noPrivilege: set(tt.noPrivilege), written: map[string]int{}}
 			var log []string
-			o := &Options{Proto: tt.proto, sys: w.network(), Log: func(l string) { log = append(log, l) }}
+			o := &Options{Proto: tt.proto, MinSize: tt.minSize, sys: w.network(), Log: func(l string) { log = append(log, l) }}
 			res, err := Find(context.Background(), waysDst.String(), o)
 			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
 				t.Fatalf("Find: %v, want %v", err, tt.wantErr)

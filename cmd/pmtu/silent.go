@@ -37,7 +37,9 @@ type attempt struct {
 func (r *report) fromFind(res *probe.Result, ceil mtu.Size) {
 	r.Method, r.Port = string(res.Method), res.Port
 	r.Tried = nil
-	for _, a := range res.Tried {
+	// One way tried (Echo answered, or --proto chosen): nothing to list.
+	for i := 0; len(res.Tried) > 1 && i < len(res.Tried); i++ {
+		a := res.Tried[i]
 		r.Tried = append(r.Tried, attempt{Way: a.String(), Proto: string(a.Proto), Port: a.Port,
 			Method: string(a.Method), Answered: a.Answered, Probes: a.Probes, Skipped: a.Skipped})
 	}
