@@ -24,15 +24,20 @@ type Attempt struct {
 	Answered bool
 	// Probes is how many probes this way cost before it was judged.
 	Probes int
-	// Skipped says why this way was not tried ("" if it was): no method
-	// of the protocol may be used by this process.
-	Skipped string
+	// Skipped says why this way was not tried (nil if it was): no method
+	// of the protocol may be used by this process (a *NoMethodError).
+	Skipped error
 }
 
 // String says the way in words: "ICMP Echo", "TCP to port 443", "UDP to
-// port 33434".
+// port 33434". It names what was sent: ICMP asked of a process that may
+// only send UDP (method udp-recverr) is UDP.
 func (a Attempt) String() string {
-	switch a.Proto {
+	p := a.Proto
+	if a.Method != "" {
+		p = a.Method.Proto()
+	}
+	switch p {
 	case ProtoICMP:
 		return "ICMP Echo"
 	case ProtoTCP:
@@ -66,7 +71,7 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 	var tried []Attempt
 	res, err := t.find(ctx, ProtoICMP, 0)
 	if res != nil {
-		a := Attempt{Proto: ProtoICMP, Method: res.Method, Probes: res.Probes, Answered: res.Lo > 0 || !errors.Is(err, ErrNoReply)}
+		a := Attempt{Proto: ProtoICMP, Port: res.Port, Method: res.Method, Probes: res.Probes, Answered: res.Lo > 0 || !errors.Is(err, ErrNoReply)}
 		tried = append(tried, a)
 		if a.Answered || res.Hi <= t.floor() {
 			// Answered; or routers refused every size the search may
@@ -76,13 +81,16 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 			return res, err
 		}
 	} else {
-		tried = append(tried, Attempt{Proto: ProtoICMP, Skipped: err.Error()})
+		tried = append(tried, Attempt{Proto: ProtoICMP, Skipped: err})
 		t.logf("ICMP Echo skipped: %v", err)
 	}
 	openErr := err
 	for _, fb := range Fallbacks {
 		if ctx.Err() != nil {
 			break
+		}
+		if askedAlready(tried, fb) {
+			continue
 		}
 		a := t.check(ctx, fb)
 		tried = append(tried, a)
@@ -109,7 +117,7 @@ func (t *Target) check(ctx context.Context, fb Fallback) Attempt {
 	a := Attempt{Proto: fb.Proto, Port: portOf(fb.Proto, fb.Port)}
 	c, m, err := t.openProto(fb.Proto, fb.Port)
 	if err != nil {
-		a.Skipped = err.Error()
+		a.Skipped = err
 		t.logf("%s skipped: %v", a, err)
 		return a
 	}
@@ -146,6 +154,17 @@ func (t *Target) check(ctx context.Context, fb Fallback) Attempt {
 	}
 	t.logf("%s: %s", a, map[bool]string{true: "answered", false: "unanswered"}[a.Answered])
 	return a
+}
+
+// askedAlready reports whether a way tried sent what fb would: ICMP
+// asked of a process that may only send UDP sent UDP to its port.
+func askedAlready(tried []Attempt, fb Fallback) bool {
+	for _, a := range tried {
+		if a.Skipped == nil && a.Method != "" && a.Method.Proto() == fb.Proto && a.Port == portOf(fb.Proto, fb.Port) {
+			return true
+		}
+	}
+	return false
 }
 
 // floor is the smallest probe of a search toward t.

@@ -150,7 +150,7 @@ func (t *Target) find(ctx context.Context, proto Proto, port int) (*Result, erro
 	if res == nil {
 		res = &search.Result{Target: t.Addr}
 	}
-	return &Result{Result: *res, Target: t, Method: m, Port: portOf(proto, port)}, err
+	return &Result{Result: *res, Target: t, Method: m, Port: portOf(m.Proto(), port)}, err
 }
 
 // Trace walks every hop limit up to maxHops (0 means 30) toward t at once

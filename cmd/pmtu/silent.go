@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -41,7 +42,7 @@ func (r *report) fromFind(res *probe.Result, ceil mtu.Size) {
 	for i := 0; len(res.Tried) > 1 && i < len(res.Tried); i++ {
 		a := res.Tried[i]
 		r.Tried = append(r.Tried, attempt{Way: a.String(), Proto: string(a.Proto), Port: a.Port,
-			Method: string(a.Method), Answered: a.Answered, Probes: a.Probes, Skipped: a.Skipped})
+			Method: string(a.Method), Answered: a.Answered, Probes: a.Probes, Skipped: skippedText(a.Skipped)})
 	}
 	r.fromResult(&res.Result, ceil)
 	r.setBound(&res.Result, ceil)
@@ -105,7 +106,7 @@ func (r *report) triedLine() string {
 	for i, a := range r.Tried {
 		switch {
 		case a.Skipped != "":
-			parts[i] = a.Way + " not tried (" + skippedWhy(a) + ")"
+			parts[i] = a.Way + " not tried: " + a.Skipped
 		case a.Answered:
 			parts[i] = a.Way + " answered"
 		default:
@@ -115,12 +116,21 @@ func (r *report) triedLine() string {
 	return strings.Join(parts, "; ")
 }
 
-// skippedWhy says in words why a way could not be used here.
-func skippedWhy(a attempt) string {
-	if a.Proto == string(probe.ProtoTCP) {
-		return "TCP probes need raw sockets: root or CAP_NET_RAW"
+// skippedText says in words why a way could not be used here ("" if it
+// was used): each method's refusal (methodReason), never the socket call.
+func skippedText(err error) string {
+	if err == nil {
+		return ""
 	}
-	return "no permission"
+	var nm *probe.NoMethodError
+	if !errors.As(err, &nm) {
+		return plainErr(err)
+	}
+	why := make([]string, len(nm.Tried))
+	for i, m := range nm.Tried {
+		why[i] = methodReason(m)
+	}
+	return strings.Join(why, "; ")
 }
 
 // writeUnanswered prints, as text, what a search that got no answer

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,7 +42,8 @@ func silentSearch(t *testing.T) (*probe.Result, []mtu.Size) {
 	return &probe.Result{Result: *res, Method: probe.MethodICMP, Tried: []probe.Attempt{
 		{Proto: probe.ProtoICMP, Method: probe.MethodICMP, Probes: res.Probes},
 		{Proto: probe.ProtoTCP, Port: 443, Method: probe.MethodTCP, Probes: 2},
-		{Proto: probe.ProtoTCP, Port: 80, Skipped: "no way to send tcp probes here"},
+		{Proto: probe.ProtoTCP, Port: 80, Skipped: &probe.NoMethodError{Proto: probe.ProtoTCP,
+			Tried: []probe.MethodError{{Method: probe.MethodTCP, Err: syscall.EPERM}}}},
 		{Proto: probe.ProtoUDP, Port: 33434, Method: probe.MethodUDP, Probes: 2},
 	}}, sent
 }
@@ -70,7 +72,7 @@ func TestReportSilentTargetJSON(t *testing.T) {
 		Tried: []attempt{
 			{Way: "ICMP Echo", Proto: "icmp", Method: "icmp", Probes: res.Probes},
 			{Way: "TCP to port 443", Proto: "tcp", Port: 443, Method: "tcp", Probes: 2},
-			{Way: "TCP to port 80", Proto: "tcp", Port: 80, Skipped: "no way to send tcp probes here"},
+			{Way: "TCP to port 80", Proto: "tcp", Port: 80, Skipped: "tcp needs raw sockets (root or CAP_NET_RAW)"},
 			{Way: "UDP to port 33434", Proto: "udp", Port: 33434, Method: "udp", Probes: 2},
 		}}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -119,7 +121,7 @@ func TestReportSilentTargetText(t *testing.T) {
 	err := r.failAsserting(&out, findOpts{})
 	want := "path MTU to s (198.18.2.2): at most 1500, not confirmed\n" +
 		"  path MTU ≤ 1500: 198.18.1.2 said so; 198.18.2.2 never answered, so nothing beyond 198.18.1.2 is confirmed\n" +
-		"  ICMP Echo unanswered; TCP to port 443 unanswered; TCP to port 80 not tried (TCP probes need raw sockets: root or CAP_NET_RAW); UDP to port 33434 unanswered\n"
+		"  ICMP Echo unanswered; TCP to port 443 unanswered; TCP to port 80 not tried: tcp needs raw sockets (root or CAP_NET_RAW); UDP to port 33434 unanswered\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("text (-want +got):\n%s", diff)
 	}

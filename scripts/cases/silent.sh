@@ -110,7 +110,7 @@ case_silent_echo() {
 # ever arrives (its replies, SYN-ACKs, RSTs, Port Unreachables); only r1's
 # Frag Needed does. With no --proto, ICMP Echo then TCP 443, TCP 80 and UDP
 # are tried, two probes each fallback (r1 counts them), none answers, and
-# r1's bound stands.
+# r1's bound stands; as user nobody the TCP ways are skipped and said so.
 register silent_noreturn "target with no route back: every way asked, two probes each fallback, pmtu 1500 unconfirmed, exit 1"
 case_silent_noreturn() {
 	chain_build 2000 1500
@@ -133,6 +133,22 @@ case_silent_noreturn() {
 		echo "r1 counted $got $n probes"
 		((got == 2)) || PROBLEMS+=("r1 counted $got $n probes, want 2")
 	done
+	verdict
+
+	# Without privilege (user nobody, methods.sh's pmtu_nobody; the
+	# namespace's ping_group_range is closed) ICMP is sent as UDP to 33434
+	# (udp-recverr), so UDP is not asked again, and TCP cannot be sent:
+	# both TCP ways are skipped, said in words in methods_tried and by -v;
+	# r1's bound stands.
+	nobody_bin
+	pmtu_nobody c --json -v --timeout 300ms "$T4"
+	want_bound
+	want_str .method udp-recverr
+	want '[.methods_tried[] | "\(.way)/\(.answered)"]' == \
+		'["UDP to port 33434/false","TCP to port 443/false","TCP to port 80/false"]'
+	want '[.methods_tried[1:][] | .skipped]' == '["tcp needs raw sockets (root or CAP_NET_RAW)","tcp needs raw sockets (root or CAP_NET_RAW)"]'
+	[[ $ERR == *"pmtu: TCP to port 443 skipped: "*"pmtu: TCP to port 80 skipped: "* ]] ||
+		PROBLEMS+=("-v does not say TCP was skipped: $ERR")
 	verdict
 }
 
