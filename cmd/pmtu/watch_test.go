@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,7 +93,10 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 // no time.
 func scripted(byHost map[string][]int, hop string) func(context.Context, string) watchSample {
 	round := map[string]int{}
+	var mu sync.Mutex // the loop measures its hosts at once
 	return func(_ context.Context, host string) watchSample {
+		mu.Lock()
+		defer mu.Unlock()
 		seq := byHost[host]
 		i := min(round[host], len(seq)-1)
 		round[host]++
