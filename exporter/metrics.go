@@ -37,6 +37,13 @@ func register(reg *prometheus.Registry, res Result, ok bool, dur time.Duration) 
 		gauge("pmtu_kernel_cached_mtu_bytes", "Path MTU the kernel has cached for the target (a route exception); absent when it has none.", float64(res.KernelCachedMTU))
 	}
 	if !ok {
+		if res.PMTUMax > 0 {
+			bound := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pmtu_path_mtu_max_bytes",
+				Help: "When the target never answered: the upper bound on the path MTU that a router's ICMP proved, unconfirmed (pmtu_probe_success is 0), by that router."},
+				[]string{"limiting_hop"})
+			bound.WithLabelValues(res.PMTUMaxBy).Set(float64(res.PMTUMax))
+			reg.MustRegister(bound)
+		}
 		return
 	}
 	gauge("pmtu_path_mtu_bytes", "Path MTU to the target: the largest IP packet that crosses the path unfragmented.", float64(res.PMTU))

@@ -40,7 +40,19 @@ type Result struct {
 	// Hops, with Options.Trace, is the path MTU up to each hop that
 	// answered.
 	Hops []Hop
+	// PMTUMax, when the target never answered (the search failed), is
+	// the upper bound on the path MTU that a router's ICMP proved,
+	// unconfirmed; PMTUMaxBy that router. 0 when nothing was proved.
+	PMTUMax   int
+	PMTUMaxBy string
 }
+
+// TargetError is a Prober's answer for a target that can have no path
+// MTU (unspecified, broadcast, multicast, link-local without a zone): bad
+// input, answered 400 with Msg, one sentence for the user.
+type TargetError struct{ Msg string }
+
+func (e *TargetError) Error() string { return e.Msg }
 
 // Hop is the path MTU up to one hop of a trace.
 type Hop struct {
@@ -253,6 +265,11 @@ func (s *Server) probe(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(lw, "searching %s (%s)%s, deadline %s\n", req.Target, addr, describe(req), timeout.Round(time.Millisecond))
 		res, perr = s.Prober(ctx, addr.String(), req.Options, lw)
 		s.inFlight.Dec()
+		var te *TargetError
+		if errors.As(perr, &te) {
+			s.fail(w, http.StatusBadRequest, resultBadRequest, te.Msg)
+			return
+		}
 		dur = s.Now().Sub(start)
 		if perr != nil {
 			fmt.Fprintf(lw, "search failed after %s: %v\n", dur.Round(time.Microsecond), perr)

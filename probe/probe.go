@@ -19,10 +19,12 @@ import (
 type Options struct {
 	// Network is "ip" (either family; the default), "ip4" or "ip6".
 	Network string
-	// Proto is what probes are made of; "" is ProtoICMP. The method is
-	// the first of Proto.Methods this process may use: raw sockets with
-	// root or CAP_NET_RAW, else ICMP datagram sockets or UDP with the
-	// error queue, which need no privilege.
+	// Proto is what probes are made of; "" is ProtoICMP, and when ICMP
+	// Echo earns no answer at any size, Find asks by TCP to 443 and 80,
+	// then UDP (fallback.go): "" means the caller did not choose. The
+	// method is the first of Proto.Methods this process may use: raw
+	// sockets with root or CAP_NET_RAW, else ICMP datagram sockets or UDP
+	// with the error queue, which need no privilege.
 	Proto Proto
 	// Port is the destination port of UDP and TCP probes; 0 is the
 	// protocol's default (33434 for UDP, 443 for TCP).
@@ -103,6 +105,11 @@ type Result struct {
 	ForwardMethod Method
 	// Flow is the flow every probe carried (see Options.Flow).
 	Flow Flow
+	// Port is the port the probes went to (0 for ICMP).
+	Port int
+	// Tried lists, when Options.Proto was not chosen, every way the
+	// target was asked, in order (fallback.go); nil otherwise.
+	Tried []Attempt
 }
 
 // TraceOptions says how to trace: Options, and the largest hop limit.
@@ -152,12 +159,25 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceResult, err
 // (no method may be used here: a *NoMethodError; or a socket failed), the
 // Result is nil. When the search could not finish, the Result says what
 // was proved, with ErrNoReply, an *UnreachableError, or ctx's error.
+//
+// With Options.Proto "" (not chosen), a target that answers no ICMP Echo
+// at any size is asked by other means in turn (fallback.go): the search
+// ends with the first that it answers, and Result.Tried lists them all.
 func (t *Target) Find(ctx context.Context) (*Result, error) {
-	c, m, err := t.open(true)
+	if t.opts.Proto == "" {
+		return t.findAny(ctx)
+	}
+	return t.find(ctx, t.opts.Proto, t.opts.Port)
+}
+
+// find searches with one protocol and port.
+func (t *Target) find(ctx context.Context, proto Proto, port int) (*Result, error) {
+	c, m, err := t.openProto(proto, port, true)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
+	flow := flowOf(c)
 	o := &t.opts
 	rc := watchReturns(c, m)
 	if rc != nil {
@@ -168,7 +188,7 @@ func (t *Target) Find(ctx context.Context) (*Result, error) {
 	if res == nil {
 		res = &search.Result{Target: t.Addr}
 	}
-	out := &Result{Result: *res, Target: t, Method: m, Return: returnUnknown, Flow: flowOf(c)}
+	out := &Result{Result: *res, Target: t, Method: m, Port: portOf(m.Proto(), port), Return: returnUnknown, Flow: flow}
 	if rc != nil {
 		out.Return = rc.bounds()
 	}
@@ -187,6 +207,7 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 		return nil, err
 	}
 	defer c.Close()
+	flow := flowOf(c)
 	o := &t.opts
 	rc := watchReturns(c, m)
 	if rc != nil {
@@ -198,7 +219,7 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 	if res == nil {
 		res = &search.TraceResult{Target: t.Addr}
 	}
-	out := &TraceResult{TraceResult: *res, Target: t, Method: m, Return: returnUnknown, Flow: flowOf(c)}
+	out := &TraceResult{TraceResult: *res, Target: t, Method: m, Return: returnUnknown, Flow: flow}
 	if rc != nil {
 		out.Return = rc.bounds()
 	}
@@ -250,7 +271,7 @@ func (t *Target) openProto(proto Proto, port int, shared bool) (conn, Method, er
 	if o.Log != nil {
 		at := ""
 		if proto != ProtoICMP {
-			at = fmt.Sprintf(" port %d", cmp.Or(port, proto.DefaultPort()))
+			at = fmt.Sprintf(" port %d", portOf(proto, port))
 		}
 		flow := ""
 		if f := flowOf(c); f != (Flow{}) {

@@ -123,7 +123,7 @@ func TestReportJSON(t *testing.T) {
 	want := map[string]any{
 		"target": "t4", "address": "198.18.3.2", "family": "ipv4", "source": "probe",
 		"pmtu": 1280.0, "exact": true, "interface": "veth0", "interface_mtu": 1500.0, "mss": 1240.0,
-		"confirmed": true, "evidence": "icmp", "limiting_hop": "198.18.2.2",
+		"confirmed": true, "reached": true, "evidence": "icmp", "limiting_hop": "198.18.2.2",
 		"proved_min": 1280.0, "refused_size": 1281.0, "probes": 4.0, "rounds": 4.0, "black_hole": false, "elapsed_ms": 3.0,
 		"ignored": 1.0,
 		"events": []any{

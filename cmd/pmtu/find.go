@@ -148,17 +148,14 @@ func find(cCtx *cli.Context) error {
 	if res == nil {
 		return openError(o.proto, t.Addr, o.probeOpts, derr)
 	}
-	rep.Method = string(res.Method)
-	rep.Flow = flowOf(res.Flow)
-	rep.fromResult(&res.Result, ceil)
-	rep.fromDirections(res)
+	rep.fromFind(res, ceil)
 	if derr != nil {
 		if !rep.belowFloor(derr, o.minSize, &res.Result) {
 			rep.explainFailure(derr, o.host, &res.Result)
 		}
-		return rep.fail(w, o.json, exitNoAnswer)
+		return rep.failAsserting(w, o)
 	}
-	if cq.store != nil && rep.Confirmed {
+	if cq.store != nil && rep.Confirmed && cacheable(res.Method, o.proto) {
 		e := rep.cacheEntry(cq.q, cq.inode, kernelNow(ctx, o.netns, t.Addr))
 		err := cq.store.Update(ctx, func(c *pmtucache.Cache) error {
 			r, err := c.Measured(e)

@@ -320,20 +320,19 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 		res.Status = fleet.NoAnswer
 		return res
 	}
-	rep.Method = string(pr.Method)
-	rep.fromResult(&pr.Result, ceil)
-	rep.fromDirections(pr)
+	rep.fromFind(pr, ceil)
 	if derr != nil {
 		if !rep.belowFloor(derr, m.o.minSize, &pr.Result) {
 			rep.explainFailure(derr, t.Host, &pr.Result)
 		}
 		res.Status = fleet.NoAnswer
+		m.judgeUnanswered(&res, mr)
 		if errors.Is(derr, context.Canceled) || errors.Is(derr, context.DeadlineExceeded) {
 			res.Status = fleet.Interrupted
 		}
 		return res
 	}
-	if m.store != nil && cq.err == nil && rep.Confirmed {
+	if m.store != nil && cq.err == nil && rep.Confirmed && cacheable(pr.Method, m.o.proto) {
 		e := rep.cacheEntry(cq.q, cq.inode, kernelNow(ctx, m.o.netns, tgt.Addr))
 		m.mu.Lock()
 		m.learned = append(m.learned, e)
@@ -441,6 +440,9 @@ func (mr *manyReport) line(st fleet.Status) string {
 		return b.String()
 	case fleet.NoAnswer:
 		fmt.Fprintf(&b, "%s: no answer: %s", name, mr.Error)
+		if mr.Assertion != "" {
+			b.WriteString("; assertion failed: " + mr.Assertion)
+		}
 		return b.String()
 	case fleet.Interrupted:
 		fmt.Fprintf(&b, "%s: %s", name, mr.Error)

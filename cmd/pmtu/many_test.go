@@ -28,6 +28,8 @@ type fakeAnswer struct {
 	// interrupt: the search cancels the run, then ends with the bounds
 	// 1280..1499 proved.
 	interrupt bool
+	// bound: the target never answers; r1 198.18.1.2 said bound.
+	bound int
 }
 
 // fakeSearches makes many-target runs search a fake network, never a real
@@ -56,6 +58,15 @@ func fakeSearches(t *testing.T, answers map[string]fakeAnswer, cancel context.Ca
 				mr.fromResult(pr, 1500)
 				mr.explainFailure(ctx.Err(), tg.Host, pr)
 				res.Status = fleet.Interrupted
+				return res
+			case a.bound > 0:
+				r1 := netip.MustParseAddr("198.18.1.2")
+				pr := &probe.Result{Method: probe.MethodICMP, Result: search.Result{Hi: mtu.Size(a.bound + 1), Bound: mtu.Size(a.bound), BoundBy: r1,
+					Probes: 30, Events: []probe.Event{{Kind: probe.TooBig, From: r1, Type: 3, Code: 4, MTU: mtu.Size(a.bound)}}}}
+				mr.fromFind(pr, 2000)
+				mr.explainFailure(probe.ErrNoReply, tg.Host, &pr.Result)
+				res.Status = fleet.NoAnswer
+				m.judgeUnanswered(&res, mr)
 				return res
 			case a.pmtu == 0:
 				mr.fromResult(&search.Result{}, 1500)
@@ -354,5 +365,81 @@ func TestManyCacheOneTransaction(t *testing.T) {
 	m.saveCache(ctx, &errs)
 	if errs.Len() != 0 {
 		t.Errorf("saveCache after cancel: %s", errs.String())
+	}
+}
+
+// Every entry of a multi-target run is judged as pmtu HOST judges it,
+// through the real search (probe.Lookup): a target without a path MTU is
+// a bad-input line with the same sentence, and nothing is probed (each
+// class is decided by the address alone, before any socket opens).
+func TestManyRefusesTargets(t *testing.T) {
+	out, errOut, code := runMany(t, context.Background(), "", false, "--json", "0.0.0.0", "224.0.0.1", "ff02::1")
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d; stderr %q", code, exitUsage, errOut)
+	}
+	got := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		var o struct{ Target, Error string }
+		if err := json.Unmarshal([]byte(l), &o); err != nil {
+			t.Fatalf("line %q is not one JSON object: %v", l, err)
+		}
+		got[o.Target] = o.Error
+	}
+	want := map[string]string{
+		"0.0.0.0":   "0.0.0.0 is the unspecified address: it names no host, so it has no path MTU; give the address of the host to measure",
+		"224.0.0.1": "224.0.0.1 is a multicast group: it has no single path MTU; give the unicast address of one member",
+		"ff02::1":   "ff02::1 is a multicast group: it has no single path MTU; give the unicast address of one member",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors by target (-want +got):\n%s", diff)
+	}
+	text, _, _ := runMany(t, context.Background(), "", false, "224.0.0.1", "0.0.0.0")
+	if !strings.Contains(text, "224.0.0.1 is a multicast group: it has no single path MTU") || !strings.Contains(text, "bad input") {
+		t.Errorf("text does not give the sentence as a bad-input line:\n%s", text)
+	}
+}
+
+// A target that never answered behind a router that named 1500: a no
+// answer line with the bound, pmtu the bound unconfirmed in JSON, and an
+// assertion the bound rules out fails the run (exit 3), one it does not is
+// a no answer (exit 1).
+func TestManySilentBound(t *testing.T) {
+	fakeSearches(t, map[string]fakeAnswer{"silent": {bound: 1500}, "db1.example": {pmtu: 1500}, "jumbo.example": {pmtu: 9000}}, nil)
+	out, _, code := runMany(t, context.Background(), "", false, "--json", "silent", "db1.example")
+	if code != exitNoAnswer {
+		t.Errorf("exit %d, want %d", code, exitNoAnswer)
+	}
+	var got struct {
+		PMTU      int    `json:"pmtu"`
+		Confirmed bool   `json:"confirmed"`
+		Reached   bool   `json:"reached"`
+		Refused   int    `json:"refused_size"`
+		Error     string `json:"error"`
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if strings.Contains(l, `"target":"silent"`) {
+			if err := json.Unmarshal([]byte(l), &got); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got.PMTU != 1500 || got.Confirmed || got.Reached || got.Refused != 1501 ||
+		got.Error != "path MTU ≤ 1500: 198.18.1.2 said so; 198.18.9.9 never answered, so nothing beyond 198.18.1.2 is confirmed" {
+		t.Errorf("silent: %+v", got)
+	}
+	tests := []struct {
+		args []string
+		code int
+		line string
+	}{
+		{[]string{"silent", "db1.example"}, exitNoAnswer, "silent (198.18.9.9): no answer: path MTU ≤ 1500: 198.18.1.2 said so;"},
+		{[]string{"--at-least", "1400", "silent", "db1.example"}, exitNoAnswer, "silent (198.18.9.9): no answer: path MTU ≤ 1500"},
+		{[]string{"--at-least", "1600", "silent", "jumbo.example"}, exitAssertion, "; assertion failed: path MTU ≤ 1500 (198.18.1.2 said so) is below 1600"},
+	}
+	for _, tt := range tests {
+		out, errOut, code := runMany(t, context.Background(), "", false, tt.args...)
+		if code != tt.code || !strings.Contains(out, tt.line) {
+			t.Errorf("pmtu %s: exit %d, want %d; want a line with %q:\n%s%s", strings.Join(tt.args, " "), code, tt.code, tt.line, out, errOut)
+		}
 	}
 }

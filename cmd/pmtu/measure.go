@@ -44,9 +44,7 @@ func measure(ctx context.Context, o probeOpts, log io.Writer) (measurement, erro
 	if res == nil {
 		return m, openError(o.proto, t.Addr, o, derr)
 	}
-	m.rep.Method = string(res.Method)
-	m.rep.fromResult(&res.Result, t.Ceil())
-	m.rep.fromDirections(res)
+	m.rep.fromFind(res, t.Ceil())
 	if derr != nil {
 		if !m.rep.belowFloor(derr, o.minSize, &res.Result) {
 			m.rep.explainFailure(derr, o.host, &res.Result)

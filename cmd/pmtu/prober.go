@@ -34,6 +34,7 @@ func newProbeFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "timeout", Value: time.Second, Usage: "how long one probe waits for an answer", EnvVars: envVars("timeout")},
 		&cli.IntFlag{Name: "tries", Value: probe.DefaultTries, Usage: "unanswered probes before a size counts as too big", EnvVars: envVars("tries")},
 		&cli.StringFlag{Name: "proto", Value: string(probe.ProtoICMP), EnvVars: envVars("proto"),
+			DefaultText: "icmp; a search (not trace) whose Echo is never answered then tries tcp to 443 and 80, then udp",
 			Usage: "probe with `PROTO`: icmp (Echo Requests), udp (datagrams to --port, answered by Port Unreachable) " +
 				"or tcp (SYNs to --port, answered by SYN-ACK or RST; needs root)"},
 		&cli.IntFlag{Name: "port", Usage: "destination `PORT` of udp and tcp probes", DefaultText: "33434 for udp, 443 for tcp", EnvVars: envVars("port")},
@@ -62,12 +63,15 @@ type probeOpts struct {
 	wait    time.Duration
 	tries   int
 
-	proto  probe.Proto
-	port   int // 0: the protocol's default
-	flow   int // 0: the system's choice
-	iface  string
-	source netip.Addr // invalid: the kernel's choice
-	netns  string
+	proto probe.Proto
+	// protoChosen is true when --proto (or PMTU_PROTO) was given: the
+	// search then uses it alone, with no fallback (probe.Options.Proto).
+	protoChosen bool
+	port        int // 0: the protocol's default
+	flow        int // 0: the system's choice
+	iface       string
+	source      netip.Addr // invalid: the kernel's choice
+	netns       string
 	// noReverse turns off the probes that tell which way a black hole
 	// lies (--no-reverse).
 	noReverse bool
@@ -111,11 +115,12 @@ func parseProbeFlags(cCtx *cli.Context) (probeOpts, error) {
 		proto:   probe.Proto(strings.ToLower(strings.TrimSpace(cCtx.String("proto")))),
 		port:    cCtx.Int("port"),
 		flow:    cCtx.Int("flow"),
-		iface:   strings.TrimSpace(cCtx.String("interface")),
-		netns:   strings.TrimSpace(cCtx.String("netns")),
-		notes:   cCtx.App.ErrWriter,
-
-		noReverse: cCtx.Bool("no-reverse"),
+		// IsSet is true for the environment variable too.
+		protoChosen: cCtx.IsSet("proto"),
+		iface:       strings.TrimSpace(cCtx.String("interface")),
+		netns:       strings.TrimSpace(cCtx.String("netns")),
+		notes:       cCtx.App.ErrWriter,
+		noReverse:   cCtx.Bool("no-reverse"),
 	}
 	if cCtx.Bool("verbose") {
 		o.log = cCtx.App.ErrWriter
@@ -202,8 +207,12 @@ func usageError(msg string) error { return cli.Exit(msg, exitUsage) }
 
 // options are the probe flags as the probe package's Options.
 func (o probeOpts) options() *probe.Options {
+	proto := o.proto
+	if !o.protoChosen {
+		proto = "" // ICMP, then the fallbacks (probe.Target.Find)
+	}
 	po := &probe.Options{
-		Network: o.family, Proto: o.proto, Port: o.port, Flow: o.flow, Interface: o.iface, Source: o.source, Netns: o.netns,
+		Network: o.family, Proto: proto, Port: o.port, Flow: o.flow, Interface: o.iface, Source: o.source, Netns: o.netns,
 		MinSize: o.minSize, MaxSize: o.maxSize, Wait: o.wait, Tries: o.tries, NoReverse: o.noReverse,
 	}
 	if o.log != nil {
@@ -233,11 +242,19 @@ func lookup(ctx context.Context, o probeOpts, po *probe.Options) (t *probe.Targe
 	case errors.As(err, &ie) && ie.Option != "":
 		return nil, nil, usageError(fmt.Sprintf("pmtu: --%s %s", ie.Option, ie.Msg))
 	case errors.As(err, &ie):
-		return nil, nil, usageError("pmtu: " + ie.Msg)
+		return nil, nil, &badHost{ExitCoder: cli.Exit("pmtu: "+ie.Msg, exitUsage), msg: ie.Msg}
 	case errors.As(err, &ne):
 		return nil, nil, netnsError(ne.Name, ne.Err)
 	}
 	return nil, nil, cli.Exit(fmt.Sprintf("pmtu: %v", err), exitUsage)
+}
+
+// badHost is lookup's error for a host that is bad input (it does not
+// resolve, or has no path MTU: probe.InputError): exit 2 for the command
+// line, and the sentence alone for pmtu serve's 400.
+type badHost struct {
+	cli.ExitCoder
+	msg string
 }
 
 // netnsError says what went wrong with --netns, and what would fix it.

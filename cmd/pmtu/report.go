@@ -23,12 +23,19 @@ import (
 // report is the answer to pmtu HOST, printed as text or as one JSON object.
 // Its JSON field names are documented in README.md.
 type report struct {
-	Target       string  `json:"target"`
-	Address      string  `json:"address"`
-	Family       string  `json:"family"`
-	Source       string  `json:"source"`           // "probe" or "cache"
-	Method       string  `json:"method,omitempty"` // how the probes went (probe.Method); absent from the cache
-	Flow         *flow   `json:"flow,omitempty"`   // the flow every probe carried; absent from the cache
+	Target  string `json:"target"`
+	Address string `json:"address"`
+	Family  string `json:"family"`
+	Source  string `json:"source"`           // "probe" or "cache"
+	Method  string `json:"method,omitempty"` // how the probes went (probe.Method); absent from the cache
+	Flow    *flow  `json:"flow,omitempty"`   // the flow every probe carried; absent from the cache
+	Port    int    `json:"port,omitempty"`   // the port TCP and UDP probes went to
+	// Tried lists the ways the target was asked when --proto was not
+	// given (silent.go): ICMP Echo, then the fallbacks.
+	Tried []attempt `json:"methods_tried,omitempty"`
+	// Reached is true when the target answered a probe: pmtu is then a
+	// size proved to pass; else, with pmtu > 0, an ICMP-proved bound.
+	Reached      bool    `json:"reached"`
 	PMTU         int     `json:"pmtu"`
 	Exact        bool    `json:"exact"` // pmtu is the path MTU itself, not only a size proved to pass
 	Interface    string  `json:"interface"`
@@ -117,7 +124,7 @@ func (r *report) fromResult(res *search.Result, ceil mtu.Size) {
 	if res == nil {
 		return
 	}
-	r.PMTU, r.Confirmed = int(res.PMTU), res.Confirmed
+	r.PMTU, r.Confirmed, r.Reached = int(res.PMTU), res.Confirmed, res.Lo > 0
 	r.Lo, r.Hi = int(res.Lo), int(res.Hi)
 	if res.Hi > ceil {
 		r.Hi = 0 // nothing was refused: no size is known not to pass
@@ -161,7 +168,7 @@ func (r *report) setDerived() {
 
 func (r *report) fromCache(e pmtucache.Entry, now time.Time) {
 	r.Source = "cache"
-	r.PMTU, r.Confirmed, r.Evidence = e.PMTU, true, string(e.Evidence)
+	r.PMTU, r.Confirmed, r.Reached, r.Evidence = e.PMTU, true, true, string(e.Evidence)
 	r.Exact, r.Lo, r.Hi = e.Full, e.PMTU, e.Refused
 	if e.Hop.IsValid() {
 		r.LimitingHop = e.Hop.String()
@@ -195,6 +202,10 @@ func (r *report) explainFailure(err error, host string, res *search.Result) {
 		info := explain.Describe(family(ue.Event.IPv6), ue.Event.Type, ue.Event.Code)
 		r.Error = info.Sentence(ue.Event.From.String())
 		r.Diagnosis = &diagnosis{From: ue.Event.From.String(), Info: info}
+	case errors.Is(err, probe.ErrNoReply) && r.bounded():
+		r.Error = r.boundSentence()
+	case errors.Is(err, probe.ErrNoReply) && len(r.Tried) > 1:
+		r.Error = fmt.Sprintf("no reply from %s at any size, whichever way it was asked: %s", host, r.triedLine())
 	case errors.Is(err, probe.ErrNoReply):
 		r.Error = fmt.Sprintf("no reply from %s at any size: probes or replies are dropped silently (%s)", host, noReplyCauses(r.Method))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
@@ -257,7 +268,20 @@ func (r *report) fail(w io.Writer, asJSON bool, code int) error {
 		}
 		return cli.Exit("pmtu: "+r.Error, code)
 	}
+	if err := r.writeUnanswered(w); err != nil {
+		return err
+	}
 	return cli.Exit("pmtu: "+r.Error, code)
+}
+
+// failAsserting is fail for a search the target did not answer, with
+// --expect and --at-least judged on what was proved (judgeUnanswered).
+func (r *report) failAsserting(w io.Writer, o findOpts) error {
+	err := r.fail(w, o.json, exitNoAnswer)
+	if aerr := r.judgeUnanswered(o.expect, o.atLeast); aerr != nil {
+		return aerr
+	}
+	return err
 }
 
 // finish prints the answer and checks the assertions.
@@ -329,6 +353,9 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 		b.WriteString("\n")
 	}
 	b.WriteString(r.directionText())
+	if line := r.triedLine(); line != "" {
+		fmt.Fprintf(&b, "  %s\n", line)
+	}
 	fmt.Fprintf(&b, "  TCP MSS %d\n", r.MSS)
 	if r.Interface != "" {
 		fmt.Fprintf(&b, "  interface %s, MTU %d\n", r.Interface, r.InterfaceMTU)

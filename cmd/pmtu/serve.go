@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -145,16 +146,29 @@ func serveProber(ctx context.Context, target string, o exporter.Options, log io.
 		wait:    cmp.Or(o.Timeout, time.Second),
 		tries:   cmp.Or(o.Tries, probe.DefaultTries),
 		proto:   probe.Proto(cmp.Or(o.Proto, string(probe.ProtoICMP))),
-		port:    o.Port,
-		log:     log,
+		// No proto parameter: ICMP, then the fallbacks, as pmtu HOST.
+		protoChosen: o.Proto != "",
+		port:        o.Port,
+		log:         log,
 	}
 	m, err := measure(ctx, po, log)
 	if m.rep == nil {
+		var bh *badHost
+		if errors.As(err, &bh) {
+			// No path MTU to such a target: bad input, 400.
+			return exporter.Result{}, &exporter.TargetError{Msg: bh.msg}
+		}
 		return exporter.Result{}, err
 	}
 	r := exporter.Result{
 		PMTU: m.rep.PMTU, Evidence: m.rep.Evidence, LimitingHop: m.rep.LimitingHop, BlackHole: m.rep.BlackHole,
 		InterfaceMTU: m.rep.InterfaceMTU, Probes: m.rep.Probes, Rounds: m.rep.Rounds, Ignored: m.rep.Ignored,
+	}
+	if m.rep.bounded() {
+		// The target never answered: what a router proved is exported
+		// as a bound, never as the path MTU.
+		r.PMTU, r.Evidence, r.LimitingHop = 0, "", ""
+		r.PMTUMax, r.PMTUMaxBy = m.rep.PMTU, m.rep.LimitingHop
 	}
 	if m.t != nil {
 		if rt, kerr := kernelRoute(ctx, po.netns, m.t.Addr); kerr == nil && rt.Cached {

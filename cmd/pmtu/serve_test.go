@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +15,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/pmtu/pmtu/exporter"
 )
 
 func TestParseAllow(t *testing.T) {
@@ -99,5 +105,34 @@ func TestSubcommandHelpGolden(t *testing.T) {
 				t.Errorf("%s --help (-want +got), run go test -update to accept:\n%s", cmd, diff)
 			}
 		})
+	}
+}
+
+// /probe?target= for a target that has no path MTU is bad input: 400
+// with the sentence pmtu HOST prints, from probe.Lookup through
+// serveProber, before any socket opens (the classes are decided by the
+// address, or by a route lookup, which sends nothing).
+func TestServeRefusesTargets400(t *testing.T) {
+	s := &exporter.Server{Prober: serveProber}
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	tests := []struct{ target, want string }{
+		{"0.0.0.0", "0.0.0.0 is the unspecified address: it names no host, so it has no path MTU; give the address of the host to measure"},
+		{"::", ":: is the unspecified address: it names no host, so it has no path MTU; give the address of the host to measure"},
+		{"255.255.255.255", "255.255.255.255 is the limited broadcast address: it reaches every host on the link, so it has no single path MTU"},
+		{"224.0.0.1", "224.0.0.1 is a multicast group: it has no single path MTU; give the unicast address of one member"},
+		{"ff02::1", "ff02::1 is a multicast group: it has no single path MTU; give the unicast address of one member"},
+		{"fe80::1", "fe80::1 is link-local: name the interface, e.g. fe80::1%eth0"},
+	}
+	for _, tt := range tests {
+		resp, err := http.Get(ts.URL + "/probe?target=" + url.QueryEscape(tt.target))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || string(b) != "pmtu: "+tt.want+"\n" {
+			t.Errorf("target=%s: status %d body %q, want 400 %q", tt.target, resp.StatusCode, b, "pmtu: "+tt.want)
+		}
 	}
 }

@@ -91,6 +91,10 @@ func sampleOf(m measurement, err error) watchSample {
 	}
 	if err != nil {
 		s.PMTU, s.Err = 0, err.Error()
+		if m.rep != nil && m.rep.bounded() {
+			// The target never answered; a router proved a bound.
+			s.Max = m.rep.PMTU
+		}
 	}
 	return s
 }
@@ -103,6 +107,9 @@ type watchSample struct {
 	LimitingHop string
 	BlackHole   bool
 	Err         string // why none was found
+	// Max, when none was found, is the bound a router's ICMP proved
+	// (unconfirmed); 0 if none.
+	Max int
 }
 
 // watchLine is one line watch prints: a host's first measurement, or a
@@ -120,6 +127,8 @@ type watchLine struct {
 	LimitingHop string `json:"limiting_hop,omitempty"`
 	BlackHole   bool   `json:"black_hole,omitempty"`
 	Error       string `json:"error,omitempty"`
+	// PMTUMax, with to 0, is the unconfirmed bound a router proved.
+	PMTUMax int `json:"pmtu_max,omitempty"`
 }
 
 // drop says whether the line is a path MTU falling (--exit-on-drop).
@@ -139,6 +148,10 @@ func (l watchLine) text() string {
 		}
 		return fmt.Sprint(n)
 	}
+	to := size(l.To)
+	if l.To == 0 && l.PMTUMax > 0 {
+		to = fmt.Sprintf("≤ %d, unconfirmed", l.PMTUMax)
+	}
 	why := ""
 	switch {
 	case l.To == 0:
@@ -152,9 +165,9 @@ func (l watchLine) text() string {
 	}
 	ts := l.Time.Format("15:04:05")
 	if l.Event == "start" {
-		return fmt.Sprintf("%s %s %s (%s)", ts, name, size(l.To), why)
+		return fmt.Sprintf("%s %s %s (%s)", ts, name, to, why)
 	}
-	return fmt.Sprintf("%s %s %s → %s (%s)", ts, name, size(l.From), size(l.To), why)
+	return fmt.Sprintf("%s %s %s → %s (%s)", ts, name, size(l.From), to, why)
 }
 
 // watcher remembers each host's last measurement and says what changed.
@@ -174,7 +187,7 @@ func (w *watcher) observe(now time.Time, host string, s watchSample) (watchLine,
 	prev, seen := w.last[host]
 	w.last[host] = s
 	l := watchLine{Time: now, Target: host, Address: s.Address, From: prev.PMTU, To: s.PMTU,
-		Evidence: s.Evidence, LimitingHop: s.LimitingHop, BlackHole: s.BlackHole, Error: s.Err}
+		Evidence: s.Evidence, LimitingHop: s.LimitingHop, BlackHole: s.BlackHole, Error: s.Err, PMTUMax: s.Max}
 	if l.Address == "" {
 		l.Address = prev.Address
 	}

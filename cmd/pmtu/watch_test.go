@@ -22,6 +22,8 @@ func TestWatcherObserve(t *testing.T) {
 	hole := watchSample{Address: "198.18.3.2", PMTU: 1300, Evidence: "probes", BlackHole: true}
 	lost := watchSample{Address: "198.18.3.2", Err: "no reply from 198.18.3.2 at any size"}
 	lost2 := watchSample{Address: "198.18.3.2", Err: "198.18.1.2: host unreachable"}
+	silent := watchSample{Address: "198.18.3.2", Max: 1500,
+		Err: "path MTU ≤ 1500: 198.18.1.2 said so; 198.18.3.2 never answered, so nothing beyond 198.18.1.2 is confirmed"}
 	tests := []struct {
 		name    string
 		samples []watchSample
@@ -41,6 +43,10 @@ func TestWatcherObserve(t *testing.T) {
 			"12:03:07 198.18.3.2 1500 (proved by probes)",
 			"12:03:08 198.18.3.2 1500 → no path MTU (no reply from 198.18.3.2 at any size)",
 			"12:03:10 198.18.3.2 no path MTU → 1500 (proved by probes)"}},
+		{"silent, with a router's bound", []watchSample{ok1500, silent, ok1500}, []string{
+			"12:03:07 198.18.3.2 1500 (proved by probes)",
+			"12:03:08 198.18.3.2 1500 → ≤ 1500, unconfirmed (path MTU ≤ 1500: 198.18.1.2 said so; 198.18.3.2 never answered, so nothing beyond 198.18.1.2 is confirmed)",
+			"12:03:09 198.18.3.2 no path MTU → 1500 (proved by probes)"}},
 		{"no answer from the start", []watchSample{lost}, []string{
 			"12:03:07 198.18.3.2 no path MTU (no reply from 198.18.3.2 at any size)"}},
 	}
@@ -85,17 +91,15 @@ func (c *fakeClock) After(d time.Duration) <-chan time.Time {
 
 // scripted measures each host from a list, one entry a round, in
 // no time.
-// The loop measures hosts side by side, so the rounds are counted under
-// a lock.
 func scripted(byHost map[string][]int, hop string) func(context.Context, string) watchSample {
-	var mu sync.Mutex
 	round := map[string]int{}
+	var mu sync.Mutex // the loop measures its hosts at once
 	return func(_ context.Context, host string) watchSample {
-		seq := byHost[host]
 		mu.Lock()
+		defer mu.Unlock()
+		seq := byHost[host]
 		i := min(round[host], len(seq)-1)
 		round[host]++
-		mu.Unlock()
 		s := watchSample{Address: host, PMTU: seq[i], Evidence: "icmp", LimitingHop: hop}
 		return s
 	}

@@ -37,8 +37,16 @@ type Result struct {
 	// Confirmed is true when PMTU is set: a probe of that size came back.
 	Confirmed bool
 	// Lo and Hi are the bounds proved when the search ended: the path
-	// carries Lo (0: nothing proved) and does not carry Hi.
+	// carries Lo (0: nothing proved) and does not carry Hi. While nothing
+	// came back, silence proves nothing (the target may just not answer):
+	// Hi is then only what an ICMP refused, above Ceil if nothing was.
 	Lo, Hi mtu.Size
+	// Bound is the path MTU's upper bound that routers proved: the
+	// smallest MTU a believed Fragmentation Needed or Packet Too Big
+	// named (0: none named one); BoundBy the router that named it. It
+	// stands when the target never answers.
+	Bound   mtu.Size
+	BoundBy netip.Addr
 	// ByICMP is true when an ICMP named PMTU (a Fragmentation Needed or
 	// Packet Too Big carried it); false when probes alone found it.
 	ByICMP bool
@@ -159,6 +167,14 @@ func (d *discovery) finish(err error) (*Result, error) {
 	res := d.res
 	res.Elapsed = d.now().Sub(d.start)
 	res.Lo, res.Hi = d.sizer.Bounds()
+	if res.Lo == 0 {
+		res.Hi = d.sizer.RefusedSize()
+	}
+	for _, ev := range res.Events {
+		if ev.Kind == wire.TooBig && ev.MTU > 0 && (res.Bound == 0 || ev.MTU < res.Bound) {
+			res.Bound, res.BoundBy = ev.MTU, ev.From
+		}
+	}
 	if pmtu, ok := d.sizer.Result(); ok {
 		res.PMTU, res.Confirmed = pmtu, true
 		res.Silence = !d.sizer.RefusedByICMP() && res.Hi <= d.ceil

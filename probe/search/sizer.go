@@ -288,6 +288,11 @@ func (s *Sizer) Bounds() (lo, hi mtu.Size) { return s.lo, s.hi() }
 // from silence.
 func (s *Sizer) RefusedByICMP() bool { return s.refused == s.hi() && s.refused <= s.ceil }
 
+// RefusedSize is the smallest size an ICMP proved too big: the size a
+// router refused, or one more than the MTU it named; above ceil if none.
+// Unlike Bounds' hi it ignores silence.
+func (s *Sizer) RefusedSize() mtu.Size { return s.refused }
+
 // Result returns the path MTU and whether a probe proved it. ok is false
 // while the search runs, or when nothing came back at any size.
 func (s *Sizer) Result() (pmtu mtu.Size, ok bool) {

@@ -211,7 +211,11 @@ case_cache_max_size() {
 	# and the failure says the path MTU is below the bound.
 	pmtu_cached c --json --min-size 1450 "$T4"
 	want_rc 1
-	want .pmtu == 0
+	# What r1 proved stands, unconfirmed (issue 19); no fallback is
+	# tried, as r1 refused every size the search could try.
+	want .pmtu == 1400
+	want .confirmed == false
+	want '.methods_tried // "none"' == '"none"'
 	want_true '.error | contains("below --min-size 1450")' "error does not say the path MTU is below --min-size"
 	verdict
 }

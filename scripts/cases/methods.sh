@@ -152,8 +152,10 @@ case_unpriv6() { unpriv_case ipv6; }
 #
 #   c ──1500── r1 ──1492── r2 ──1400── r3 ──1280── t     r1 forward: drop echo requests and UDP
 #
-# TCP finds the path MTU; ICMP and UDP get no answer (exit 1). PMTU_PROTO
-# chooses TCP as --proto does.
+# TCP finds the path MTU; ICMP and UDP get no answer (exit 1), and report
+# the bound r1's Frag Needed proved (1492, unconfirmed). PMTU_PROTO chooses
+# TCP as --proto does. With no protocol chosen, ICMP Echo goes unanswered
+# and the fallback to TCP 443 finds 1280 (issue 19).
 webonly_case() {
 	local fam=$1
 	chain_methods "$fam"
@@ -177,12 +179,22 @@ webonly_case() {
 	check_chain "$fam" tcp
 	verdict
 
-	local proto
+	pmtu c --json --timeout 200ms "$DST"
+	check_chain "$fam" tcp
+	want '[.methods_tried[] | "\(.way)/\(.answered)"]' == '["ICMP Echo/false","TCP to port 443/true"]'
+	verdict
+
+	local proto a1
+	if [[ $fam == ipv4 ]]; then a1=$(chain_hop4 1); else a1=$(chain_hop6 1); fi
 	for proto in icmp udp; do
 		pmtu c --json --timeout 200ms --proto "$proto" "$DST"
 		want_rc 1
 		want_object
-		want .pmtu == 0
+		want .pmtu == 1492
+		want .confirmed == false
+		want .reached == false
+		want_str .limiting_hop "$a1"
+		want '.methods_tried // "none"' == '"none"'
 		verdict
 	done
 	echo "r1 dropped: $(r1 nft list chain inet pmtu webonly | grep -o 'packets [0-9]*' | tr '\n' ' ')"

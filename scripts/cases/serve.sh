@@ -141,6 +141,11 @@ case_serve() {
 	local code
 	code=$(c curl -s -o "$CASE_DIR/403" -w '%{http_code}' "http://$listen/probe?target=10.0.0.1")
 	[[ $code == 403 ]] || PROBLEMS+=("a target outside --allow got HTTP $code, want 403: $(cat "$CASE_DIR/403")")
+	# A target with no path MTU, inside --allow (c's own link's broadcast):
+	# 400 with the sentence pmtu HOST prints (issue 18).
+	code=$(c curl -s -o "$CASE_DIR/400" -w '%{http_code}' "http://$listen/probe?target=198.18.1.255")
+	[[ $code == 400 && $(<"$CASE_DIR/400") == "pmtu: 198.18.1.255 is the broadcast address of 198.18.1.0/24: it reaches every host on that subnet, so it has no single path MTU" ]] ||
+		PROBLEMS+=("the subnet's broadcast got HTTP $code, want 400 with the sentence: $(cat "$CASE_DIR/400")")
 	# The / page lists recent probes with their logs.
 	local page
 	page=$(c curl -sf "http://$listen/") || true

@@ -1,0 +1,186 @@
+package probe
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/wire"
+)
+
+// Attempt is one way Find asked the target, when Options.Proto was not
+// chosen: ICMP Echo first, then the Fallbacks.
+type Attempt struct {
+	Proto Proto
+	// Port is the destination port; 0 for ICMP.
+	Port int
+	// Method is the method that sent the probes; "" when Skipped.
+	Method Method
+	// Answered is true when the target answered a probe of this way.
+	Answered bool
+	// Probes is how many probes this way cost before it was judged.
+	Probes int
+	// Skipped says why this way was not tried (nil if it was): no method
+	// of the protocol may be used by this process (a *NoMethodError).
+	Skipped error
+}
+
+// String says the way in words: "ICMP Echo", "TCP to port 443", "UDP to
+// port 33434". It names what was sent: ICMP asked of a process that may
+// only send UDP (method udp-recverr) is UDP.
+func (a Attempt) String() string {
+	p := a.Proto
+	if a.Method != "" {
+		p = a.Method.Proto()
+	}
+	switch p {
+	case ProtoICMP:
+		return "ICMP Echo"
+	case ProtoTCP:
+		return fmt.Sprintf("TCP to port %d", a.Port)
+	}
+	return fmt.Sprintf("UDP to port %d", a.Port)
+}
+
+// Fallback is a way to ask a target that answers no ICMP Echo.
+type Fallback struct {
+	Proto Proto
+	Port  int // 0: the protocol's default
+}
+
+// Fallbacks are tried in order when ICMP Echo earns no answer at any size
+// and the caller did not choose Options.Proto: a SYN-ACK or a RST from
+// 443, then 80, proves a SYN arrived; a Port Unreachable proves a UDP
+// datagram to a high port did.
+var Fallbacks = []Fallback{{ProtoTCP, 443}, {ProtoTCP, 80}, {ProtoUDP, 0}}
+
+// checkProbes is how many probes a fallback costs before it is judged
+// unanswered: sent together, at the smallest size, waited for once.
+const checkProbes = 2
+
+// findAny is Find with no protocol chosen: ICMP Echo; when nothing comes
+// back at any size, each Fallback in turn is asked with checkProbes small
+// probes, and the first the target answers finishes the search. When none
+// answers, the ICMP search's Result stands (its bounds are what routers
+// proved), with every attempt in Tried.
+func (t *Target) findAny(ctx context.Context) (*Result, error) {
+	var tried []Attempt
+	res, err := t.find(ctx, ProtoICMP, 0)
+	if res != nil {
+		a := Attempt{Proto: ProtoICMP, Port: res.Port, Method: res.Method, Probes: res.Probes, Answered: res.Lo > 0 || !errors.Is(err, ErrNoReply)}
+		tried = append(tried, a)
+		if a.Answered || res.Hi <= t.floor() {
+			// Answered; or routers refused every size the search may
+			// try (--min-size above the path MTU): no other protocol
+			// would pass either.
+			res.Tried = tried
+			return res, err
+		}
+	} else {
+		tried = append(tried, Attempt{Proto: ProtoICMP, Skipped: err})
+		t.logf("ICMP Echo skipped: %v", err)
+	}
+	openErr := err
+	for _, fb := range Fallbacks {
+		if ctx.Err() != nil {
+			break
+		}
+		if askedAlready(tried, fb) {
+			continue
+		}
+		a := t.check(ctx, fb)
+		tried = append(tried, a)
+		if !a.Answered {
+			continue
+		}
+		t.logf("%s unanswered; %s answered: searching with it", tried[0], a)
+		r, err := t.find(ctx, fb.Proto, fb.Port)
+		if r != nil {
+			r.Tried = tried
+		}
+		return r, err
+	}
+	if res == nil {
+		return nil, openErr
+	}
+	res.Tried = tried
+	return res, err
+}
+
+// check asks the target by fb with checkProbes probes of the smallest
+// size, which every path carries, and says whether any came back.
+func (t *Target) check(ctx context.Context, fb Fallback) Attempt {
+	a := Attempt{Proto: fb.Proto, Port: portOf(fb.Proto, fb.Port)}
+	c, m, err := t.openProto(fb.Proto, fb.Port, false)
+	if err != nil {
+		a.Skipped = err
+		t.logf("%s skipped: %v", a, err)
+		return a
+	}
+	defer c.Close()
+	a.Method = m
+	o := &t.opts
+	size := t.floor()
+	for seq := 1; seq <= checkProbes; seq++ {
+		if err := c.Send(ctx, wire.Probe{Seq: seq, Size: size}); err != nil {
+			t.logf("%s: sending failed: %v", a, err)
+			return a
+		}
+		a.Probes++
+	}
+	deadline := o.world().now().Add(cmp.Or(o.Wait, time.Second))
+	if cd, ok := ctx.Deadline(); ok && cd.Before(deadline) {
+		deadline = cd
+	}
+	for {
+		ev, err := c.Recv(deadline)
+		if err != nil {
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.logf("%s: reading failed: %v", a, err)
+			}
+			break
+		}
+		if o.OnEvent != nil {
+			o.OnEvent(ev)
+		}
+		if ev.Kind == wire.Reached && ev.Seq >= 1 && ev.Seq <= checkProbes {
+			a.Answered = true
+			break
+		}
+	}
+	t.logf("%s: %s", a, map[bool]string{true: "answered", false: "unanswered"}[a.Answered])
+	return a
+}
+
+// askedAlready reports whether a way tried sent what fb would: ICMP
+// asked of a process that may only send UDP sent UDP to its port.
+func askedAlready(tried []Attempt, fb Fallback) bool {
+	for _, a := range tried {
+		if a.Skipped == nil && a.Method != "" && a.Method.Proto() == fb.Proto && a.Port == portOf(fb.Proto, fb.Port) {
+			return true
+		}
+	}
+	return false
+}
+
+// floor is the smallest probe of a search toward t.
+func (t *Target) floor() mtu.Size { return cmp.Or(t.opts.MinSize, mtu.Floor(t.Addr.Is6())) }
+
+// portOf is the port probes of proto go to: port, or the protocol's
+// default; 0 for ICMP.
+func portOf(proto Proto, port int) int {
+	if proto == ProtoICMP || proto == "" {
+		return 0
+	}
+	return cmp.Or(port, proto.DefaultPort())
+}
+
+func (t *Target) logf(format string, args ...any) {
+	if t.opts.Log != nil {
+		t.opts.Log(fmt.Sprintf(format, args...))
+	}
+}

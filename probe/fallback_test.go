@@ -1,0 +1,213 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
+	"github.com/pmtu/pmtu/route"
+)
+
+// waysNetwork is a fake network where each way of asking the target
+// ("icmp", "tcp:443", "tcp:80", "udp:33434") is its own fake path: the
+// same routers (r1 says 1500 on a 2000-byte egress), and a target that
+// answers that way or not. A way in answers is answered; a way in
+// noPrivilege cannot be opened (raw sockets refused). written counts the
+// probes each way sent.
+type waysNetwork struct {
+	answers, noPrivilege map[string]bool
+	icmpAsUDP            bool // ICMP is sent by udp-recverr (no privilege)
+	written              map[string]int
+	order                []string // ways opened, in order
+}
+
+var (
+	waysSrc = netip.MustParseAddr("198.18.0.1")
+	waysDst = netip.MustParseAddr("198.18.2.2")
+	waysR1  = netip.MustParseAddr("198.18.1.2")
+)
+
+func (w *waysNetwork) network() *network {
+	clock := probetest.NewClock()
+	return &network{
+		resolve:         resolve,
+		localAddrs:      func() func(netip.Addr) bool { return func(a netip.Addr) bool { return a == waysSrc || a.IsLoopback() } },
+		interfaceByName: func(string) (*net.Interface, error) { return nil, errors.New("no such interface") },
+		route: func(_ context.Context, dst netip.Addr) (route.Route, error) {
+			return route.Route{Dst: dst, Src: waysSrc, IfIndex: 2, IfName: "veth0", IfMTU: 2000, Type: route.Unicast}, nil
+		},
+		open: func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (conn, Method, error) {
+			way := string(p)
+			m := MethodICMP
+			if w.icmpAsUDP {
+				m = MethodUDPRecvErr
+			}
+			if p != ProtoICMP {
+				way = fmt.Sprintf("%s:%d", p, portOf(p, cfg.Port))
+				m = map[Proto]Method{ProtoTCP: MethodTCP, ProtoUDP: MethodUDP}[p]
+			}
+			w.order = append(w.order, way)
+			if w.noPrivilege[way] {
+				return nil, "", &NoMethodError{Proto: p, Tried: []MethodError{{Method: m, Err: os.ErrPermission}}}
+			}
+			path := &probetest.Path{Src: waysSrc, Dst: dst, RTT: time.Millisecond, Clock: clock,
+				Hops: []probetest.Hop{{Addr: waysR1, MTU: 1500}}, NoEchoReply: !w.answers[way]}
+			pc := path.Conn()
+			return &countingConn{ICMPConn: transport.NewICMPConn(pc, dst, &transport.ICMPConfig{Src: waysSrc, Now: clock.Now}),
+				n: func() { w.written[way]++ }}, m, nil
+		},
+		now: clock.Now,
+	}
+}
+
+// countingConn counts the probes sent over a fake way.
+type countingConn struct {
+	*transport.ICMPConn
+	n func()
+}
+
+func (c *countingConn) Send(ctx context.Context, p wire.Probe) error {
+	c.n()
+	return c.ICMPConn.Send(ctx, p)
+}
+
+// The fallback policy: with no protocol chosen, a target that answers no
+// Echo is asked by TCP 443, TCP 80, then UDP, a couple of probes each,
+// and the first way it answers finishes the search; a way this process
+// may not use is skipped; a chosen protocol is the only one used.
+func TestFindFallback(t *testing.T) {
+	tests := []struct {
+		name        string
+		proto       Proto
+		icmpAsUDP   bool
+		minSize     mtu.Size
+		answers     []string
+		noPrivilege []string
+		wantErr     error
+		wantMethod  Method
+		wantPort    int
+		wantPMTU    int
+		wantTried   []Attempt
+		// wantWritten is how many probes each fallback sent: a couple
+		// to be judged, and the search's if it answered.
+		wantWritten map[string]int
+	}{
+		{name: "Echo answered: ICMP alone", answers: []string{"icmp"},
+			wantMethod: MethodICMP, wantPMTU: 1500,
+			wantTried:   []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Answered: true, Probes: 2}},
+			wantWritten: map[string]int{}},
+		{name: "TCP 443 answers", answers: []string{"tcp:443"},
+			wantMethod: MethodTCP, wantPort: 443, wantPMTU: 1500,
+			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Answered: true, Probes: 2}},
+			wantWritten: map[string]int{"tcp:443": 2 + 2}},
+		{name: "only TCP 80 answers", answers: []string{"tcp:80"},
+			wantMethod: MethodTCP, wantPort: 80, wantPMTU: 1500,
+			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Answered: true, Probes: 2}},
+			wantWritten: map[string]int{"tcp:443": 2, "tcp:80": 2 + 2}},
+		{name: "no raw sockets: TCP skipped, UDP answers", answers: []string{"tcp:443", "udp:33434"},
+			noPrivilege: []string{"tcp:443", "tcp:80"},
+			wantMethod:  MethodUDP, wantPort: 33434, wantPMTU: 1500,
+			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Skipped: noTCP},
+				{Proto: ProtoTCP, Port: 80, Skipped: noTCP},
+				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Answered: true, Probes: 2}},
+			wantWritten: map[string]int{"udp:33434": 2 + 2}},
+		{name: "ICMP sent as UDP: UDP is not asked again", icmpAsUDP: true, noPrivilege: []string{"tcp:443", "tcp:80"},
+			wantErr: ErrNoReply, wantMethod: MethodUDPRecvErr, wantPort: 33434,
+			wantTried: []Attempt{{Proto: ProtoICMP, Port: 33434, Method: MethodUDPRecvErr, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Skipped: noTCP},
+				{Proto: ProtoTCP, Port: 80, Skipped: noTCP}},
+			wantWritten: map[string]int{}},
+		{name: "nothing answers: the ICMP bounds stand", wantErr: ErrNoReply,
+			wantMethod: MethodICMP,
+			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Probes: 2}},
+			wantWritten: map[string]int{"tcp:443": 2, "tcp:80": 2, "udp:33434": 2}},
+		{name: "every size from --min-size up refused: no fallback", minSize: 1600, wantErr: ErrNoReply,
+			wantMethod:  MethodICMP,
+			wantTried:   []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1}},
+			wantWritten: map[string]int{}},
+		{name: "--proto icmp: ICMP only", proto: ProtoICMP, answers: []string{"tcp:443"}, wantErr: ErrNoReply,
+			wantMethod: MethodICMP, wantWritten: map[string]int{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &waysNetwork{answers: set(tt.answers), noPrivilege: set(tt.noPrivilege), icmpAsUDP: tt.icmpAsUDP, written: map[string]int{}}
+			var log []string
+			o := &Options{Proto: tt.proto, MinSize: tt.minSize, sys: w.network(), Log: func(l string) { log = append(log, l) }}
+			res, err := Find(context.Background(), waysDst.String(), o)
+			if !errors.Is(err, tt.wantErr) || (tt.wantErr == nil && err != nil) {
+				t.Fatalf("Find: %v, want %v", err, tt.wantErr)
+			}
+			if res.Method != tt.wantMethod || res.Port != tt.wantPort || int(res.PMTU) != tt.wantPMTU {
+				t.Errorf("method %s port %d pmtu %d, want %s %d %d", res.Method, res.Port, res.PMTU, tt.wantMethod, tt.wantPort, tt.wantPMTU)
+			}
+			// The ICMP search's cost varies with the sizer: check it
+			// against what was written, then leave it out of the diff.
+			for i := range res.Tried {
+				if res.Tried[i].Proto == ProtoICMP && !res.Tried[i].Answered {
+					if res.Tried[i].Probes != w.written["icmp"] || res.Tried[i].Probes == 0 {
+						t.Errorf("ICMP attempt says %d probes, %d written", res.Tried[i].Probes, w.written["icmp"])
+					}
+					res.Tried[i].Probes = -1
+				}
+			}
+			if diff := cmp.Diff(tt.wantTried, res.Tried, cmp.Comparer(sameError)); diff != "" {
+				t.Errorf("Tried (-want +got):\n%s", diff)
+			}
+			delete(w.written, "icmp")
+			if diff := cmp.Diff(tt.wantWritten, w.written); diff != "" {
+				t.Errorf("probes written per way (-want +got):\n%s", diff)
+			}
+			if tt.wantErr != nil {
+				// What routers proved stands: r1 said 1500.
+				if res.Bound != 1500 || res.BoundBy != waysR1 || res.Hi != 1501 || res.Lo != 0 {
+					t.Errorf("bound %d by %s, Lo %d Hi %d; want 1500 by %s, 0, 1501", res.Bound, res.BoundBy, res.Lo, res.Hi, waysR1)
+				}
+			}
+			if len(tt.noPrivilege) > 0 && !contains(log, "TCP to port 443 skipped: ") {
+				t.Errorf("log says nothing of the skipped TCP:\n%q", log)
+			}
+		})
+	}
+}
+
+// noTCP is the refusal of TCP to a process without raw sockets.
+var noTCP = &NoMethodError{Proto: ProtoTCP, Tried: []MethodError{{Method: MethodTCP, Err: os.ErrPermission}}}
+
+func sameError(a, b error) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && a.Error() == b.Error())
+}
+
+func set(xs []string) map[string]bool {
+	m := map[string]bool{}
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
+
+func contains(lines []string, prefix string) bool {
+	for _, l := range lines {
+		if len(l) >= len(prefix) && l[:len(prefix)] == prefix {
+			return true
+		}
+	}
+	return false
+}
