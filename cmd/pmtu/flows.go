@@ -147,10 +147,7 @@ func newFlowsReport(fr *probe.FlowsResult, rep *report, n int) *flowsReport {
 //	  1500 on 11 of 16 flows
 func (r *flowsReport) writeText(w io.Writer, verbose bool) error {
 	var b strings.Builder
-	name := r.Address
-	if r.Target != r.Address {
-		name = fmt.Sprintf("%s (%s)", r.Target, r.Address)
-	}
+	name := hostName(r.Target, r.Address)
 	n := len(r.Flows)
 	if r.PMTU > 0 {
 		branches := "1 branch"

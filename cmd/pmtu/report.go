@@ -315,10 +315,7 @@ func (r *report) writeJSON(w io.Writer) error {
 
 func (r *report) writeText(w io.Writer, verbose bool) error {
 	var b strings.Builder
-	name := r.Address
-	if r.Target != r.Address {
-		name = fmt.Sprintf("%s (%s)", r.Target, r.Address)
-	}
+	name := hostName(r.Target, r.Address)
 	if r.Exact {
 		fmt.Fprintf(&b, "path MTU to %s: %d\n", name, r.PMTU)
 	} else {
@@ -443,4 +440,13 @@ func exePath() string {
 		return "pmtu"
 	}
 	return p
+}
+
+// hostName is how a report names its host: the address, with the name as
+// given before it when that was not the address itself.
+func hostName(target, address string) string {
+	if target == address {
+		return address
+	}
+	return fmt.Sprintf("%s (%s)", target, address)
 }

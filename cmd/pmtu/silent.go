@@ -141,10 +141,7 @@ func skippedText(err error) string {
 func (r *report) writeUnanswered(w io.Writer) error {
 	var b strings.Builder
 	if r.bounded() {
-		name := r.Address
-		if r.Target != r.Address {
-			name = fmt.Sprintf("%s (%s)", r.Target, r.Address)
-		}
+		name := hostName(r.Target, r.Address)
 		fmt.Fprintf(&b, "path MTU to %s: at most %d, not confirmed\n", name, r.PMTU)
 		fmt.Fprintf(&b, "  %s\n", r.boundSentence())
 	}
