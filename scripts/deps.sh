@@ -5,7 +5,7 @@
 # silent cases) and prometheus (Debian packages;
 # prometheus brings promtool, and the serve case runs a real Prometheus), and for
 # the package test lintian, man-db and libcap2-bin, and zsh to check the zsh
-# completion, and staticcheck (go install, pinned). Idempotent: when everything is there it
+# completion, gcc (go test -race needs cgo), and staticcheck (go install, pinned). Idempotent: when everything is there it
 # does nothing and touches no network; "apt-get update" runs at most once,
 # and only when a package is missing.
 #
@@ -42,12 +42,13 @@ declare -A pkg_of=(
 	[zsh]=zsh
 	[curl]=curl
 	[socat]=socat
+	[gcc]=gcc
 	[promtool]=prometheus
 	[prometheus]=prometheus
 )
 
 missing_pkgs=()
-for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb zsh curl socat promtool prometheus; do
+for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb zsh curl socat gcc promtool prometheus; do
 	# Look in sbin too: nft and ip live there and a non-root PATH may lack it.
 	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 &&
 		[[ " ${missing_pkgs[*]} " != *" ${pkg_of[$cmd]} "* ]]; then

@@ -23,7 +23,7 @@ func newFindFlags() []cli.Flag {
 		&cli.IntFlag{Name: "at-least", Usage: "exit 3 if the path MTU is below `N`", DefaultText: "no check"},
 		&cli.DurationFlag{Name: "deadline", Usage: "give up after `D` in all, printing what was proved", DefaultText: "none"},
 		&cli.BoolFlag{Name: "no-cache", Usage: "probe even if the cache has a fresh answer (and update it)"},
-		&cli.BoolFlag{Name: "no-reverse", Usage: "send no UDP probes to tell which way an ICMP black hole lies (black_hole_direction)"},
+		newNoReverseFlag(),
 		&cli.IntFlag{Name: "flows", DefaultText: "one flow",
 			Usage: fmt.Sprintf("search on `N` flows at once (1–%d; flows 1..N, see --flow) and report the path MTU of every ECMP branch they took; "+
 				"needs --proto udp or tcp (routers hash ICMP Echo by addresses only); the cache is not used", probe.MaxFlow)},
@@ -266,4 +266,9 @@ func missText(e pmtucache.Entry, err error, now time.Time) string {
 		return err.Error()
 	}
 	return fmt.Sprintf("not using the entry %d (%s, learned %v ago): %v", e.PMTU, e.Evidence, now.Sub(e.Learned).Truncate(time.Second), err)
+}
+
+// newNoReverseFlag is --no-reverse, for pmtu HOST and pmtu watch.
+func newNoReverseFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "no-reverse", Usage: "send no UDP probes to tell which way an ICMP black hole lies (black_hole_direction)"}
 }

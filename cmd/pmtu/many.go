@@ -457,6 +457,8 @@ func (mr *manyReport) line(st fleet.Status) string {
 		}
 	case mr.Evidence == "icmp":
 		b.WriteString("icmp from " + mr.LimitingHop)
+	case !mr.Exact && mr.Confirmed:
+		b.WriteString("at least: --max-size stopped the search, nothing was refused")
 	case mr.Hi == 0:
 		fmt.Fprintf(&b, "interface %s", mr.Interface)
 	case mr.BlackHole:

@@ -168,6 +168,7 @@ func (r *report) setDerived() {
 
 func (r *report) fromCache(e pmtucache.Entry, now time.Time) {
 	r.Source = "cache"
+	r.Method, r.Port = e.Method, e.Port
 	r.PMTU, r.Confirmed, r.Reached, r.Evidence = e.PMTU, true, true, string(e.Evidence)
 	r.Exact, r.Lo, r.Hi = e.Full, e.PMTU, e.Refused
 	if e.Hop.IsValid() {

@@ -24,6 +24,7 @@ func newWatchCommand() *cli.Command {
 			&cli.DurationFlag{Name: "interval", Value: time.Minute, Usage: "measure every `D`"},
 			&cli.BoolFlag{Name: "json", Usage: "print JSON Lines, one object per line printed"},
 			&cli.BoolFlag{Name: "exit-on-drop", Usage: "exit 3 the first time a path MTU falls"},
+			newNoReverseFlag(),
 		),
 		Action:          watch,
 		HideHelpCommand: true,
@@ -75,6 +76,7 @@ func watch(cCtx *cli.Context) error {
 		measure: func(ctx context.Context, host string) watchSample {
 			o := po
 			o.host = host
+			o.notes = nil // said once, by the lookup before the first round
 			return sampleOf(measure(ctx, o, nil))
 		},
 	}
@@ -88,6 +90,7 @@ func sampleOf(m measurement, err error) watchSample {
 	if m.rep != nil {
 		s.Address = m.rep.Address
 		s.PMTU, s.Evidence, s.LimitingHop, s.BlackHole = m.rep.PMTU, m.rep.Evidence, m.rep.LimitingHop, m.rep.BlackHole
+		s.AtLeast = m.rep.Confirmed && !m.rep.Exact
 	}
 	if err != nil {
 		s.PMTU, s.Err = 0, err.Error()
@@ -106,7 +109,10 @@ type watchSample struct {
 	Evidence    string
 	LimitingHop string
 	BlackHole   bool
-	Err         string // why none was found
+	// AtLeast is true when --max-size stopped the search with nothing
+	// refused: PMTU is a lower bound, not the path MTU.
+	AtLeast bool
+	Err     string // why none was found
 	// Max, when none was found, is the bound a router's ICMP proved
 	// (unconfirmed); 0 if none.
 	Max int
@@ -126,7 +132,9 @@ type watchLine struct {
 	Evidence    string `json:"evidence,omitempty"`
 	LimitingHop string `json:"limiting_hop,omitempty"`
 	BlackHole   bool   `json:"black_hole,omitempty"`
-	Error       string `json:"error,omitempty"`
+	// AtLeast: to is a lower bound (--max-size stopped the search).
+	AtLeast bool   `json:"at_least,omitempty"`
+	Error   string `json:"error,omitempty"`
 	// PMTUMax, with to 0, is the unconfirmed bound a router proved.
 	PMTUMax int `json:"pmtu_max,omitempty"`
 }
@@ -158,6 +166,8 @@ func (l watchLine) text() string {
 		why = l.Error
 	case l.Evidence == "icmp" && l.LimitingHop != "":
 		why = fmt.Sprintf("%s said %d", l.LimitingHop, l.To)
+	case l.AtLeast:
+		why = "at least: --max-size stopped the search"
 	case l.BlackHole:
 		why = "proved by probes; no ICMP came back: a black hole"
 	default:
@@ -187,7 +197,7 @@ func (w *watcher) observe(now time.Time, host string, s watchSample) (watchLine,
 	prev, seen := w.last[host]
 	w.last[host] = s
 	l := watchLine{Time: now, Target: host, Address: s.Address, From: prev.PMTU, To: s.PMTU,
-		Evidence: s.Evidence, LimitingHop: s.LimitingHop, BlackHole: s.BlackHole, Error: s.Err, PMTUMax: s.Max}
+		Evidence: s.Evidence, LimitingHop: s.LimitingHop, BlackHole: s.BlackHole, AtLeast: s.AtLeast, Error: s.Err, PMTUMax: s.Max}
 	if l.Address == "" {
 		l.Address = prev.Address
 	}
