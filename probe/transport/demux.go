@@ -61,6 +61,10 @@ func (d *demux) open(dst netip.Addr, cfg *OpenConfig) (*SharedConn, error) {
 	default:
 	}
 	id, ok := d.freeID()
+	if cfg.Flow != 0 {
+		// A pinned flow (Options.Flow) keeps its Echo identifier.
+		id, ok = cfg.Flow, d.subs[cfg.Flow] == nil
+	}
 	if !ok {
 		return nil, ErrNoIdentifier
 	}

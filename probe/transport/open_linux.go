@@ -37,11 +37,11 @@ func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (Conn, error) {
 	case MethodICMP:
 		return openICMP(dst, &c, pinned)
 	case MethodPing:
-		return openPing(dst, &c, pinned)
+		return nonNil(openPing(dst, &c, pinned))
 	case MethodUDP, MethodUDPRecvErr:
-		return openUDP(dst, &c, m, pinned)
+		return nonNil(openUDP(dst, &c, m, pinned))
 	case MethodTCP:
-		return openTCP(dst, &c)
+		return nonNil(openTCP(dst, &c))
 	}
 	return nil, fmt.Errorf("unknown probe method %q", m)
 }
@@ -151,6 +151,15 @@ func openUDP(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPConn, 
 			return nil, err
 		}
 		c.in.run(func() { readPackets(c.icmp, fromICMP, c.now, c.in.put) })
+	}
+	return c, nil
+}
+
+// nonNil returns c as a Conn, or a nil Conn with err: never a nil pointer
+// of a concrete type inside a non-nil interface.
+func nonNil[C Conn](c C, err error) (Conn, error) {
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }

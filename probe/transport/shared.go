@@ -29,6 +29,7 @@ type Engine struct {
 
 	mu     sync.Mutex
 	socks  map[sharedKey]*demux
+	denied map[sharedKey]error // sockets refused for want of privilege, not asked again
 	closed bool
 }
 
@@ -124,8 +125,17 @@ func (e *Engine) socket(key sharedKey, cfg *OpenConfig) (*demux, error) {
 	if d, ok := e.socks[key]; ok {
 		return d, nil
 	}
+	if err, ok := e.denied[key]; ok {
+		return nil, err
+	}
 	c, err := e.listen(key.v6, cfg)
 	if err != nil {
+		if IsPermission(err) {
+			if e.denied == nil {
+				e.denied = map[sharedKey]error{}
+			}
+			e.denied[key] = err
+		}
 		return nil, err
 	}
 	d := newDemux(c, key.v6, e.now)
@@ -193,6 +203,10 @@ type delivery struct {
 
 // Target is the address probes go to.
 func (s *SharedConn) Target() netip.Addr { return s.ic.dst }
+
+// Flow is the flow every probe of the search carries: its Echo
+// identifier.
+func (s *SharedConn) Flow() Flow { return s.ic.Flow() }
 
 // Method is MethodICMP.
 func (s *SharedConn) Method() Method { return MethodICMP }

@@ -3,6 +3,7 @@ package transport_test
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -316,5 +317,33 @@ func TestSharedNoHopLimit(t *testing.T) {
 	e.Close()
 	if _, err := e.Open(ps[0].Dst, &transport.OpenConfig{Src: src4}); err != transport.ErrEngineClosed {
 		t.Errorf("Open on a closed engine: %v, want ErrEngineClosed", err)
+	}
+}
+
+// A pinned flow keeps its Echo identifier on the shared socket, says so,
+// and is not handed out twice.
+func TestSharedPinnedFlow(t *testing.T) {
+	ps := fleetPaths(false, 2)
+	nw := probetest.NewNetwork(ps...)
+	e, _ := fakeEngine(nw, nil)
+	defer e.Close()
+	a, err := e.Open(ps[0].Dst, &transport.OpenConfig{Src: src4, Flow: 40007})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if got := a.Flow().EchoID; got != 40007 {
+		t.Errorf("Echo identifier %d, want the pinned 40007", got)
+	}
+	if _, err := e.Open(ps[1].Dst, &transport.OpenConfig{Src: src4, Flow: 40007}); !errors.Is(err, transport.ErrNoIdentifier) {
+		t.Errorf("a second search on flow 40007: %v, want ErrNoIdentifier", err)
+	}
+	b, err := e.Open(ps[1].Dst, &transport.OpenConfig{Src: src4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if got := b.Flow().EchoID; got == 40007 || got == 0 {
+		t.Errorf("an unpinned search got identifier %d", got)
 	}
 }
