@@ -72,17 +72,7 @@ func (t *Target) FindFlows(ctx context.Context, n int) (*FlowsResult, error) {
 	}
 	o := &t.opts
 	fr := &FlowsResult{Target: t, Flows: make([]*Result, n), Errs: make([]error, n)}
-	var wg sync.WaitGroup
-	for i := range n {
-		ft := *t
-		ft.opts.Flow = o.Flow + i + 1
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fr.Flows[i], fr.Errs[i] = ft.Find(ctx)
-		}()
-	}
-	wg.Wait()
+	t.eachFlow(n, func(i int, ft *Target) { fr.Flows[i], fr.Errs[i] = ft.Find(ctx) })
 	flows := make([]ecmp.Flow, 0, n)
 	sent := false
 	for i, r := range fr.Flows {
@@ -130,17 +120,7 @@ func (t *Target) TraceFlows(ctx context.Context, maxHops, n int) (*TraceFlowsRes
 	}
 	o := &t.opts
 	tr := &TraceFlowsResult{Target: t, Traces: make([]*TraceResult, n), Errs: make([]error, n)}
-	var wg sync.WaitGroup
-	for i := range n {
-		ft := *t
-		ft.opts.Flow = o.Flow + i + 1
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tr.Traces[i], tr.Errs[i] = ft.Trace(ctx, maxHops)
-		}()
-	}
-	wg.Wait()
+	t.eachFlow(n, func(i int, ft *Target) { tr.Traces[i], tr.Errs[i] = ft.Trace(ctx, maxHops) })
 	var flows []ecmp.TraceFlow
 	for i, r := range tr.Traces {
 		if r == nil {
@@ -169,4 +149,16 @@ func (t *Target) checkFlows(n int) error {
 		return inputErrorf("flows", "%d out of range: flows 1 to %d", n, MaxFlow)
 	}
 	return nil
+}
+
+// eachFlow runs fn at once for flows 1..n past Options.Flow, each on a
+// copy of t pinned to its flow, and waits for them all.
+func (t *Target) eachFlow(n int, fn func(i int, ft *Target)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		ft := *t
+		ft.opts.Flow = t.opts.Flow + i + 1
+		wg.Go(func() { fn(i, &ft) })
+	}
+	wg.Wait()
 }

@@ -65,16 +65,8 @@ func findFlags(cCtx *cli.Context, po probeOpts) (findOpts, error) {
 	if err := checkSizeFlags(cCtx, "expect", "at-least"); err != nil {
 		return o, err
 	}
-	if cCtx.IsSet("flows") {
-		switch {
-		case o.flows < 1 || o.flows > probe.MaxFlow:
-			return o, usageError(fmt.Sprintf("pmtu: --flows %d is outside 1–%d", o.flows, probe.MaxFlow))
-		case o.proto == probe.ProtoICMP:
-			return o, usageError("pmtu: --flows needs --proto udp or tcp: routers hash ICMP Echo by its addresses only " +
-				"(Linux does), so every Echo flow takes the same branch")
-		case cCtx.IsSet("flow"):
-			return o, usageError("pmtu: --flow and --flows exclude each other: --flows N probes flows 1 to N")
-		}
+	if err := checkFlowsFlag(cCtx, o.flows, o.proto, "probes"); err != nil {
+		return o, err
 	}
 	if cCtx.IsSet("deadline") && o.deadline <= 0 {
 		return o, usageError(fmt.Sprintf("pmtu: --deadline %v must be positive", o.deadline))
@@ -271,4 +263,22 @@ func missText(e pmtucache.Entry, err error, now time.Time) string {
 // newNoReverseFlag is --no-reverse, for pmtu HOST and pmtu watch.
 func newNoReverseFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "no-reverse", Usage: "send no UDP probes to tell which way an ICMP black hole lies (black_hole_direction)"}
+}
+
+// checkFlowsFlag checks --flows N, where set, for pmtu HOST ("probes")
+// and pmtu trace ("traces").
+func checkFlowsFlag(cCtx *cli.Context, flows int, proto probe.Proto, verb string) error {
+	if !cCtx.IsSet("flows") {
+		return nil
+	}
+	switch {
+	case flows < 1 || flows > probe.MaxFlow:
+		return usageError(fmt.Sprintf("pmtu: --flows %d is outside 1–%d", flows, probe.MaxFlow))
+	case proto == probe.ProtoICMP:
+		return usageError("pmtu: --flows needs --proto udp or tcp: routers hash ICMP Echo by its addresses only " +
+			"(Linux does), so every Echo flow takes the same branch")
+	case cCtx.IsSet("flow"):
+		return usageError("pmtu: --flow and --flows exclude each other: --flows N " + verb + " flows 1 to N")
+	}
+	return nil
 }

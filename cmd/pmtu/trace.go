@@ -80,16 +80,8 @@ func parseTraceOpts(cCtx *cli.Context) (traceOpts, error) {
 	if o.maxHops < 1 || o.maxHops > 255 {
 		return o, usageError(fmt.Sprintf("pmtu: --max-hops %d is outside 1–255", o.maxHops))
 	}
-	if cCtx.IsSet("flows") {
-		switch {
-		case o.flows < 1 || o.flows > probe.MaxFlow:
-			return o, usageError(fmt.Sprintf("pmtu: --flows %d is outside 1–%d", o.flows, probe.MaxFlow))
-		case o.proto == probe.ProtoICMP:
-			return o, usageError("pmtu: --flows needs --proto udp or tcp: routers hash ICMP Echo by its addresses only " +
-				"(Linux does), so every Echo flow takes the same branch")
-		case cCtx.IsSet("flow"):
-			return o, usageError("pmtu: --flow and --flows exclude each other: --flows N traces flows 1 to N")
-		}
+	if err := checkFlowsFlag(cCtx, o.flows, o.proto, "traces"); err != nil {
+		return o, err
 	}
 	return o, nil
 }
