@@ -13,25 +13,9 @@ import (
 // OpenMethod opens method m toward dst; cfg may be nil. Sockets are made
 // inside cfg.Enter, so in the right network namespace.
 func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (Conn, error) {
-	if cfg == nil {
-		cfg = &OpenConfig{}
-	}
-	dst = dst.Unmap()
-	if !dst.IsValid() {
-		return nil, errors.New("invalid destination address")
-	}
-	c := *cfg
-	c.Src = c.Src.Unmap()
-	pinned := c.Src.IsValid() || c.Interface != ""
-	if c.Src.IsValid() && c.Src.Is6() != dst.Is6() {
-		return nil, fmt.Errorf("source %s and destination %s are not of one family", c.Src, dst)
-	}
-	if !c.Src.IsValid() {
-		src, err := sourceFor(dst, &c)
-		if err != nil {
-			return nil, err
-		}
-		c.Src = src
+	c, dst, pinned, err := cfg.toward(dst)
+	if err != nil {
+		return nil, err
 	}
 	switch m {
 	case MethodICMP:

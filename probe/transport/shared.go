@@ -77,30 +77,9 @@ var ErrEngineClosed = errors.New("probe engine closed")
 // (quotes are checked against it); OpenMethod's rules for choosing it
 // apply when it is invalid.
 func (e *Engine) Open(dst netip.Addr, cfg *OpenConfig) (*SharedConn, error) {
-	if cfg == nil {
-		cfg = &OpenConfig{}
-	}
-	dst = dst.Unmap()
-	if !dst.IsValid() {
-		return nil, errors.New("invalid destination address")
-	}
-	c := *cfg
-	c.Src = c.Src.Unmap()
-	// The socket is bound to the source when the caller pinned one
-	// (Src or Interface), as OpenMethod's is.
-	pinned := c.Src.IsValid() || c.Interface != ""
-	if c.Src.IsValid() && c.Src.Is6() != dst.Is6() {
-		return nil, fmt.Errorf("source %s and destination %s are not of one family", c.Src, dst)
-	}
-	if rs := c.RouteSrc.Unmap(); !c.Src.IsValid() && rs.IsValid() && rs.Is6() == dst.Is6() {
-		c.Src = rs
-	}
-	if !c.Src.IsValid() {
-		src, err := chooseSource(dst, &c)
-		if err != nil {
-			return nil, err
-		}
-		c.Src = src
+	c, dst, pinned, err := cfg.toward(dst)
+	if err != nil {
+		return nil, err
 	}
 	key := sharedKey{v6: dst.Is6(), namespace: c.Namespace, ifname: c.Interface}
 	if pinned {
@@ -285,4 +264,33 @@ func (s *SharedConn) Close() error {
 // counters of a demux; atomic, read by Engine.Stats.
 type demuxStats struct {
 	read, delivered, foreign, overflow atomic.Int64
+}
+
+// toward is cfg (nil: the defaults) made ready to open a conn toward dst:
+// the addresses unmapped, the source checked against dst's family, and
+// chosen where the caller gave none (the route's source, cfg.RouteSrc,
+// else the kernel's choice). pinned says whether the caller gave a
+// source or an interface: the socket is then bound to the source.
+func (cfg *OpenConfig) toward(dst netip.Addr) (c OpenConfig, d netip.Addr, pinned bool, err error) {
+	if cfg != nil {
+		c = *cfg
+	}
+	d = dst.Unmap()
+	if !d.IsValid() {
+		return c, d, false, errors.New("invalid destination address")
+	}
+	c.Src = c.Src.Unmap()
+	pinned = c.Src.IsValid() || c.Interface != ""
+	if c.Src.IsValid() && c.Src.Is6() != d.Is6() {
+		return c, d, false, fmt.Errorf("source %s and destination %s are not of one family", c.Src, d)
+	}
+	if rs := c.RouteSrc.Unmap(); !c.Src.IsValid() && rs.IsValid() && rs.Is6() == d.Is6() {
+		c.Src = rs
+	}
+	if !c.Src.IsValid() {
+		if c.Src, err = chooseSource(d, &c); err != nil {
+			return c, d, false, err
+		}
+	}
+	return c, d, pinned, nil
 }
