@@ -443,3 +443,17 @@ func TestManySilentBound(t *testing.T) {
 		}
 	}
 }
+
+// A search --max-size stopped with nothing refused proved a lower bound:
+// its line says "at least", not that the interface was the limit.
+func TestManyLineAtLeast(t *testing.T) {
+	mr := &manyReport{report: &report{Target: "198.18.3.2", Address: "198.18.3.2", Family: "ipv4", InterfaceMTU: 1500, Interface: "veth1a"}}
+	mr.fromResult(&search.Result{PMTU: 1400, Confirmed: true, Lo: 1400, Hi: 1401, Probes: 1, Rounds: 1}, 1400)
+	if mr.Exact {
+		t.Fatal("a search capped at 1400 on a 1500 interface is exact")
+	}
+	want := "198.18.3.2: 1400, at least: --max-size stopped the search, nothing was refused"
+	if got := mr.line(fleet.Found); got != want {
+		t.Errorf("line %q, want %q", got, want)
+	}
+}

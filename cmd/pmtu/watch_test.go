@@ -22,6 +22,7 @@ func TestWatcherObserve(t *testing.T) {
 	hole := watchSample{Address: "198.18.3.2", PMTU: 1300, Evidence: "probes", BlackHole: true}
 	lost := watchSample{Address: "198.18.3.2", Err: "no reply from 198.18.3.2 at any size"}
 	lost2 := watchSample{Address: "198.18.3.2", Err: "198.18.1.2: host unreachable"}
+	atLeast := watchSample{Address: "198.18.3.2", PMTU: 1400, Evidence: "probes", AtLeast: true}
 	silent := watchSample{Address: "198.18.3.2", Max: 1500,
 		Err: "path MTU ≤ 1500: 198.18.1.2 said so; 198.18.3.2 never answered, so nothing beyond 198.18.1.2 is confirmed"}
 	tests := []struct {
@@ -47,6 +48,8 @@ func TestWatcherObserve(t *testing.T) {
 			"12:03:07 198.18.3.2 1500 (proved by probes)",
 			"12:03:08 198.18.3.2 1500 → ≤ 1500, unconfirmed (path MTU ≤ 1500: 198.18.1.2 said so; 198.18.3.2 never answered, so nothing beyond 198.18.1.2 is confirmed)",
 			"12:03:09 198.18.3.2 no path MTU → 1500 (proved by probes)"}},
+		{"a --max-size lower bound", []watchSample{atLeast}, []string{
+			"12:03:07 198.18.3.2 1400 (at least: --max-size stopped the search)"}},
 		{"no answer from the start", []watchSample{lost}, []string{
 			"12:03:07 198.18.3.2 no path MTU (no reply from 198.18.3.2 at any size)"}},
 	}
