@@ -148,15 +148,11 @@ func (d *demux) dispatch(b []byte, n int, from netip.Addr, at time.Time, frag mt
 // echoID is the Echo identifier m is about: an Echo Reply's, or that of
 // the Echo Request an ICMP error quotes. ok is false for anything else.
 func echoID(m *wire.Message, v6 bool) (id uint16, ok bool) {
-	echo, reply, proto := wire.ICMPv4Echo, wire.ICMPv4EchoReply, wire.ProtoICMP
-	if v6 {
-		echo, reply, proto = wire.ICMPv6Echo, wire.ICMPv6EchoReply, wire.ProtoICMPv6
-	}
 	if !m.IsError() {
-		return uint16(m.ID), m.Type == reply
+		return uint16(m.ID), m.Type == wire.EchoReplyType(v6)
 	}
 	t := m.Quote.Transport
-	if m.Quote.Proto != proto || len(t) < 8 || int(t[0]) != echo {
+	if m.Quote.Proto != wire.ICMPProto(v6) || len(t) < 8 || int(t[0]) != wire.EchoRequestType(v6) {
 		return 0, false
 	}
 	return binary.BigEndian.Uint16(t[4:6]), true

@@ -96,7 +96,7 @@ func NewICMPConn(c net.PacketConn, dst netip.Addr, cfg *ICMPConfig) *ICMPConn {
 	}
 	ic.quote = quoteValidator{
 		ipv6: ic.ipv6, dst: dst, src: ic.src, local: local,
-		proto: ic.proto(), name: "Echo Request", match: ic.matchQuote,
+		proto: wire.ICMPProto(ic.ipv6), name: "Echo Request", match: ic.matchQuote,
 	}
 	return ic
 }
@@ -212,7 +212,7 @@ func (ic *ICMPConn) judge(m *wire.Message, from netip.Addr) wire.Event {
 		return ic.quote.validate(m, from, &ic.flight)
 	}
 	switch {
-	case !ic.isEchoReply(m.Type):
+	case m.Type != wire.EchoReplyType(ic.ipv6):
 		return ignore(fmt.Sprintf("ICMP type %d is not an Echo Reply", m.Type))
 	case m.ID != int(ic.id):
 		return ignore("Echo Reply for another program (identifier differs)")
@@ -242,7 +242,7 @@ func (ic *ICMPConn) judge(m *wire.Message, from netip.Addr) wire.Event {
 // identifier and cookie (where the quote holds data), then its sequence.
 func (ic *ICMPConn) matchQuote(t []byte) (int, string) {
 	switch {
-	case int(t[0]) != ic.echoType():
+	case int(t[0]) != wire.EchoRequestType(ic.ipv6):
 		return 0, "quotes a packet that is not an Echo Request"
 	case binary.BigEndian.Uint16(t[4:6]) != ic.id:
 		return 0, "quotes another program's Echo Request"
@@ -253,25 +253,4 @@ func (ic *ICMPConn) matchQuote(t []byte) (int, string) {
 		}
 	}
 	return int(binary.BigEndian.Uint16(t[6:8])), ""
-}
-
-func (ic *ICMPConn) isEchoReply(t int) bool {
-	if ic.ipv6 {
-		return t == wire.ICMPv6EchoReply
-	}
-	return t == wire.ICMPv4EchoReply
-}
-
-func (ic *ICMPConn) echoType() int {
-	if ic.ipv6 {
-		return wire.ICMPv6Echo
-	}
-	return wire.ICMPv4Echo
-}
-
-func (ic *ICMPConn) proto() int {
-	if ic.ipv6 {
-		return wire.ProtoICMPv6
-	}
-	return wire.ProtoICMP
 }

@@ -118,7 +118,7 @@ func (pc *PingConn) classify(a arrival) wire.Event {
 		if err != nil {
 			return ignore(err.Error())
 		}
-		if m.IsError() || m.Type != pc.echoReply() {
+		if m.IsError() || m.Type != wire.EchoReplyType(pc.ipv6) {
 			return ignore(fmt.Sprintf("ICMP type %d is not an Echo Reply", m.Type))
 		}
 		if a.from != pc.dst {
@@ -146,7 +146,7 @@ func (pc *PingConn) classify(a arrival) wire.Event {
 		switch {
 		case len(q) < mtu.ICMPHeader:
 			return ignore("quotes less than an Echo Request header")
-		case int(q[0]) != pc.echoRequest():
+		case int(q[0]) != wire.EchoRequestType(pc.ipv6):
 			return ignore(fmt.Sprintf("quotes ICMP type %d, not an Echo Request", q[0]))
 		case binary.BigEndian.Uint16(q[4:6]) != pc.id:
 			return ignore("quotes another program's Echo Request")
@@ -158,20 +158,6 @@ func (pc *PingConn) classify(a arrival) wire.Event {
 		return pc.rerr.validate(a.ee, seq, &pc.fl)
 	}
 	return ignore("not an answer to an Echo Request")
-}
-
-func (pc *PingConn) echoReply() int {
-	if pc.ipv6 {
-		return wire.ICMPv6EchoReply
-	}
-	return wire.ICMPv4EchoReply
-}
-
-func (pc *PingConn) echoRequest() int {
-	if pc.ipv6 {
-		return wire.ICMPv6Echo
-	}
-	return wire.ICMPv4Echo
 }
 
 // Close closes the socket and stops the reader.
