@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/pmtu/pmtu/mtu"
@@ -26,6 +27,16 @@ type Config struct {
 	Now func() time.Time
 	// Trace, if set, is told every event as it is read (for -v).
 	Trace func(wire.Event)
+	// Pace, if set, is called before each probe is sent and may wait: a
+	// packet budget shared with other searches. A probe's send time is
+	// taken after it returns, so the wait is no part of a round trip.
+	Pace func(context.Context) error
+	// Answers, if set, is the answer budget of the host that answers a
+	// rate-limited Conn (ReplyLimiter), shared by every search whose
+	// answers that host sends: Discover takes one of its tokens before
+	// each probe, so the host has one left to answer with. Without it,
+	// each search assumes the host's whole burst is its own.
+	Answers func(context.Context) error
 }
 
 // Result is what Discover found.
@@ -63,6 +74,12 @@ type Result struct {
 	Events []wire.Event
 	// Ignored lists what was received and not believed.
 	Ignored []wire.Event
+	// Voided counts the rounds whose silence was not counted: over a
+	// rate-limited Conn (ReplyLimiter), a probe of a size known to pass
+	// went unanswered in them too, so the target's answers had run out
+	// (others used its rate limit: other addresses of the same host,
+	// other searches or programs) or the network lost them.
+	Voided int
 }
 
 // UnreachableError ends a search on an ICMP error other than a size
@@ -75,6 +92,24 @@ func (e *UnreachableError) Error() string {
 
 // ErrNoReply means no probe of any size earned an answer.
 var ErrNoReply = errors.New("no reply at any size")
+
+// ErrAnswersStopped ends a search over a rate-limited Conn whose answers
+// stopped: in maxVoids rounds in a row, even a probe of a size the path
+// had carried went unanswered. The silence is the target's ICMP rate
+// limit (used up by others) or loss, not size, so it proves nothing; the
+// Result's Lo and Hi say what was proved before.
+var ErrAnswersStopped = errors.New("the target stopped answering even probes of a size it had answered: its ICMP rate limit is used up by others, or the path drops packets")
+
+// How many voided rounds in a row end a search: once the target has
+// answered, or a router has answered for it (a Fragmentation Needed or
+// Packet Too Big: the path leads somewhere), its answers are worth a wait
+// (each void is followed by a rest as long as the target takes to earn
+// the round's answers); while nothing at all has come back, the search
+// ends sooner with ErrNoReply, as a target that never answers should.
+const (
+	maxVoids           = 12
+	maxVoidsUnanswered = 4
+)
 
 // Discover finds the path MTU to c.Target(). It returns the Result so far
 // with an error when the search cannot finish: ErrNoReply, an
@@ -98,7 +133,9 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 		if err := r.collect(ctx); err != nil {
 			return d.finish(err)
 		}
-		r.lose()
+		if err := r.lose(ctx); err != nil {
+			return d.finish(err)
+		}
 	}
 }
 
@@ -112,6 +149,8 @@ type discovery struct {
 	ceil      mtu.Size
 	sizer     *Sizer
 	perAnswer time.Duration // a rate-limited target's time per answer; 0 if not limited
+	limited   bool          // the Conn is a ReplyLimiter: every round carries a control
+	voids     int           // voided rounds in a row
 
 	res   *Result
 	start time.Time
@@ -154,6 +193,7 @@ func newDiscovery(c Conn, cfg *Config) *discovery {
 		if burst, every := rl.ReplyLimit(); burst > 0 {
 			d.sizer.width = max(1, min(d.sizer.width, burst/2))
 			d.perAnswer = every
+			d.limited = true
 		}
 	}
 	d.res = &Result{Target: dst}
@@ -183,7 +223,7 @@ func (d *discovery) finish(err error) (*Result, error) {
 				res.ByICMP, res.LimitingHop = true, ev.From
 			}
 		}
-	} else if err == nil {
+	} else if err == nil || (errors.Is(err, ErrAnswersStopped) && res.Lo == 0) {
 		err = ErrNoReply
 	}
 	return res, err
@@ -197,12 +237,55 @@ type round struct {
 	start    time.Time
 	minWait  time.Duration // a rate-limited target's time to answer them all
 	deadline time.Time
+	control  mtu.Size // over a ReplyLimiter, a size that should come back (control); 0 if none
 }
 
-// send sends a round of probes of the sizes in batch.
+// send sends a round of probes of the sizes in batch. Over a rate-limited
+// Conn it adds a control, a probe of a size the path is known to carry
+// (or the floor while none is), unless the batch has one: if the control
+// earns nothing, the round's silence is the target's rate limit or loss,
+// not size (see lose).
 func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) {
 	r := &round{d: d, pending: map[int]mtu.Size{}}
+	if d.limited {
+		r.control = max(d.sizer.lo, d.sizer.floor)
+		if d.voids > 0 {
+			// The target's answers ran out last round, spent by others
+			// too: ask for fewer, one size and the control, so that the
+			// round's own probes do not use up the tokens its control
+			// needs.
+			batch = []mtu.Size{slices.Min(batch)}
+		}
+		if !slices.ContainsFunc(batch, func(s mtu.Size) bool { return s <= r.control }) {
+			batch = append(slices.Clip(batch), r.control)
+		}
+	}
+	if d.voids > 0 {
+		// Give the target's bucket time to earn this round's answers
+		// before spending it again, longer after each void in a row:
+		// the searches that share it then drift apart.
+		if err := d.rest(ctx, d.now().Add(d.perAnswer*time.Duration(len(batch)+d.voids-1))); err != nil {
+			return nil, err
+		}
+	}
+	if d.limited {
+		// Every token first, then the probes back to back: the control
+		// proves that the probes sent before it had the target's tokens
+		// only if no time passed between them for the target to earn
+		// more. Such a round is at most burst/2+1 probes (4 on Linux),
+		// so sending it at once keeps within any packet budget's burst.
+		for range batch {
+			if err := d.budget(ctx); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for _, size := range batch {
+		if !d.limited {
+			if err := d.budget(ctx); err != nil {
+				return nil, err
+			}
+		}
 		d.seq++
 		d.sent[d.seq] = sentAt{size, d.now()}
 		if err := d.conn.Send(ctx, wire.Probe{Seq: d.seq, Size: size}); err != nil {
@@ -216,7 +299,9 @@ func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) 
 	}
 	d.res.Rounds++
 	r.start = d.now()
-	if d.sizer.Parallel() {
+	if d.sizer.Parallel() && d.cfg.Answers == nil {
+		// Without a shared answer budget, the target answers its burst
+		// at once and one more every perAnswer.
 		r.minWait = d.perAnswer * time.Duration(len(batch))
 	}
 	r.deadline = r.start.Add(max(r.minWait, roundWait(d.wait, d.rtt, d.sizer.Parallel())))
@@ -224,6 +309,48 @@ func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) 
 		r.deadline = cd
 	}
 	return r, nil
+}
+
+// budget waits for what a probe needs before it is sent: a token of the
+// target's answer budget (Config.Answers, over a rate-limited Conn), then
+// one of the packet budget (Config.Pace). A round over a rate-limited
+// Conn takes all its tokens before it sends; others take each probe's
+// just before it goes.
+func (d *discovery) budget(ctx context.Context) error {
+	if d.limited && d.cfg.Answers != nil {
+		if err := d.cfg.Answers(ctx); err != nil {
+			return err
+		}
+	}
+	if d.cfg.Pace != nil {
+		if err := d.cfg.Pace(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rest waits until until, reading what comes meanwhile: a late answer
+// still counts as proof. It waits on the Conn's clock (Recv's deadline),
+// so a fake network's clock waits too.
+func (d *discovery) rest(ctx context.Context, until time.Time) error {
+	r := &round{d: d, pending: map[int]mtu.Size{}, deadline: until}
+	for d.now().Before(until) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ev, err := d.conn.Recv(until)
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil
+			}
+			return fmt.Errorf("reading replies: %w", err)
+		}
+		if err := r.take(ev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // collect reads answers until every probe of the round is answered or
@@ -291,11 +418,36 @@ func (r *round) take(ev wire.Event) error {
 	return nil
 }
 
-// lose tells the sizer of every probe of the round that earned nothing.
-func (r *round) lose() {
-	for _, size := range r.pending {
-		r.d.sizer.Lost(size)
+// lose tells the sizer of every probe of the round that earned nothing,
+// unless the round is void: over a rate-limited Conn, a probe of a size
+// known to pass (its control, or a size another probe proved) earned
+// nothing too, so this round's silence says nothing of size. A void round
+// is sent again, after a rest; maxVoids in a row end the search with
+// ErrAnswersStopped (maxVoidsUnanswered while nothing came back, with
+// ErrNoReply).
+func (r *round) lose(context.Context) error {
+	d := r.d
+	if d.limited && len(r.pending) > 0 {
+		known := max(r.control, d.sizer.lo)
+		for _, size := range r.pending {
+			if size <= known {
+				d.res.Voided++
+				limit := maxVoids
+				if d.sizer.lo == 0 && len(d.res.Events) == 0 {
+					limit = maxVoidsUnanswered
+				}
+				if d.voids++; d.voids >= limit {
+					return ErrAnswersStopped
+				}
+				return nil
+			}
+		}
 	}
+	d.voids = 0
+	for _, size := range r.pending {
+		d.sizer.Lost(size)
+	}
+	return nil
 }
 
 // Bounds on the wait of a parallel round, once a round trip is measured.

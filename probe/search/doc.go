@@ -7,7 +7,8 @@
 //     what earlier probes earned: sequential while ICMP names sizes,
 //     parallel rounds on replies alone when it does not.
 //   - discover.go: Discover, rounds of a Sizer over one Conn (a discovery
-//     and its rounds).
+//     and its rounds); over a rate-limited Conn, each round carries a
+//     control probe, and a round whose control earns nothing is void.
 //   - trace.go: Trace, one Sizer per hop limit, all hops walked side by
 //     side, paced by the routers' ICMP rate limit (package ratelimit).
 //   - conn.go: Conn, the little a search needs of a transport (send a

@@ -102,6 +102,9 @@ type TraceConfig struct {
 	// Trace, if set, is told every event as it is read (for -v, or to
 	// start name lookups while the walk goes on).
 	Trace func(wire.Event)
+	// Pace, as Config.Pace: called before each probe is sent, its wait
+	// no part of a round trip.
+	Pace func(context.Context) error
 }
 
 // HopReply says how a hop answered.
@@ -584,6 +587,11 @@ func (w *walk) send(ctx context.Context, h *hopState, sizes []mtu.Size) error {
 	h.burst = h.burst[:0]
 	h.roundStart = now
 	for _, size := range sizes {
+		if w.cfg.Pace != nil {
+			if err := w.cfg.Pace(ctx); err != nil {
+				return err
+			}
+		}
 		w.seq++
 		p := &sentProbe{hop: h, size: size, at: w.cfg.Now()}
 		w.sent[w.seq&seqMask] = p
