@@ -15,10 +15,13 @@ import (
 
 // demux is one shared raw ICMP socket and the searches on it. One
 // goroutine reads the socket, parses each packet once and hands it to the
-// search whose Echo identifier it carries: an Echo Reply's own, or that of
-// the Echo Request an ICMP error quotes. The search then judges it by the
-// ICMPConn's rules (sequence in flight, cookie, quoted length, sender):
-// the identifier only routes a packet, it proves nothing.
+// search it is about: by the Echo identifier it carries (an Echo Reply's
+// own, or that of the Echo Request an ICMP error quotes), or by the source
+// port of the UDP datagram an error quotes (each UDP search sends from a
+// socket of its own, so from a port of its own). The search then judges
+// it by its conn's rules (sequence in flight, cookie, quoted addresses,
+// ports and length, sender): the identifier or port only routes a
+// packet, it proves nothing.
 type demux struct {
 	c    net.PacketConn
 	v6   bool
@@ -26,7 +29,8 @@ type demux struct {
 	dead chan struct{} // closed when the reader stops
 
 	mu     sync.Mutex
-	subs   map[uint16]*SharedConn
+	subs   map[uint16]*SharedConn // Echo identifier → its search
+	udp    map[uint16]*UDPConn    // UDP source port → its search
 	nextID uint16
 
 	stats demuxStats
@@ -38,7 +42,7 @@ type demux struct {
 const inboxSize = 64
 
 func newDemux(c net.PacketConn, v6 bool, now func() time.Time) *demux {
-	d := &demux{c: c, v6: v6, now: now, dead: make(chan struct{}), subs: map[uint16]*SharedConn{}}
+	d := &demux{c: c, v6: v6, now: now, dead: make(chan struct{}), subs: map[uint16]*SharedConn{}, udp: map[uint16]*UDPConn{}}
 	var b [2]byte
 	_, _ = rand.Read(b[:])
 	d.nextID = binary.BigEndian.Uint16(b[:])
@@ -88,6 +92,35 @@ func (d *demux) freeID() (uint16, bool) {
 	return 0, false
 }
 
+// ErrPortShared is what registering a UDP search returns when another
+// search on the socket sends from the same port.
+var ErrPortShared = errors.New("another search on the shared socket sends from this UDP port")
+
+// registerUDP routes the errors that quote datagrams from port to c.
+func (d *demux) registerUDP(port uint16, c *UDPConn) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	select {
+	case <-d.dead:
+		return net.ErrClosed
+	default:
+	}
+	if d.udp[port] != nil {
+		return ErrPortShared
+	}
+	d.udp[port] = c
+	return nil
+}
+
+// unregisterUDP stops routing port's errors to c.
+func (d *demux) unregisterUDP(port uint16, c *UDPConn) {
+	d.mu.Lock()
+	if d.udp[port] == c {
+		delete(d.udp, port)
+	}
+	d.mu.Unlock()
+}
+
 func (d *demux) unregister(id uint16) {
 	d.mu.Lock()
 	delete(d.subs, id)
@@ -125,6 +158,20 @@ func (d *demux) dispatch(b []byte, n int, from netip.Addr, at time.Time, frag mt
 		d.stats.foreign.Add(1)
 		return
 	}
+	if port, ok := udpSource(m); ok {
+		d.mu.Lock()
+		c := d.udp[port]
+		d.mu.Unlock()
+		switch {
+		case c == nil:
+			d.stats.foreign.Add(1)
+		case c.in.offer(arrival{src: fromICMP, seq: -1, from: from, m: m, n: n, at: at}):
+			d.stats.delivered.Add(1)
+		default:
+			d.stats.overflow.Add(1)
+		}
+		return
+	}
 	id, ok := echoID(m, d.v6)
 	if !ok {
 		d.stats.foreign.Add(1)
@@ -143,6 +190,15 @@ func (d *demux) dispatch(b []byte, n int, from netip.Addr, at time.Time, frag mt
 	default:
 		d.stats.overflow.Add(1)
 	}
+}
+
+// udpSource is the source port of the UDP datagram the ICMP error m
+// quotes; ok is false for anything else.
+func udpSource(m *wire.Message) (port uint16, ok bool) {
+	if !m.IsError() || m.Quote == nil || m.Quote.Proto != wire.ProtoUDP || len(m.Quote.Transport) < 2 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint16(m.Quote.Transport[0:2]), true
 }
 
 // echoID is the Echo identifier m is about: an Echo Reply's, or that of

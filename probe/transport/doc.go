@@ -16,18 +16,22 @@
 //   - shared.go, demux.go (shared_linux.go): Engine, many searches over
 //     one raw ICMP socket per family and place (namespace, interface,
 //     bound source). One goroutine reads the socket, parses each packet
-//     once and hands it to the search whose Echo identifier it carries (a
-//     reply's own, or the one an error quotes); that search's SharedConn
-//     then judges it by ICMPConn's rules (sequence in flight, cookie,
-//     quote, sender). The identifier routes, it proves nothing.
-//     Only MethodICMP shares. The others keep sockets of their own: the
-//     ping socket (MethodPing), because the kernel gives each socket its
-//     own identifier and matches replies to it already; udp-recverr,
-//     whose proof is that an error arrived on the one socket of one probe;
-//     tcp and udp, whose probes are not Echo Requests and whose errors
-//     would need a demultiplexer of their own (ports, sequence numbers):
-//     not written yet. Probes with a hop limit (trace) cannot share
-//     either: a raw socket has one hop limit for every sender.
+//     once and hands it to the search it is about: by the Echo
+//     identifier it carries (a reply's own, or the one an error quotes),
+//     or by the source port of the UDP datagram an error quotes. That
+//     search's conn then judges it by its own rules (sequence in flight,
+//     cookie, quote, sender). The identifier or port routes, it proves
+//     nothing. MethodICMP sends over the shared socket (Open); MethodUDP
+//     sends from a UDP socket of its own, whose port is its flow, and
+//     reads its errors from the shared one (OpenUDP). The others keep
+//     sockets of their own: the ping socket (MethodPing), because the
+//     kernel gives each socket its own identifier and matches replies to
+//     it already; udp-recverr, whose proof is that an error arrived on
+//     the one socket of one probe; tcp, whose answers (RST, SYN-ACK) come
+//     on a raw TCP socket and would need a demultiplexer of their own (by
+//     port and sequence number): not written yet. Probes with a hop limit
+//     (trace) cannot share either: a raw socket has one hop limit for
+//     every sender.
 //   - validate.go, validate_errqueue.go: the rules every conn applies
 //     before it believes an answer (RFC 5927, RFC 8899 §4.6), in one
 //     place; flight.go: the probes in flight and which were answered.

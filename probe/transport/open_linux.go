@@ -92,6 +92,29 @@ func listenICMPErrors(src netip.Addr) (net.PacketConn, error) {
 // MethodUDPRecvErr (the probe socket's error queue does): one probe
 // socket, bound to cfg.Flow (0: an ephemeral port), for every probe.
 func openUDP(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPConn, error) {
+	c, err := openUDPProbe(dst, cfg, m, pinned)
+	if err != nil {
+		return nil, err
+	}
+	if m == MethodUDP {
+		err := cfg.enter(func() error {
+			var err error
+			c.icmp, err = listenICMPErrors(cfg.Src)
+			return err
+		})
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		c.in.run(func() { readPackets(c.icmp, fromICMP, c.now, c.in.put) })
+	}
+	return c, nil
+}
+
+// openUDPProbe opens a UDPConn's probe socket and its reader: what the
+// conn reads of its errors is the caller's to add (MethodUDP: a raw ICMP
+// socket of its own, or the Engine's shared one).
+func openUDPProbe(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPConn, error) {
 	c := newUDPConn(dst, m, cfg)
 	recverr := m == MethodUDPRecvErr
 	v6 := dst.Is6()
@@ -124,18 +147,6 @@ func openUDP(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPConn, 
 			return c.in.put(a)
 		})
 	})
-	if !recverr {
-		err := cfg.enter(func() error {
-			var err error
-			c.icmp, err = listenICMPErrors(cfg.Src)
-			return err
-		})
-		if err != nil {
-			c.Close()
-			return nil, err
-		}
-		c.in.run(func() { readPackets(c.icmp, fromICMP, c.now, c.in.put) })
-	}
 	return c, nil
 }
 

@@ -15,5 +15,10 @@ func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (Conn, error) {
 	return nil, fmt.Errorf("%s probes: %w", m, errors.ErrUnsupported)
 }
 
+// openUDPProbe opens nothing off Linux (see OpenMethod).
+func openUDPProbe(_ netip.Addr, _ *OpenConfig, m Method, _ bool) (*UDPConn, error) {
+	return nil, fmt.Errorf("%s probes: %w", m, errors.ErrUnsupported)
+}
+
 // pendingErr is never true off Linux, where no method opens.
 func pendingErr(error) bool { return false }

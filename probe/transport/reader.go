@@ -34,6 +34,9 @@ type arrival struct {
 	// ee is the error of a fromErrQueue arrival, valid when eeErr is nil.
 	ee    wire.ExtendedErr
 	eeErr error
+	// m is a fromICMP arrival already parsed, by a shared socket's
+	// reader (demux.go); nil: b is to be parsed.
+	m *wire.Message
 }
 
 // inbox gathers what the reader goroutines of a conn read, for Recv.
@@ -54,6 +57,22 @@ func (in *inbox) put(a arrival) bool {
 	case in.ch <- a:
 		return true
 	case <-in.done:
+		return false
+	}
+}
+
+// offer hands a to Recv if there is room, without waiting: a shared
+// socket's reader must not wait for one slow search. false: dropped.
+func (in *inbox) offer(a arrival) bool {
+	select {
+	case <-in.done:
+		return false
+	default:
+	}
+	select {
+	case in.ch <- a:
+		return true
+	default:
 		return false
 	}
 }

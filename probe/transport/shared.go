@@ -18,8 +18,8 @@ import (
 // Engine runs many searches over shared sockets: one raw ICMP socket per
 // family and place (namespace, interface, bound source), read by one
 // goroutine that parses each packet once and hands it to the search it
-// belongs to (demux.go). Only MethodICMP shares; see doc.go for why the
-// other methods keep sockets of their own.
+// belongs to (demux.go). MethodICMP (Open) and MethodUDP (OpenUDP)
+// share; see doc.go for why the other methods keep sockets of their own.
 //
 // An Engine is safe for concurrent use. Close it when the searches are
 // done: it closes its sockets.
@@ -92,6 +92,39 @@ func (e *Engine) Open(dst netip.Addr, cfg *OpenConfig) (*SharedConn, error) {
 		return nil, err
 	}
 	return d.open(dst, &c)
+}
+
+// OpenUDP opens a MethodUDP conn toward dst: its probes leave from a UDP
+// socket of its own (its own source port, so its own flow, as OpenMethod's
+// are), and the ICMP errors they earn are read from the Engine's shared
+// raw socket of its family and place, routed by the port they quote,
+// instead of from a raw socket of its own that every ICMP the host gets
+// is copied to. cfg is as for Open.
+func (e *Engine) OpenUDP(dst netip.Addr, cfg *OpenConfig) (*UDPConn, error) {
+	c, dst, pinned, err := cfg.toward(dst)
+	if err != nil {
+		return nil, err
+	}
+	key := sharedKey{v6: dst.Is6(), namespace: c.Namespace, ifname: c.Interface}
+	if pinned {
+		key.bind = c.Src
+	}
+	lc := c
+	lc.Src = key.bind
+	d, err := e.socket(key, &lc)
+	if err != nil {
+		return nil, err
+	}
+	uc, err := openUDPProbe(dst, &c, MethodUDP, pinned)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.registerUDP(uc.sport, uc); err != nil {
+		uc.Close()
+		return nil, err
+	}
+	uc.shared = d
+	return uc, nil
 }
 
 // socket returns the shared socket of key, opening it on first use.

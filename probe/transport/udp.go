@@ -55,10 +55,11 @@ type UDPConn struct {
 	quote quoteValidator    // MethodUDP
 	rerr  errQueueValidator // MethodUDPRecvErr
 
-	sock  net.PacketConn // the one probe socket: the flow
-	sport uint16         // its source port
-	ttl   int            // the hop limit set on sock; 0 until one is
-	icmp  net.PacketConn // the raw ICMP socket of MethodUDP
+	sock   net.PacketConn // the one probe socket: the flow
+	sport  uint16         // its source port
+	ttl    int            // the hop limit set on sock; 0 until one is
+	icmp   net.PacketConn // the raw ICMP socket of MethodUDP, unless shared
+	shared *demux         // the Engine's socket that reads its errors instead (Engine.OpenUDP)
 
 	fl flight
 	in *inbox
@@ -153,9 +154,12 @@ func (c *UDPConn) classify(a arrival) wire.Event {
 	ignore := func(why string) wire.Event { return wire.Event{Kind: wire.Ignored, From: a.from, Why: why} }
 	switch a.src {
 	case fromICMP:
-		m, err := wire.ParseMessage(a.b, c.ipv6)
-		if err != nil {
-			return ignore(err.Error())
+		m := a.m
+		if m == nil {
+			var err error
+			if m, err = wire.ParseMessage(a.b, c.ipv6); err != nil {
+				return ignore(err.Error())
+			}
 		}
 		return c.quote.validate(m, a.from, &c.fl)
 	case fromErrQueue:
@@ -228,8 +232,12 @@ func (c *UDPConn) seqOf(data []byte) (int, string) {
 	return seq, ""
 }
 
-// Close closes the sockets and stops the readers.
+// Close closes the sockets and stops the readers; a conn of an Engine
+// gives its port back to the shared socket, which stays open.
 func (c *UDPConn) Close() error {
+	if c.shared != nil {
+		c.shared.unregisterUDP(c.sport, c)
+	}
 	if c.sock != nil {
 		c.sock.Close()
 	}
