@@ -1,32 +1,71 @@
 package probe
 
 import (
+	"context"
 	"net/netip"
 	"sync"
+	"time"
 
+	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/ratebudget"
 )
 
 // Engine lets many searches share sockets: every Find whose Options name
-// the same Engine sends its ICMP Echo probes over one raw socket per
+// the same Engine reads the ICMP its probes earn from one raw socket per
 // family (and per Options.Netns, Interface and Source), read by one
 // goroutine that hands each packet to its search. Without one, each
-// search opens sockets of its own, and the kernel copies every ICMP that
-// arrives to each of them.
+// search opens a raw socket of its own, and the kernel copies every ICMP
+// that arrives to each of them.
 //
-// Only ICMP Echo over a raw socket (MethodICMP, root or CAP_NET_RAW)
-// shares; other methods, a search that may not open raw sockets (it
-// falls back as without an Engine), and Trace (whose hop limits are per
-// search) open their own sockets as before. Pacing stays Options.Pace's:
-// an Engine adds no budget of its own.
+// ICMP Echo (MethodICMP) sends over the shared socket too; UDP
+// (MethodUDP) sends from a socket of its own (its source port is its
+// flow, and routes its errors back to it) and reads its errors from the
+// shared one. Both need raw sockets (root or CAP_NET_RAW). Other methods,
+// a search that may not open raw sockets (it falls back as without an
+// Engine), and Trace (whose hop limits are per search) open their own
+// sockets as before. Pacing stays Options.Pace's:
+// an Engine adds no packet budget of its own.
+//
+// What an Engine does share for every method is the answer budget of a
+// target that rate-limits its answers (search.ReplyLimiter: UDP, whose
+// proof is a Port Unreachable, limited by Linux to a burst of 6 then one
+// a second toward us): the searches of one target take its tokens from
+// one bucket, so together they do not ask it for more answers than it
+// may send. Linux keeps that bucket per destination (us) for the whole
+// host, so other addresses of the same host share it too, which pmtu
+// cannot see; search.Discover's control probes keep that silence from
+// being read as "too big".
 //
 // An Engine is safe for concurrent use; Close it after its searches.
 type Engine struct {
 	t *transport.Engine
 
-	mu    sync.Mutex
-	local map[string]func(netip.Addr) bool // Options.Netns → its addresses
+	mu      sync.Mutex
+	local   map[string]func(netip.Addr) bool // Options.Netns → its addresses
+	targets map[answerKey]*answerBudget      // rate-limited targets' answer budgets
+	now     func() time.Time
 }
+
+// answerKey names a target: its namespace and address.
+type answerKey struct {
+	netns string
+	addr  netip.Addr
+}
+
+// answerBudget is the answer budget of one target and when it was last
+// drawn on.
+type answerBudget struct {
+	b    *ratebudget.Bucket
+	last time.Time
+	full time.Duration // how long an idle budget takes to fill again
+}
+
+// maxIdleBudgets is how many answer budgets an Engine keeps before it
+// drops those that have filled again (idle for burst×every): a full
+// budget is a new one, so dropping it loses nothing, and the Engine's
+// memory follows the searches running, not every target it saw.
+const maxIdleBudgets = 1024
 
 // EngineOptions configures an Engine; nil means the defaults. It has no
 // fields yet.
@@ -35,20 +74,90 @@ type EngineOptions struct{}
 // NewEngine returns an Engine; its sockets are opened by the first search
 // that needs each.
 func NewEngine(*EngineOptions) *Engine {
-	return &Engine{t: transport.NewEngine(nil)}
+	return &Engine{t: transport.NewEngine(nil), now: time.Now}
+}
+
+// answers returns the answer budget Discover takes a token of before each
+// probe over c toward dst in netns, shared by every search of e toward
+// it: nil without an Engine, or when c's answers are not rate-limited.
+func (e *Engine) answers(netns string, dst netip.Addr, c any) func(context.Context) error {
+	if e == nil {
+		return nil
+	}
+	rl, ok := c.(search.ReplyLimiter)
+	if !ok {
+		return nil
+	}
+	burst, every := rl.ReplyLimit()
+	if burst <= 0 || every <= 0 {
+		return nil
+	}
+	key := answerKey{netns, dst}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := e.clock()
+	t := e.targets[key]
+	if t == nil {
+		b, err := ratebudget.New(float64(time.Second)/float64(every), burst, nil)
+		if err != nil {
+			return nil // cannot happen: burst and every are positive
+		}
+		if e.targets == nil {
+			e.targets = map[answerKey]*answerBudget{}
+		}
+		if len(e.targets) >= maxIdleBudgets {
+			for k, old := range e.targets {
+				if now.Sub(old.last) > old.full {
+					delete(e.targets, k)
+				}
+			}
+		}
+		t = &answerBudget{b: b, full: time.Duration(burst) * every}
+		e.targets[key] = t
+	}
+	t.last = now
+	return func(ctx context.Context) error {
+		err := t.b.Wait(ctx)
+		e.mu.Lock()
+		if n := e.clock(); n.After(t.last) {
+			t.last = n
+		}
+		e.mu.Unlock()
+		return err
+	}
 }
 
 // Close closes the Engine's sockets. Searches still running on them end
 // with an error.
 func (e *Engine) Close() error { return e.t.Close() }
 
-// openShared opens t's conn on the Engine, or says why it cannot.
-func (e *Engine) openShared(dst netip.Addr, cfg *transport.OpenConfig) (conn, error) {
-	sc, err := e.t.Open(dst, cfg)
-	if err != nil {
-		return nil, err // not a nil *SharedConn in a non-nil conn
+// clock is the Engine's clock: time.Now unless a test set another.
+func (e *Engine) clock() time.Time {
+	if e.now == nil {
+		return time.Now()
 	}
-	return sc, nil
+	return e.now()
+}
+
+// openShared opens a conn of proto toward dst on the Engine's shared
+// socket, or says why it cannot: MethodICMP for ProtoICMP, MethodUDP for
+// ProtoUDP; ok is false for the protocols that do not share.
+func (e *Engine) openShared(proto Proto, dst netip.Addr, cfg *transport.OpenConfig) (c conn, m Method, ok bool, err error) {
+	switch proto {
+	case ProtoICMP:
+		sc, err := e.t.Open(dst, cfg)
+		if err != nil {
+			return nil, MethodICMP, true, err // not a nil *SharedConn in a non-nil conn
+		}
+		return sc, MethodICMP, true, nil
+	case ProtoUDP:
+		uc, err := e.t.OpenUDP(dst, cfg)
+		if err != nil {
+			return nil, MethodUDP, true, err
+		}
+		return uc, MethodUDP, true, nil
+	}
+	return nil, "", false, nil
 }
 
 // localAddrs is network's localAddrs, read once per namespace for all

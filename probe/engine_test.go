@@ -74,3 +74,78 @@ func TestFindEngine(t *testing.T) {
 		t.Errorf("%d probes on the shared socket for %d targets", n, len(paths))
 	}
 }
+
+// limitedAnswers is a conn whose target rate-limits its answers.
+type limitedAnswers struct{ every time.Duration }
+
+func (c limitedAnswers) ReplyLimit() (int, time.Duration) { return 6, c.every }
+
+// The searches of an Engine toward one rate-limited target draw on one
+// answer budget: 200 of them at once never take more tokens than the
+// target earns (a burst of 6, then one per millisecond here); another
+// target has a budget of its own, and an unlimited conn or no Engine
+// none.
+func TestEngineAnswers(t *testing.T) {
+	e := NewEngine(nil)
+	defer e.Close()
+	dst := netip.MustParseAddr("198.19.0.1")
+	c := limitedAnswers{every: time.Millisecond}
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var last time.Time
+	for range 200 {
+		wg.Go(func() {
+			if err := e.answers("", dst, c)(context.Background()); err != nil {
+				t.Error(err)
+			}
+			mu.Lock()
+			if n := time.Now(); n.After(last) {
+				last = n
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	earned := 6 + int(last.Sub(start)/time.Millisecond) + 1
+	if 200 > earned {
+		t.Fatalf("200 answers taken in %v; the target earns only %d", last.Sub(start), earned)
+	}
+	if n := len(e.targets); n != 1 {
+		t.Fatalf("%d budgets for one target, want 1", n)
+	}
+	e.answers("", netip.MustParseAddr("198.19.0.2"), c)
+	e.answers("other-netns", dst, c)
+	if n := len(e.targets); n != 3 {
+		t.Fatalf("%d budgets for three targets, want 3", n)
+	}
+	if e.answers("", dst, struct{}{}) != nil {
+		t.Error("a conn whose answers are not limited got an answer budget")
+	}
+	if (*Engine)(nil).answers("", dst, c) != nil {
+		t.Error("no Engine gave an answer budget")
+	}
+}
+
+// An Engine keeps its answer budgets while they may be in use, and drops
+// those that have filled again once it holds maxIdleBudgets.
+func TestEngineAnswersIdle(t *testing.T) {
+	e := NewEngine(nil)
+	defer e.Close()
+	clock := probetest.NewClock()
+	e.now = clock.Now
+	c := limitedAnswers{every: time.Second}
+	for i := range maxIdleBudgets {
+		e.answers("", netip.AddrFrom4([4]byte{198, 19, byte(i >> 8), byte(i)}), c)
+	}
+	clock.Advance(time.Second) // not yet full again
+	e.answers("", netip.MustParseAddr("198.18.9.1"), c)
+	if n := len(e.targets); n != maxIdleBudgets+1 {
+		t.Fatalf("%d budgets kept after 1 s, want %d: none had filled", n, maxIdleBudgets+1)
+	}
+	clock.Advance(6 * time.Second) // the first ones have filled again
+	e.answers("", netip.MustParseAddr("198.18.9.2"), c)
+	if n := len(e.targets); n != 2 {
+		t.Fatalf("%d budgets kept after 7 s, want 2: the one drawn on 6 s ago and the new", n)
+	}
+}

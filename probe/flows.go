@@ -24,18 +24,10 @@ const MaxFlow = 1024
 
 // flowOf is the flow of a conn, the zero Flow if it does not say (fakes).
 func flowOf(c any) Flow {
-	for {
-		switch v := c.(type) {
-		case transport.Flower:
-			return v.Flow()
-		case pacedLimiter:
-			c = v.pacedConn.conn
-		case pacedConn:
-			c = v.conn
-		default:
-			return Flow{}
-		}
+	if f, ok := c.(transport.Flower); ok {
+		return f.Flow()
 	}
+	return Flow{}
 }
 
 // FlowsResult is what FindFlows found: every flow's search, the branches

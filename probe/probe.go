@@ -183,8 +183,7 @@ func (t *Target) find(ctx context.Context, proto Proto, port int) (*Result, erro
 	if rc != nil {
 		c = rc
 	}
-	cfg := &search.Config{Floor: o.MinSize, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries, Now: o.world().now, Trace: o.OnEvent}
-	res, err := search.Discover(ctx, c, cfg)
+	res, err := search.Discover(ctx, c, t.searchConfig(c, o.MinSize))
 	if res == nil {
 		res = &search.Result{Target: t.Addr}
 	}
@@ -196,6 +195,16 @@ func (t *Target) find(ctx context.Context, proto Proto, port int) (*Result, erro
 		t.blackHoleDirection(ctx, out, rc)
 	}
 	return out, err
+}
+
+// searchConfig is the Discover configuration of a search over c from
+// floor up: Options' sizes, waits and tries, its packet budget
+// (Options.Pace), and, over a conn whose answers the target rate-limits,
+// the answer budget that the Engine's searches share for that target.
+func (t *Target) searchConfig(c conn, floor mtu.Size) *search.Config {
+	o := &t.opts
+	return &search.Config{Floor: floor, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries, Now: o.world().now,
+		Trace: o.OnEvent, Pace: o.Pace, Answers: o.Engine.answers(o.Netns, t.Addr, c)}
 }
 
 // Trace walks every hop limit up to maxHops (0 means 30) toward t at once
@@ -214,7 +223,7 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 		c = rc
 	}
 	cfg := &search.TraceConfig{MaxHops: maxHops, Floor: o.MinSize, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries,
-		Now: o.world().now, Trace: o.OnEvent}
+		Now: o.world().now, Trace: o.OnEvent, Pace: o.Pace}
 	res, err := search.Trace(ctx, c, cfg)
 	if res == nil {
 		res = &search.TraceResult{Target: t.Addr}
@@ -251,11 +260,11 @@ func (t *Target) openProto(proto Proto, port int, shared bool) (conn, Method, er
 	var c conn
 	var m Method
 	var err error
-	if shared && o.Engine != nil && proto == ProtoICMP {
-		c, err = o.Engine.openShared(t.Addr, cfg)
-		m = MethodICMP
-		if err != nil && !transport.IsPermission(err) {
-			return nil, "", fmt.Errorf("%s probes: %w", MethodICMP, err)
+	if shared && o.Engine != nil {
+		var ok bool
+		c, m, ok, err = o.Engine.openShared(proto, t.Addr, cfg)
+		if ok && err != nil && !transport.IsPermission(err) {
+			return nil, "", fmt.Errorf("%s probes: %w", m, err)
 		}
 	}
 	if c == nil {
@@ -267,7 +276,6 @@ func (t *Target) openProto(proto Proto, port int, shared bool) (conn, Method, er
 	if m == "" {
 		m = methodOf(c)
 	}
-	c = paced(c, o.Pace)
 	if o.Log != nil {
 		at := ""
 		if proto != ProtoICMP {

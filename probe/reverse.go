@@ -133,8 +133,7 @@ func (t *Target) blackHoleDirection(ctx context.Context, res *Result, rc *return
 		return
 	}
 	defer c.Close()
-	cfg := &search.Config{Floor: res.Hi, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries, Now: now, Trace: o.OnEvent}
-	fwd, err := search.Discover(ctx, c, cfg)
+	fwd, err := search.Discover(ctx, c, t.searchConfig(c, res.Hi))
 	res.ForwardMethod = m
 	if fwd == nil {
 		res.PMTU, res.Lo, res.Hi = res.Hi, res.Hi, t.Ceil()+1

@@ -76,6 +76,12 @@ type UnreachableError = search.UnreachableError
 // ErrNoReply means no probe of any size earned an answer.
 var ErrNoReply = search.ErrNoReply
 
+// ErrAnswersStopped means a target that rate-limits its answers (UDP's
+// Port Unreachable) stopped answering even probes of a size it had
+// answered, round after round: others spend its rate limit. The Result's
+// Lo and Hi say what was proved.
+var ErrAnswersStopped = search.ErrAnswersStopped
+
 // DefaultTries is how many unanswered probes make a size too big on a
 // path that loses nothing (RFC 4821, RFC 8899 MAX_PROBES).
 const DefaultTries = search.DefaultTries

@@ -49,6 +49,7 @@ type report struct {
 	BlackHole    bool    `json:"black_hole"`   // sizes above pmtu vanished without an ICMP
 	Probes       int     `json:"probes"`
 	Rounds       int     `json:"rounds"`
+	Voided       int     `json:"voided_rounds,omitempty"` // rounds not counted: the target's rate-limited answers ran out
 	ElapsedMS    float64 `json:"elapsed_ms"`
 	Events       []event `json:"events"`
 	Ignored      int     `json:"ignored"`
@@ -136,7 +137,7 @@ func (r *report) fromResult(res *search.Result, ceil mtu.Size) {
 		r.Evidence = "icmp"
 		r.LimitingHop = res.LimitingHop.String()
 	}
-	r.Probes, r.Rounds = res.Probes, res.Rounds
+	r.Probes, r.Rounds, r.Voided = res.Probes, res.Rounds, res.Voided
 	r.ElapsedMS = float64(res.Elapsed.Microseconds()) / 1000
 	seen := map[event]int{} // event without Count → index in r.Events
 	for _, ev := range res.Events {
@@ -209,6 +210,11 @@ func (r *report) explainFailure(err error, host string, res *search.Result) {
 		r.Error = fmt.Sprintf("no reply from %s at any size, whichever way it was asked: %s", host, r.triedLine())
 	case errors.Is(err, probe.ErrNoReply):
 		r.Error = fmt.Sprintf("no reply from %s at any size: probes or replies are dropped silently (%s)", host, noReplyCauses(r.Method))
+	case errors.Is(err, probe.ErrAnswersStopped) && res != nil:
+		r.Error = fmt.Sprintf("%s stopped answering, even probes of a size it had answered, in %s: "+
+			"its ICMP rate limit (Linux: a burst of 6 Port Unreachables, then 1 a second, for each host it answers) "+
+			"is being spent by other probes of the same host; proved so far: %s. "+
+			"Probe fewer addresses of that host at once, or use --proto icmp", host, plural(res.Voided, "round"), bounds(res))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		r.Error = "stopped before the search ended: " + bounds(res)
 	default:
@@ -362,6 +368,9 @@ func (r *report) writeText(w io.Writer, verbose bool) error {
 		fmt.Fprintf(&b, "  %s in %s, %s", plural(r.Probes, "probe"), plural(r.Rounds, "round trip"), formatMS(r.ElapsedMS))
 		if r.Ignored > 0 {
 			fmt.Fprintf(&b, "; %s ignored (-v lists them)", plural(r.Ignored, "packet"))
+		}
+		if r.Voided > 0 {
+			fmt.Fprintf(&b, "; %s not counted: the target's rate-limited answers ran out", plural(r.Voided, "round"))
 		}
 		b.WriteString("\n")
 	}
