@@ -21,10 +21,13 @@ import (
 // ICMP Echo (MethodICMP) sends over the shared socket too; UDP
 // (MethodUDP) sends from a socket of its own (its source port is its
 // flow, and routes its errors back to it) and reads its errors from the
-// shared one. Both need raw sockets (root or CAP_NET_RAW). Other methods,
-// a search that may not open raw sockets (it falls back as without an
-// Engine), and Trace (whose hop limits are per search) open their own
-// sockets as before. Pacing stays Options.Pace's:
+// shared one; TCP (MethodTCP) sends its SYNs and reads the answers
+// through one shared raw TCP socket per family and source, routed by its
+// source port, and its errors from the shared ICMP socket. All three need
+// raw sockets (root or CAP_NET_RAW). The unprivileged methods, a search
+// that may not open raw sockets (it falls back as without an Engine), and
+// Trace (whose hop limits are per search) open their own sockets as
+// before. Pacing stays Options.Pace's:
 // an Engine adds no packet budget of its own.
 //
 // What an Engine does share for every method is the answer budget of a
@@ -141,7 +144,7 @@ func (e *Engine) clock() time.Time {
 
 // openShared opens a conn of proto toward dst on the Engine's shared
 // socket, or says why it cannot: MethodICMP for ProtoICMP, MethodUDP for
-// ProtoUDP; ok is false for the protocols that do not share.
+// ProtoUDP, MethodTCP for ProtoTCP; ok is false for the others.
 func (e *Engine) openShared(proto Proto, dst netip.Addr, cfg *transport.OpenConfig) (c conn, m Method, ok bool, err error) {
 	switch proto {
 	case ProtoICMP:
@@ -156,6 +159,12 @@ func (e *Engine) openShared(proto Proto, dst netip.Addr, cfg *transport.OpenConf
 			return nil, MethodUDP, true, err
 		}
 		return uc, MethodUDP, true, nil
+	case ProtoTCP:
+		tc, err := e.t.OpenTCP(dst, cfg)
+		if err != nil {
+			return nil, MethodTCP, true, err
+		}
+		return tc, MethodTCP, true, nil
 	}
 	return nil, "", false, nil
 }

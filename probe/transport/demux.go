@@ -17,8 +17,8 @@ import (
 // goroutine reads the socket, parses each packet once and hands it to the
 // search it is about: by the Echo identifier it carries (an Echo Reply's
 // own, or that of the Echo Request an ICMP error quotes), or by the source
-// port of the UDP datagram an error quotes (each UDP search sends from a
-// socket of its own, so from a port of its own). The search then judges
+// port of the UDP datagram or TCP segment an error quotes (each UDP or TCP
+// search sends from a port of its own). The search then judges
 // it by its conn's rules (sequence in flight, cookie, quoted addresses,
 // ports and length, sender): the identifier or port only routes a
 // packet, it proves nothing.
@@ -30,7 +30,7 @@ type demux struct {
 
 	mu     sync.Mutex
 	subs   map[uint16]*SharedConn // Echo identifier → its search
-	udp    map[uint16]*UDPConn    // UDP source port → its search
+	ports  map[portKey]*inbox     // a UDP or TCP search's source port → its inbox
 	nextID uint16
 
 	stats demuxStats
@@ -42,7 +42,7 @@ type demux struct {
 const inboxSize = 64
 
 func newDemux(c net.PacketConn, v6 bool, now func() time.Time) *demux {
-	d := &demux{c: c, v6: v6, now: now, dead: make(chan struct{}), subs: map[uint16]*SharedConn{}, udp: map[uint16]*UDPConn{}}
+	d := &demux{c: c, v6: v6, now: now, dead: make(chan struct{}), subs: map[uint16]*SharedConn{}, ports: map[portKey]*inbox{}}
 	var b [2]byte
 	_, _ = rand.Read(b[:])
 	d.nextID = binary.BigEndian.Uint16(b[:])
@@ -92,12 +92,18 @@ func (d *demux) freeID() (uint16, bool) {
 	return 0, false
 }
 
-// ErrPortShared is what registering a UDP search returns when another
-// search on the socket sends from the same port.
-var ErrPortShared = errors.New("another search on the shared socket sends from this UDP port")
+// portKey is a UDP or TCP search's source port.
+type portKey struct {
+	proto int // wire.ProtoUDP or wire.ProtoTCP
+	port  uint16
+}
 
-// registerUDP routes the errors that quote datagrams from port to c.
-func (d *demux) registerUDP(port uint16, c *UDPConn) error {
+// ErrPortShared is what registering a UDP or TCP search returns when
+// another search on the socket sends from the same port.
+var ErrPortShared = errors.New("another search on the shared socket sends from this port")
+
+// registerPort routes the errors that quote proto packets from port to in.
+func (d *demux) registerPort(proto int, port uint16, in *inbox) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	select {
@@ -105,18 +111,19 @@ func (d *demux) registerUDP(port uint16, c *UDPConn) error {
 		return net.ErrClosed
 	default:
 	}
-	if d.udp[port] != nil {
+	k := portKey{proto, port}
+	if d.ports[k] != nil {
 		return ErrPortShared
 	}
-	d.udp[port] = c
+	d.ports[k] = in
 	return nil
 }
 
-// unregisterUDP stops routing port's errors to c.
-func (d *demux) unregisterUDP(port uint16, c *UDPConn) {
+// unregisterPort stops routing the errors about port to in.
+func (d *demux) unregisterPort(proto int, port uint16, in *inbox) {
 	d.mu.Lock()
-	if d.udp[port] == c {
-		delete(d.udp, port)
+	if k := (portKey{proto, port}); d.ports[k] == in {
+		delete(d.ports, k)
 	}
 	d.mu.Unlock()
 }
@@ -158,14 +165,14 @@ func (d *demux) dispatch(b []byte, n int, from netip.Addr, at time.Time, frag mt
 		d.stats.foreign.Add(1)
 		return
 	}
-	if port, ok := udpSource(m); ok {
+	if k, ok := quotedPort(m); ok {
 		d.mu.Lock()
-		c := d.udp[port]
+		in := d.ports[k]
 		d.mu.Unlock()
 		switch {
-		case c == nil:
+		case in == nil:
 			d.stats.foreign.Add(1)
-		case c.in.offer(arrival{src: fromICMP, seq: -1, from: from, m: m, n: n, at: at}):
+		case in.offer(arrival{src: fromICMP, seq: -1, from: from, m: m, n: n, at: at}):
 			d.stats.delivered.Add(1)
 		default:
 			d.stats.overflow.Add(1)
@@ -192,13 +199,13 @@ func (d *demux) dispatch(b []byte, n int, from netip.Addr, at time.Time, frag mt
 	}
 }
 
-// udpSource is the source port of the UDP datagram the ICMP error m
-// quotes; ok is false for anything else.
-func udpSource(m *wire.Message) (port uint16, ok bool) {
-	if !m.IsError() || m.Quote == nil || m.Quote.Proto != wire.ProtoUDP || len(m.Quote.Transport) < 2 {
-		return 0, false
+// quotedPort is the protocol and source port of the UDP datagram or TCP
+// segment the ICMP error m quotes; ok is false for anything else.
+func quotedPort(m *wire.Message) (k portKey, ok bool) {
+	if !m.IsError() || (m.Quote.Proto != wire.ProtoUDP && m.Quote.Proto != wire.ProtoTCP) || len(m.Quote.Transport) < 2 {
+		return portKey{}, false
 	}
-	return binary.BigEndian.Uint16(m.Quote.Transport[0:2]), true
+	return portKey{m.Quote.Proto, binary.BigEndian.Uint16(m.Quote.Transport[0:2])}, true
 }
 
 // echoID is the Echo identifier m is about: an Echo Reply's, or that of

@@ -27,8 +27,11 @@ type Engine struct {
 	listen func(v6 bool, cfg *OpenConfig) (net.PacketConn, error)
 	now    func() time.Time
 
+	listenTCP func(v6 bool, cfg *OpenConfig) (net.PacketConn, error)
+
 	mu     sync.Mutex
 	socks  map[sharedKey]*demux
+	tcp    map[sharedKey]*tcpSocket
 	denied map[sharedKey]error // sockets refused for want of privilege, not asked again
 	closed bool
 }
@@ -41,6 +44,9 @@ type EngineConfig struct {
 	// Listen opens the raw ICMP socket of a family for cfg (inside
 	// cfg.Enter); nil opens a real one. Tests give a fake network.
 	Listen func(v6 bool, cfg *OpenConfig) (net.PacketConn, error)
+	// ListenTCP opens the raw TCP socket of a family for cfg, bound to
+	// cfg.Src; nil opens a real one.
+	ListenTCP func(v6 bool, cfg *OpenConfig) (net.PacketConn, error)
 }
 
 // sharedKey is what makes two searches' sockets one: the family and where
@@ -58,12 +64,15 @@ func NewEngine(cfg *EngineConfig) *Engine {
 	if cfg == nil {
 		cfg = &EngineConfig{}
 	}
-	e := &Engine{listen: cfg.Listen, now: cfg.Now, socks: map[sharedKey]*demux{}}
+	e := &Engine{listen: cfg.Listen, listenTCP: cfg.ListenTCP, now: cfg.Now, socks: map[sharedKey]*demux{}, tcp: map[sharedKey]*tcpSocket{}}
 	if e.now == nil {
 		e.now = time.Now
 	}
 	if e.listen == nil {
 		e.listen = listenShared
+	}
+	if e.listenTCP == nil {
+		e.listenTCP = listenSharedTCP
 	}
 	return e
 }
@@ -119,12 +128,83 @@ func (e *Engine) OpenUDP(dst netip.Addr, cfg *OpenConfig) (*UDPConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := d.registerUDP(uc.sport, uc); err != nil {
+	if err := d.registerPort(wire.ProtoUDP, uc.sport, uc.in); err != nil {
 		uc.Close()
 		return nil, err
 	}
 	uc.shared = d
 	return uc, nil
+}
+
+// OpenTCP opens a MethodTCP conn toward dst whose SYNs go out through the
+// Engine's shared raw TCP socket of its family, place and source (the
+// checksum covers the source, so that socket is always bound to it), and
+// whose answers come back through it, routed by the conn's source port;
+// its ICMP errors come by the shared raw ICMP socket, routed by the port
+// they quote. A source port no other search of the socket holds is chosen
+// (cfg.Flow pins it). cfg is as for Open; the conn sends no hop limits.
+func (e *Engine) OpenTCP(dst netip.Addr, cfg *OpenConfig) (*TCPConn, error) {
+	c, dst, pinned, err := cfg.toward(dst)
+	if err != nil {
+		return nil, err
+	}
+	key := sharedKey{v6: dst.Is6(), namespace: c.Namespace, ifname: c.Interface}
+	if pinned {
+		key.bind = c.Src
+	}
+	lc := c
+	lc.Src = key.bind
+	d, err := e.socket(key, &lc)
+	if err != nil {
+		return nil, err
+	}
+	tkey := key
+	tkey.bind = c.Src
+	ts, err := e.tcpSocket(tkey, &c)
+	if err != nil {
+		return nil, err
+	}
+	tc := newTCPConn(dst, &c)
+	tc.raw = ts.c
+	for try := 0; ; try++ {
+		err := ts.register(tc.basePort, tc)
+		if err == nil {
+			if err = d.registerPort(wire.ProtoTCP, tc.basePort, tc.in); err == nil {
+				break
+			}
+			ts.unregister(tc.basePort, tc)
+		}
+		if c.Flow != 0 || try == 16 || !errors.Is(err, ErrPortShared) {
+			return nil, err
+		}
+		tc.basePort = randomTCPPort()
+	}
+	port := tc.basePort
+	tc.unshare = func() {
+		ts.unregister(port, tc)
+		d.unregisterPort(wire.ProtoTCP, port, tc.in)
+	}
+	return tc, nil
+}
+
+// tcpSocket returns the shared raw TCP socket of key, opening it on first
+// use.
+func (e *Engine) tcpSocket(key sharedKey, cfg *OpenConfig) (*tcpSocket, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil, ErrEngineClosed
+	}
+	if t, ok := e.tcp[key]; ok {
+		return t, nil
+	}
+	c, err := e.listenTCP(key.v6, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t := newTCPSocket(c, e.now)
+	e.tcp[key] = t
+	return t, nil
 }
 
 // socket returns the shared socket of key, opening it on first use.
@@ -165,6 +245,10 @@ func (e *Engine) Close() error {
 		errs = append(errs, d.close())
 		delete(e.socks, k)
 	}
+	for k, t := range e.tcp {
+		errs = append(errs, t.close())
+		delete(e.tcp, k)
+	}
 	return errors.Join(errs...)
 }
 
@@ -179,16 +263,23 @@ type EngineStats struct {
 	Foreign, Overflow int64
 }
 
+func (s *EngineStats) add(d *demuxStats) {
+	s.Read += d.read.Load()
+	s.Delivered += d.delivered.Load()
+	s.Foreign += d.foreign.Load()
+	s.Overflow += d.overflow.Load()
+}
+
 // Stats sums the counts of every shared socket.
 func (e *Engine) Stats() EngineStats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var s EngineStats
 	for _, d := range e.socks {
-		s.Read += d.stats.read.Load()
-		s.Delivered += d.stats.delivered.Load()
-		s.Foreign += d.stats.foreign.Load()
-		s.Overflow += d.stats.overflow.Load()
+		s.add(&d.stats)
+	}
+	for _, t := range e.tcp {
+		s.add(&t.stats)
 	}
 	return s
 }

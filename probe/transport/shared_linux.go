@@ -33,6 +33,24 @@ func listenShared(v6 bool, cfg *OpenConfig) (net.PacketConn, error) {
 	return c, nil
 }
 
+// listenSharedTCP opens a real shared raw TCP socket: probe mode, bound to
+// cfg.Src (the checksum covers it) and to cfg.Interface if set, with a
+// large receive buffer (it reads every TCP segment sent to cfg.Src).
+func listenSharedTCP(v6 bool, cfg *OpenConfig) (net.PacketConn, error) {
+	sc := socketConfig{kind: rawTCP, v6: v6, ifname: cfg.Interface, bind: cfg.Src, probeMode: true}
+	var c net.PacketConn
+	err := cfg.enter(func() error {
+		var err error
+		c, err = newSocket(sc)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	growRecvBuf(c, sharedRecvBuf)
+	return c, nil
+}
+
 // growRecvBuf sets c's receive buffer to n bytes: past net.core.rmem_max
 // with CAP_NET_ADMIN (SO_RCVBUFFORCE), else as far as rmem_max allows. A
 // failure leaves the default, which still works, with more loss under

@@ -48,6 +48,10 @@ type TCPConn struct {
 	raw    net.PacketConn // writes SYNs, reads the target's answers
 	icmp   net.PacketConn // reads ICMP errors
 	setTTL func(ttl int) error
+	// unshare, for a conn of an Engine (Engine.OpenTCP), gives its port
+	// back to the shared sockets, which raw then is one of and which
+	// stay open; nil for a conn whose sockets are its own.
+	unshare func()
 
 	fl flight
 	in *inbox
@@ -68,18 +72,14 @@ func newTCPConn(dst netip.Addr, cfg *OpenConfig) *TCPConn {
 		cfg = &OpenConfig{}
 	}
 	dst = dst.Unmap()
-	var b [2]byte
-	_, _ = rand.Read(b[:])
 	c := &TCPConn{
-		dst:    dst,
-		src:    cfg.Src.Unmap(),
-		ipv6:   dst.Is6(),
-		port:   uint16(cfg.port(ProtoTCP)),
-		cookie: newCookie(),
-		now:    cfg.now(),
-		// From the upper half of the ephemeral range, where the kernel's
-		// own connections are less likely.
-		basePort: 49152 + binary.BigEndian.Uint16(b[:])%(61000-49152),
+		dst:      dst,
+		src:      cfg.Src.Unmap(),
+		ipv6:     dst.Is6(),
+		port:     uint16(cfg.port(ProtoTCP)),
+		cookie:   newCookie(),
+		now:      cfg.now(),
+		basePort: randomTCPPort(),
 		in:       newInbox(),
 		probes:   map[int]tcpProbe{},
 	}
@@ -117,6 +117,9 @@ func (c *TCPConn) Send(ctx context.Context, p wire.Probe) error {
 		payload: n,
 	}
 	seg := wire.MarshalSYN(c.src, c.dst, tp.sport, c.port, tp.isn, wire.ProbeData(c.cookie, p.Seq, n))
+	if p.TTL > 0 && c.unshare != nil {
+		return ErrSharedTTL
+	}
 	if p.TTL > 0 && c.setTTL != nil {
 		if err := c.setTTL(p.TTL); err != nil {
 			return err
@@ -139,11 +142,7 @@ func (c *TCPConn) classify(a arrival) wire.Event {
 	ignore := func(why string) wire.Event { return wire.Event{Kind: wire.Ignored, From: a.from, Why: why} }
 	switch a.src {
 	case fromICMP:
-		m, err := wire.ParseMessage(a.b, c.ipv6)
-		if err != nil {
-			return ignore(err.Error())
-		}
-		return c.quote.validate(m, a.from, &c.fl)
+		return c.quote.arrival(a, &c.fl)
 	case fromTCP:
 		seg, err := wire.ParseTCP(a.b)
 		if err != nil {
@@ -159,6 +158,13 @@ func (c *TCPConn) classify(a arrival) wire.Event {
 		return wire.Event{Kind: wire.Reached, Seq: seq, From: a.from}
 	}
 	return ignore("not a TCP probe's answer")
+}
+
+// fromTarget reports whether a segment the raw TCP socket read comes from
+// the target's probed port: the raw socket sees every TCP segment sent to
+// this address, and the others are none of pmtu's business.
+func (c *TCPConn) fromTarget(a arrival) bool {
+	return a.from == c.dst && len(a.b) >= 2 && uint16(a.b[0])<<8|uint16(a.b[1]) == c.port
 }
 
 // matchAnswer finds the probe a TCP segment from the target answers.
@@ -212,8 +218,14 @@ func (c *TCPConn) matchQuote(t []byte) (int, string) {
 	return seq, ""
 }
 
-// Close closes the sockets and stops the readers.
+// Close closes the sockets and stops the readers; a conn of an Engine
+// gives its port back to the shared sockets instead of closing them.
 func (c *TCPConn) Close() error {
+	if c.unshare != nil {
+		c.unshare()
+		c.unshare = nil
+		c.raw = nil
+	}
 	if c.raw != nil {
 		c.raw.Close()
 	}

@@ -32,10 +32,3 @@ func openTCP(dst netip.Addr, cfg *OpenConfig) (*TCPConn, error) {
 	c.in.run(func() { readPackets(c.icmp, fromICMP, c.now, c.in.put) })
 	return c, nil
 }
-
-// fromTarget reports whether a segment the raw TCP socket read comes from
-// the target's probed port: the raw socket sees every TCP segment sent to
-// this address, and the others are none of pmtu's business.
-func (c *TCPConn) fromTarget(a arrival) bool {
-	return a.from == c.dst && len(a.b) >= 2 && uint16(a.b[0])<<8|uint16(a.b[1]) == c.port
-}

@@ -154,14 +154,7 @@ func (c *UDPConn) classify(a arrival) wire.Event {
 	ignore := func(why string) wire.Event { return wire.Event{Kind: wire.Ignored, From: a.from, Why: why} }
 	switch a.src {
 	case fromICMP:
-		m := a.m
-		if m == nil {
-			var err error
-			if m, err = wire.ParseMessage(a.b, c.ipv6); err != nil {
-				return ignore(err.Error())
-			}
-		}
-		return c.quote.validate(m, a.from, &c.fl)
+		return c.quote.arrival(a, &c.fl)
 	case fromErrQueue:
 		if a.eeErr != nil {
 			return ignore("error queue: " + a.eeErr.Error())
@@ -236,7 +229,7 @@ func (c *UDPConn) seqOf(data []byte) (int, string) {
 // gives its port back to the shared socket, which stays open.
 func (c *UDPConn) Close() error {
 	if c.shared != nil {
-		c.shared.unregisterUDP(c.sport, c)
+		c.shared.unregisterPort(wire.ProtoUDP, c.sport, c.in)
 	}
 	if c.sock != nil {
 		c.sock.Close()

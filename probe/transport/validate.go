@@ -61,6 +61,20 @@ type quoteValidator struct {
 	matchSized func(transport []byte, length mtu.Size) (seq int, why string)
 }
 
+// arrival judges an ICMP error a raw socket read about a UDP or TCP
+// probe: parsed here, unless a shared socket's reader parsed it already
+// (arrival.m), then validated.
+func (r *quoteValidator) arrival(a arrival, fl *flight) wire.Event {
+	m := a.m
+	if m == nil {
+		var err error
+		if m, err = wire.ParseMessage(a.b, r.ipv6); err != nil {
+			return wire.Event{Kind: wire.Ignored, From: a.from, Why: err.Error()}
+		}
+	}
+	return r.validate(m, a.from, fl)
+}
+
 // validate turns an ICMP message m, received from from, into an Event.
 // Messages that are not errors are Ignored.
 func (r *quoteValidator) validate(m *wire.Message, from netip.Addr, fl *flight) wire.Event {
