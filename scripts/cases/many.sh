@@ -233,3 +233,132 @@ case_manylimits() {
 	((unreach < 40)) || PROBLEMS+=("all 40 dead targets got a Net Unreachable: r1 does not look rate-limited")
 	OUT='' verdict
 }
+
+# manyudp: --proto udp against 16 addresses of one host (t), at the
+# kernel's default ICMP rate limits. Every search's proof is a Port
+# Unreachable from t, and Linux limits those per destination for the whole
+# host: a burst of 6 toward c, then one a second, shared by all 16
+# addresses, which pmtu cannot tell apart. The searches that find t's
+# answers used up must not read that silence as "too big": every target
+# ends exact, and some rounds were voided (not counted) on the way.
+register manyudp "--proto udp against 16 addresses of one host at default rate limits: its shared Port Unreachable budget runs out, no silence read as too big, all exact"
+case_manyudp() {
+	need_flag --parallel
+	fleet_build
+	many_icmp_defaults t
+	local i truth="$CASE_DIR/truth" hosts="$CASE_DIR/hosts"
+	: >"$truth"
+	for ((i = 0; i < 10; i++)); do echo "$(fleet_addr4 "$i") $((1300 + 10 * i))" >>"$truth"; done
+	for ((i = 0; i < 6; i++)); do echo "$(fleet_addr6 "$i") $((1300 + 10 * i))" >>"$truth"; done
+	fleet_routes "$truth"
+	# Linux answers from the probed address only when it is assigned: an
+	# address inside fleet_build's "local 2001:db8:f::/48" route gets
+	# its Port Unreachable from t's link address, which pmtu rightly
+	# does not take for the target's. Assign the six.
+	for ((i = 0; i < 6; i++)); do t ip -6 addr add "$(fleet_addr6 "$i")/128" dev lo nodad || fail "cannot add $(fleet_addr6 "$i") to t"; done
+	awk '{print $1}' "$truth" >"$hosts"
+	# The searches read their ICMP errors from the Engine's one raw
+	# socket per family, not from one each: count c's raw sockets while
+	# they run (/proc/net/raw and raw6, a header line each).
+	local most="$CASE_DIR/raw-sockets" sampler start=$SECONDS
+	echo 0 >"$most"
+	(
+		m=0
+		while sleep 0.1; do
+			n=$(c cat /proc/net/raw /proc/net/raw6 2>/dev/null | grep -vc '^ *sl') || true
+			((n > m)) && m=$n && echo "$m" >"$most"
+		done
+	) &
+	sampler=$!
+	many_pmtu c --json --proto udp --parallel 16 -f "$hosts"
+	kill "$sampler" 2>/dev/null
+	wait "$sampler" 2>/dev/null || true
+	echo "16 UDP searches of one host took $((SECONDS - start)) s; at most $(<"$most") raw sockets open in c at once"
+	(($(<"$most") >= 1 && $(<"$most") <= 2)) || PROBLEMS+=("$(<"$most") raw sockets open at once in c, want 1 or 2: one shared per family")
+	want_rc 0
+	many_check_exact_proto udp "$truth"
+	local voided
+	voided=$(jq -s 'map(.voided_rounds // 0) | add' "$CASE_DIR/stdout")
+	echo "rounds voided, all searches: $voided; per target: $(jq -r '"\(.address)=\(.voided_rounds // 0)"' "$CASE_DIR/stdout" | tr '\n' ' ')"
+	((voided > 0)) || PROBLEMS+=("no round was voided: t's Port Unreachables did not run out, the case tests nothing")
+	OUT='' verdict
+}
+
+# many_check_exact_proto PROTO TRUTHFILE: as many_check_exact, for
+# searches over PROTO (udp, tcp): each target found at its route's MTU,
+# by a method of PROTO.
+many_check_exact_proto() {
+	local proto=$1 truth want n bad
+	truth=$(many_truth "$2")
+	want=$(wc -l <"$2")
+	n=$(jq -s 'length' "$CASE_DIR/stdout") || { PROBLEMS+=("stdout is not JSON Lines"); return; }
+	((n == want)) || PROBLEMS+=("$n JSON lines, want $want")
+	bad=$(jq -c --arg p "$proto" --argjson t "$truth" 'select(.pmtu != $t[.address] or .confirmed != true or (.method | startswith($p) | not))
+		| {address, pmtu, want: $t[.address], method, proved_min, refused_size, voided_rounds, error}' "$CASE_DIR/stdout" | head -n 5)
+	[[ -z $bad ]] || PROBLEMS+=("not exact: $bad")
+}
+
+# manyudphole: --proto udp against 4 addresses of one host behind a PMTUD
+# black hole (r1 sends no Frag Needed), at the kernel's default ICMP rate
+# limits. Only t's Port Unreachables prove anything, a burst of 6 then one
+# a second for all four addresses together, so most probes go unanswered
+# for want of t's tokens, not for size. Before rounds carried a control
+# probe (commit 829d3e1 and earlier), one of the four was reported at 576
+# (truth 1337), exit 0. Every target must end exact.
+register manyudphole "--proto udp, 4 addresses of one host behind a black hole, default rate limits: no rate-limited silence read as too big, all exact"
+case_manyudphole() {
+	need_flag --parallel
+	fleet_build
+	router_blackhole r1
+	many_icmp_defaults t
+	local i truth="$CASE_DIR/truth" hosts="$CASE_DIR/hosts"
+	: >"$truth"
+	for ((i = 0; i < 4; i++)); do echo "$(fleet_addr4 "$i") $((1300 + 37 * i))" >>"$truth"; done
+	fleet_routes "$truth"
+	awk '{print $1}' "$truth" >"$hosts"
+	local start=$SECONDS
+	many_pmtu c --json --proto udp -f "$hosts"
+	echo "4 UDP searches of one host behind a black hole took $((SECONDS - start)) s"
+	jq -c '{address, pmtu, black_hole, probes, rounds, voided_rounds}' "$CASE_DIR/stdout"
+	want_rc 0
+	many_check_exact_proto udp "$truth"
+	OUT='' verdict
+}
+
+# manytcp: --proto tcp against 16 targets, IPv4 and IPv6: every search's
+# SYNs go out through the Engine's one raw TCP socket per family and its
+# answers (t's RSTs: nothing listens on 443) and errors (r1's Frag Needed
+# and Packet Too Big) come back through it and the one raw ICMP socket,
+# not through two raw sockets per search. All exact.
+register manytcp "--proto tcp against 16 targets, IPv4 and IPv6: one raw TCP and one raw ICMP socket per family for all, all exact"
+case_manytcp() {
+	need_flag --parallel
+	fleet_build
+	local i truth="$CASE_DIR/truth" hosts="$CASE_DIR/hosts"
+	: >"$truth"
+	for ((i = 0; i < 8; i++)); do
+		echo "$(fleet_addr4 "$i") $((1300 + 10 * i))" >>"$truth"
+		echo "$(fleet_addr6 "$i") $((1300 + 10 * i))" >>"$truth"
+	done
+	fleet_routes "$truth"
+	awk '{print $1}' "$truth" >"$hosts"
+	local most="$CASE_DIR/raw-sockets" sampler
+	echo 0 >"$most"
+	(
+		m=0
+		while sleep 0.05; do
+			n=$(c cat /proc/net/raw /proc/net/raw6 2>/dev/null | grep -vc '^ *sl') || true
+			((n > m)) && m=$n && echo "$m" >"$most"
+		done
+	) &
+	sampler=$!
+	# --rate 10 keeps the searches in flight long enough to be counted.
+	many_pmtu c --json --proto tcp --parallel 16 --rate 10 -f "$hosts"
+	kill "$sampler" 2>/dev/null
+	wait "$sampler" 2>/dev/null || true
+	echo "at most $(<"$most") raw sockets open in c at once"
+	want_rc 0
+	many_check_exact_proto tcp "$truth"
+	(($(<"$most") >= 2 && $(<"$most") <= 4)) || PROBLEMS+=("$(<"$most") raw sockets open at once in c, want 2 to 4: one TCP and one ICMP per family")
+	OUT='' verdict
+}
