@@ -234,6 +234,29 @@ case_manylimits() {
 	OUT='' verdict
 }
 
+# raw_sockets_watch SHORT FILE: in the background, keep in FILE the most
+# raw sockets (IPv4 and IPv6, any protocol) seen open at once in namespace
+# SHORT, until raw_sockets_stop; the watcher also stops when this script
+# ends, so a case that fails midway leaves nothing running.
+raw_sockets_watch() {
+	local ns=$1 file=$2
+	echo 0 >"$file"
+	(
+		m=0
+		while kill -0 "$$" 2>/dev/null && sleep 0.05; do
+			n=$("$ns" cat /proc/net/raw /proc/net/raw6 2>/dev/null | grep -vc '^ *sl') || true
+			((n > m)) && m=$n && echo "$m" >"$file"
+		done
+	) &
+	RAW_WATCH=$!
+}
+
+# raw_sockets_stop: stop the watcher raw_sockets_watch started.
+raw_sockets_stop() {
+	kill "$RAW_WATCH" 2>/dev/null || true
+	wait "$RAW_WATCH" 2>/dev/null || true
+}
+
 # manyudp: --proto udp against 16 addresses of one host (t), at the
 # kernel's default ICMP rate limits. Every search's proof is a Port
 # Unreachable from t, and Linux limits those per destination for the whole
@@ -260,19 +283,10 @@ case_manyudp() {
 	# The searches read their ICMP errors from the Engine's one raw
 	# socket per family, not from one each: count c's raw sockets while
 	# they run (/proc/net/raw and raw6, a header line each).
-	local most="$CASE_DIR/raw-sockets" sampler start=$SECONDS
-	echo 0 >"$most"
-	(
-		m=0
-		while sleep 0.1; do
-			n=$(c cat /proc/net/raw /proc/net/raw6 2>/dev/null | grep -vc '^ *sl') || true
-			((n > m)) && m=$n && echo "$m" >"$most"
-		done
-	) &
-	sampler=$!
+	local most="$CASE_DIR/raw-sockets" start=$SECONDS
+	raw_sockets_watch c "$most"
 	many_pmtu c --json --proto udp --parallel 16 -f "$hosts"
-	kill "$sampler" 2>/dev/null
-	wait "$sampler" 2>/dev/null || true
+	raw_sockets_stop
 	echo "16 UDP searches of one host took $((SECONDS - start)) s; at most $(<"$most") raw sockets open in c at once"
 	(($(<"$most") >= 1 && $(<"$most") <= 2)) || PROBLEMS+=("$(<"$most") raw sockets open at once in c, want 1 or 2: one shared per family")
 	want_rc 0
@@ -342,20 +356,11 @@ case_manytcp() {
 	done
 	fleet_routes "$truth"
 	awk '{print $1}' "$truth" >"$hosts"
-	local most="$CASE_DIR/raw-sockets" sampler
-	echo 0 >"$most"
-	(
-		m=0
-		while sleep 0.05; do
-			n=$(c cat /proc/net/raw /proc/net/raw6 2>/dev/null | grep -vc '^ *sl') || true
-			((n > m)) && m=$n && echo "$m" >"$most"
-		done
-	) &
-	sampler=$!
+	local most="$CASE_DIR/raw-sockets"
+	raw_sockets_watch c "$most"
 	# --rate 10 keeps the searches in flight long enough to be counted.
 	many_pmtu c --json --proto tcp --parallel 16 --rate 10 -f "$hosts"
-	kill "$sampler" 2>/dev/null
-	wait "$sampler" 2>/dev/null || true
+	raw_sockets_stop
 	echo "at most $(<"$most") raw sockets open in c at once"
 	want_rc 0
 	many_check_exact_proto tcp "$truth"
