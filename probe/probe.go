@@ -3,6 +3,7 @@ package probe
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -263,7 +264,10 @@ func (t *Target) openProto(proto Proto, port int, shared bool) (conn, Method, er
 	if shared && o.Engine != nil {
 		var ok bool
 		c, m, ok, err = o.Engine.openShared(proto, t.Addr, cfg)
-		if ok && err != nil && !transport.IsPermission(err) {
+		// Without the privilege, or with a --flow port another search
+		// on the shared socket holds (toward another target), the
+		// search opens sockets of its own, as without an Engine.
+		if ok && err != nil && !transport.IsPermission(err) && !errors.Is(err, transport.ErrPortShared) {
 			return nil, "", fmt.Errorf("%s probes: %w", m, err)
 		}
 	}

@@ -141,6 +141,7 @@ func (t *Target) blackHoleDirection(ctx context.Context, res *Result, rc *return
 	}
 	res.Probes += fwd.Probes
 	res.Rounds += fwd.Rounds
+	res.Voided += fwd.Voided
 	res.Events = append(res.Events, fwd.Events...)
 	if err != nil || !fwd.Confirmed {
 		// Cut short: the forward path carries res.Hi, proved above.

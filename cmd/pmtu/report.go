@@ -212,8 +212,8 @@ func (r *report) explainFailure(err error, host string, res *search.Result) {
 		r.Error = fmt.Sprintf("no reply from %s at any size: probes or replies are dropped silently (%s)", host, noReplyCauses(r.Method))
 	case errors.Is(err, probe.ErrAnswersStopped) && res != nil:
 		r.Error = fmt.Sprintf("%s stopped answering, even probes of a size it had answered, in %s: "+
-			"its ICMP rate limit (Linux: a burst of 6 Port Unreachables, then 1 a second, for each host it answers) "+
-			"is being spent by other probes of the same host; proved so far: %s. "+
+			"its ICMP rate limit (Linux: a burst of 6 Port Unreachables toward each host, then 1 a second) "+
+			"is being spent by other probes of that host (its other addresses, another program); proved so far: %s. "+
 			"Probe fewer addresses of that host at once, or use --proto icmp", host, plural(res.Voided, "round"), bounds(res))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		r.Error = "stopped before the search ended: " + bounds(res)

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/json"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/pmtu/pmtu/probe"
@@ -29,5 +31,31 @@ func TestReportBlackHole(t *testing.T) {
 				t.Errorf("black_hole = %v, want %v", r.BlackHole, tt.want)
 			}
 		})
+	}
+}
+
+// A search whose rate-limited answers stopped says so, with what was
+// proved and how many rounds were not counted; the JSON carries
+// voided_rounds.
+func TestReportAnswersStopped(t *testing.T) {
+	res := &search.Result{Lo: 1360, Hi: 1501, Voided: 12}
+	r := &report{Family: "ipv4", InterfaceMTU: 1500}
+	r.fromResult(res, 1500)
+	r.explainFailure(probe.ErrAnswersStopped, "198.19.0.3", res)
+	for _, want := range []string{"198.19.0.3 stopped answering", "in 12 rounds", "1360 ≤ path MTU ≤ 1500", "--proto icmp"} {
+		if !strings.Contains(r.Error, want) {
+			t.Errorf("error %q does not say %q", r.Error, want)
+		}
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"voided_rounds":12`) {
+		t.Errorf("JSON without voided_rounds 12: %s", b)
+	}
+	r.Voided = 0
+	if b, _ := json.Marshal(r); strings.Contains(string(b), "voided_rounds") {
+		t.Errorf("voided_rounds present when no round was voided: %s", b)
 	}
 }

@@ -101,11 +101,10 @@ var ErrNoReply = errors.New("no reply at any size")
 var ErrAnswersStopped = errors.New("the target stopped answering even probes of a size it had answered: its ICMP rate limit is used up by others, or the path drops packets")
 
 // How many voided rounds in a row end a search: once the target has
-// answered, or a router has answered for it (a Fragmentation Needed or
-// Packet Too Big: the path leads somewhere), its answers are worth a wait
-// (each void is followed by a rest as long as the target takes to earn
-// the round's answers); while nothing at all has come back, the search
-// ends sooner with ErrNoReply, as a target that never answers should.
+// answered, its answers are worth a wait (each void is followed by a rest
+// as long as the target takes to earn the round's answers); while it has
+// not, the search ends sooner with ErrNoReply, as a target that never
+// answers should.
 const (
 	maxVoids           = 12
 	maxVoidsUnanswered = 4
@@ -133,7 +132,7 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 		if err := r.collect(ctx); err != nil {
 			return d.finish(err)
 		}
-		if err := r.lose(ctx); err != nil {
+		if err := r.lose(); err != nil {
 			return d.finish(err)
 		}
 	}
@@ -240,14 +239,16 @@ type round struct {
 	control  mtu.Size // over a ReplyLimiter, a size that should come back (control); 0 if none
 }
 
-// send sends a round of probes of the sizes in batch. Over a rate-limited
-// Conn it adds a control, a probe of a size the path is known to carry
-// (or the floor while none is), unless the batch has one: if the control
-// earns nothing, the round's silence is the target's rate limit or loss,
-// not size (see lose).
+// send sends a round of probes of the sizes in batch. A parallel round
+// over a rate-limited Conn (whose silence the sizer will judge) gets a
+// control, a probe of a size the path is known to carry (or the floor
+// while none is), unless the batch has one: if the control earns nothing,
+// the round's silence is the target's rate limit or loss, not size (see
+// lose). Such a round is at most the sizer's width (burst/2) and the
+// control: 4 probes toward Linux.
 func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) {
 	r := &round{d: d, pending: map[int]mtu.Size{}}
-	if d.limited {
+	if d.limited && d.sizer.Parallel() {
 		r.control = max(d.sizer.lo, d.sizer.floor)
 		if d.voids > 0 {
 			// The target's answers ran out last round, spent by others
@@ -256,6 +257,7 @@ func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) 
 			// needs.
 			batch = []mtu.Size{slices.Min(batch)}
 		}
+		batch = batch[:min(len(batch), d.sizer.width)]
 		if !slices.ContainsFunc(batch, func(s mtu.Size) bool { return s <= r.control }) {
 			batch = append(slices.Clip(batch), r.control)
 		}
@@ -272,8 +274,8 @@ func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) 
 		// Every token first, then the probes back to back: the control
 		// proves that the probes sent before it had the target's tokens
 		// only if no time passed between them for the target to earn
-		// more. Such a round is at most burst/2+1 probes (4 on Linux),
-		// so sending it at once keeps within any packet budget's burst.
+		// more. The packet budget is still paid a token a probe, so the
+		// rate holds; the round of at most 4 leaves as one burst.
 		for range batch {
 			if err := d.budget(ctx); err != nil {
 				return nil, err
@@ -332,17 +334,30 @@ func (d *discovery) budget(ctx context.Context) error {
 
 // rest waits until until, reading what comes meanwhile: a late answer
 // still counts as proof. It waits on the Conn's clock (Recv's deadline),
-// so a fake network's clock waits too.
+// so a fake network's clock waits too, in steps of at most restStep so
+// that a cancelled context ends it soon, and never past the context's
+// deadline.
 func (d *discovery) rest(ctx context.Context, until time.Time) error {
+	if cd, ok := ctx.Deadline(); ok && cd.Before(until) {
+		until = cd
+	}
 	r := &round{d: d, pending: map[int]mtu.Size{}, deadline: until}
-	for d.now().Before(until) {
+	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		ev, err := d.conn.Recv(until)
+		now := d.now()
+		if !now.Before(until) {
+			return nil
+		}
+		step := now.Add(restStep)
+		if until.Before(step) {
+			step = until
+		}
+		ev, err := d.conn.Recv(step)
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				return nil
+				continue
 			}
 			return fmt.Errorf("reading replies: %w", err)
 		}
@@ -350,8 +365,10 @@ func (d *discovery) rest(ctx context.Context, until time.Time) error {
 			return err
 		}
 	}
-	return nil
 }
+
+// restStep is the longest a rest waits without looking at its context.
+const restStep = 250 * time.Millisecond
 
 // collect reads answers until every probe of the round is answered or
 // its deadline passes, and tells the sizer each. It returns an error when
@@ -425,15 +442,28 @@ func (r *round) take(ev wire.Event) error {
 // is sent again, after a rest; maxVoids in a row end the search with
 // ErrAnswersStopped (maxVoidsUnanswered while nothing came back, with
 // ErrNoReply).
-func (r *round) lose(context.Context) error {
+func (r *round) lose() error {
 	d := r.d
-	if d.limited && len(r.pending) > 0 {
+	if len(r.pending) == 0 || d.sizer.Done() {
+		// Nothing lost, or the round's answers ended the search: what
+		// went unanswered no longer matters.
+		d.voids = 0
+		return nil
+	}
+	if d.limited && r.control == 0 {
+		// A round without a control (a single probe, while routers name
+		// sizes): its silence is not judged, only taken as the sign to
+		// search on replies, with controls.
+		d.sizer.parallel = true
+		return nil
+	}
+	if d.limited {
 		known := max(r.control, d.sizer.lo)
 		for _, size := range r.pending {
 			if size <= known {
 				d.res.Voided++
 				limit := maxVoids
-				if d.sizer.lo == 0 && len(d.res.Events) == 0 {
+				if d.sizer.lo == 0 {
 					limit = maxVoidsUnanswered
 				}
 				if d.voids++; d.voids >= limit {

@@ -140,7 +140,7 @@ func TestDiscoverLimitedDrainedNeverWrong(t *testing.T) {
 			}
 		}
 		if voided == 0 {
-			t.Logf("1 in %d drained: no round was voided: the test did not drain the host", tc.one)
+			t.Errorf("1 in %d drained: no round was voided: the test did not drain the host", tc.one)
 		}
 		if exact < tc.minExact {
 			t.Errorf("1 in %d drained: %d of 300 exact; want at least %d: a voided round is sent again after a rest", tc.one, exact, tc.minExact)
@@ -187,7 +187,7 @@ func TestDiscoverPaceNotRTT(t *testing.T) {
 		if err := r.collect(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.lose(context.Background()); err != nil {
+		if err := r.lose(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -200,15 +200,53 @@ func TestDiscoverPaceNotRTT(t *testing.T) {
 }
 
 // A rate-limited target that never answers ends with ErrNoReply after
-// maxVoidsUnanswered rounds, its controls (the floor) unanswered too.
+// maxVoidsUnanswered rounds with controls (the floor) unanswered too.
 func TestDiscoverLimitedDead(t *testing.T) {
 	c := newLimited(0)
 	res, err := Discover(context.Background(), c, &Config{Ceil: 1500, Now: c.clock.Now})
 	if !errors.Is(err, ErrNoReply) {
 		t.Fatalf("err %v, want ErrNoReply", err)
 	}
-	if res.Rounds != maxVoidsUnanswered || res.Voided != maxVoidsUnanswered {
-		t.Fatalf("%d rounds, %d voided; want %d of each", res.Rounds, res.Voided, maxVoidsUnanswered)
+	// The first round, one probe of the ceiling, carries no control: its
+	// silence only turns the search to rounds with controls.
+	if res.Rounds != 1+maxVoidsUnanswered || res.Voided != maxVoidsUnanswered {
+		t.Fatalf("%d rounds, %d voided; want %d and %d", res.Rounds, res.Voided, 1+maxVoidsUnanswered, maxVoidsUnanswered)
 	}
 	t.Logf("%d probes, %d rounds, %v", res.Probes, res.Rounds, res.Elapsed)
+}
+
+// A round whose answers end the search is not voided by what it lost:
+// the search is over, proved, even when that round's control went
+// unanswered after many voids.
+func TestDiscoverLimitedDoneNotVoided(t *testing.T) {
+	c := newLimited(1400)
+	d := newDiscovery(c, &Config{Ceil: 1500, Now: c.clock.Now})
+	d.sizer.Reply(1400)
+	d.sizer.TooBig(1401, 0) // 1400 passes, 1401 does not: done
+	if !d.sizer.Done() {
+		t.Fatal("the sizer is not done")
+	}
+	d.voids = maxVoids - 1
+	r := &round{d: d, pending: map[int]mtu.Size{9: 1400}, control: 1400}
+	if err := r.lose(); err != nil {
+		t.Fatalf("lose after the search ended: %v, want nil", err)
+	}
+	if res, err := d.finish(nil); err != nil || res.PMTU != 1400 || res.Voided != 0 {
+		t.Fatalf("PMTU %d voided %d err %v; want 1400, 0, nil", res.PMTU, res.Voided, err)
+	}
+}
+
+// A single probe without a control (while routers name sizes) that earns
+// nothing is not counted: over a rate-limited Conn, it only turns the
+// search parallel, to rounds with controls.
+func TestDiscoverLimitedUncontrolledNotCounted(t *testing.T) {
+	c := newLimited(1400)
+	d := newDiscovery(c, &Config{Ceil: 1500, Now: c.clock.Now})
+	r := &round{d: d, pending: map[int]mtu.Size{1: 1500}}
+	if err := r.lose(); err != nil {
+		t.Fatal(err)
+	}
+	if !d.sizer.Parallel() || d.sizer.silent[1500] != 0 || d.res.Voided != 0 {
+		t.Fatalf("parallel %v, 1500 silent %d times, %d voided; want true, 0, 0", d.sizer.Parallel(), d.sizer.silent[1500], d.res.Voided)
+	}
 }

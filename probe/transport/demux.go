@@ -134,6 +134,21 @@ func (d *demux) unregister(id uint16) {
 	d.mu.Unlock()
 }
 
+// closed reports whether d's socket is closed (Engine.Close): the UDP and
+// TCP conns whose errors it reads are then closed too. A nil demux is
+// never closed.
+func (d *demux) closed() bool {
+	if d == nil {
+		return false
+	}
+	select {
+	case <-d.dead:
+		return true
+	default:
+		return false
+	}
+}
+
 // close closes the socket and waits for the reader to stop.
 func (d *demux) close() error {
 	err := d.c.Close()

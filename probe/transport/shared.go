@@ -18,8 +18,10 @@ import (
 // Engine runs many searches over shared sockets: one raw ICMP socket per
 // family and place (namespace, interface, bound source), read by one
 // goroutine that parses each packet once and hands it to the search it
-// belongs to (demux.go). MethodICMP (Open) and MethodUDP (OpenUDP)
-// share; see doc.go for why the other methods keep sockets of their own.
+// belongs to (demux.go), and for TCP one raw TCP socket per family and
+// source (shared_tcp.go). MethodICMP (Open), MethodUDP (OpenUDP) and
+// MethodTCP (OpenTCP) share; see doc.go for why the unprivileged methods
+// keep sockets of their own.
 //
 // An Engine is safe for concurrent use. Close it when the searches are
 // done: it closes its sockets.
@@ -180,6 +182,7 @@ func (e *Engine) OpenTCP(dst netip.Addr, cfg *OpenConfig) (*TCPConn, error) {
 		tc.basePort = randomTCPPort()
 	}
 	port := tc.basePort
+	tc.gone = func() bool { return d.closed() || ts.closed() }
 	tc.unshare = func() {
 		ts.unregister(port, tc)
 		d.unregisterPort(wire.ProtoTCP, port, tc.in)

@@ -83,6 +83,16 @@ func (t *tcpSocket) unregister(port uint16, c *TCPConn) {
 	t.mu.Unlock()
 }
 
+// closed reports whether the socket is closed (Engine.Close).
+func (t *tcpSocket) closed() bool {
+	select {
+	case <-t.dead:
+		return true
+	default:
+		return false
+	}
+}
+
 // close closes the socket and waits for the reader to stop.
 func (t *tcpSocket) close() error {
 	err := t.c.Close()

@@ -83,6 +83,14 @@ func TestEngineUDP(t *testing.T) {
 	if s := e.Stats(); s.Read != 5 || s.Delivered != 3 || s.Foreign != 2 {
 		t.Errorf("stats %+v; want 5 read, 3 delivered, 2 foreign (nobody's port, a closed search's)", s)
 	}
+	// Once the Engine is closed, its conns are closed too.
+	e.Close()
+	if _, err := a.Recv(time.Now().Add(time.Second)); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Recv after Engine.Close: %v, want net.ErrClosed", err)
+	}
+	if err := a.Send(ctx, wire.Probe{Seq: 2, Size: 1000}); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Send after Engine.Close: %v, want net.ErrClosed", err)
+	}
 }
 
 // chanConn is a fake raw socket: what is written is kept, what is pushed
@@ -196,5 +204,13 @@ func TestEngineTCP(t *testing.T) {
 	}
 	if _, err := e.OpenTCP(dst, &OpenConfig{Src: src, Flow: a.basePort}); !errors.Is(err, ErrPortShared) {
 		t.Errorf("a second search pinned to a's port: %v, want ErrPortShared", err)
+	}
+	// Once the Engine is closed, its conns are closed too.
+	e.Close()
+	if _, err := a.Recv(time.Now().Add(time.Second)); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Recv after Engine.Close: %v, want net.ErrClosed", err)
+	}
+	if err := a.Send(ctx, wire.Probe{Seq: 3, Size: 1000}); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Send after Engine.Close: %v, want net.ErrClosed", err)
 	}
 }

@@ -52,6 +52,9 @@ type TCPConn struct {
 	// back to the shared sockets, which raw then is one of and which
 	// stay open; nil for a conn whose sockets are its own.
 	unshare func()
+	// gone, for a conn of an Engine, reports whether the Engine's
+	// sockets are closed: the conn is then closed too.
+	gone func() bool
 
 	fl flight
 	in *inbox
@@ -117,6 +120,9 @@ func (c *TCPConn) Send(ctx context.Context, p wire.Probe) error {
 		payload: n,
 	}
 	seg := wire.MarshalSYN(c.src, c.dst, tp.sport, c.port, tp.isn, wire.ProbeData(c.cookie, p.Seq, n))
+	if c.gone != nil && c.gone() {
+		return net.ErrClosed
+	}
 	if p.TTL > 0 && c.unshare != nil {
 		return ErrSharedTTL
 	}
@@ -135,6 +141,9 @@ func (c *TCPConn) Send(ctx context.Context, p wire.Probe) error {
 
 // Recv returns the next event, waiting until deadline at the latest.
 func (c *TCPConn) Recv(deadline time.Time) (wire.Event, error) {
+	if c.gone != nil && c.gone() {
+		return wire.Event{}, net.ErrClosed
+	}
 	return c.in.next(deadline, c.ipv6, c.classify)
 }
 

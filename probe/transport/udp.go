@@ -118,7 +118,7 @@ func (c *UDPConn) Send(ctx context.Context, p wire.Probe) error {
 	if n < 0 || p.Size > mtu.Max {
 		return fmt.Errorf("%w: %d bytes", wire.ErrSize, p.Size)
 	}
-	if c.sock == nil {
+	if c.sock == nil || c.shared.closed() {
 		return net.ErrClosed
 	}
 	if ttl := cmp.Or(p.TTL, defaultHopLimit); ttl != c.ttl {
@@ -146,6 +146,9 @@ func (c *UDPConn) Send(ctx context.Context, p wire.Probe) error {
 
 // Recv returns the next event, waiting until deadline at the latest.
 func (c *UDPConn) Recv(deadline time.Time) (wire.Event, error) {
+	if c.shared.closed() {
+		return wire.Event{}, net.ErrClosed
+	}
 	return c.in.next(deadline, c.ipv6, c.classify)
 }
 
