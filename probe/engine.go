@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pmtu/pmtu/probe/search"
@@ -48,6 +49,11 @@ type Engine struct {
 	local   map[string]func(netip.Addr) bool // Options.Netns → its addresses
 	targets map[answerKey]*answerBudget      // rate-limited targets' answer budgets
 	now     func() time.Time
+
+	// waiting counts the searches whose rate-limited target's answers
+	// ran out (search.Config.Waiting), across all targets: pmtu cannot
+	// tell which addresses share a host, and so a rate limit.
+	waiting atomic.Int64
 }
 
 // answerKey names a target: its namespace and address.
@@ -133,6 +139,19 @@ func (e *Engine) answers(netns string, dst netip.Addr, c any) func(context.Conte
 // Close closes the Engine's sockets. Searches still running on them end
 // with an error.
 func (e *Engine) Close() error { return e.t.Close() }
+
+// waitingFor is search.Config.Waiting for a search over c: the Engine's
+// count of searches waiting for rate-limited answers; nil without an
+// Engine or when c's answers are not rate-limited.
+func (e *Engine) waitingFor(c any) func(int) int {
+	if e == nil {
+		return nil
+	}
+	if _, ok := c.(search.ReplyLimiter); !ok {
+		return nil
+	}
+	return func(delta int) int { return int(e.waiting.Add(int64(delta))) }
+}
 
 // clock is the Engine's clock: time.Now unless a test set another.
 func (e *Engine) clock() time.Time {

@@ -201,11 +201,12 @@ func (t *Target) find(ctx context.Context, proto Proto, port int) (*Result, erro
 // searchConfig is the Discover configuration of a search over c from
 // floor up: Options' sizes, waits and tries, its packet budget
 // (Options.Pace), and, over a conn whose answers the target rate-limits,
-// the answer budget that the Engine's searches share for that target.
+// the answer budget that the Engine's searches share for that target and
+// the Engine's count of searches waiting for such answers.
 func (t *Target) searchConfig(c conn, floor mtu.Size) *search.Config {
 	o := &t.opts
 	return &search.Config{Floor: floor, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries, Now: o.world().now,
-		Trace: o.OnEvent, Pace: o.Pace, Answers: o.Engine.answers(o.Netns, t.Addr, c)}
+		Trace: o.OnEvent, Pace: o.Pace, Answers: o.Engine.answers(o.Netns, t.Addr, c), Waiting: o.Engine.waitingFor(c)}
 }
 
 // Trace walks every hop limit up to maxHops (0 means 30) toward t at once

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/ratelimit"
 	"github.com/pmtu/pmtu/probe/wire"
 )
 
@@ -35,8 +36,19 @@ type Config struct {
 	// rate-limited Conn (ReplyLimiter), shared by every search whose
 	// answers that host sends: Discover takes one of its tokens before
 	// each probe, so the host has one left to answer with. Without it,
-	// each search assumes the host's whole burst is its own.
+	// the search keeps a budget of its own (package ratelimit), as if
+	// the host's whole limit were its own.
 	Answers func(context.Context) error
+	// Waiting, if set, counts the searches whose rate-limited target's
+	// answers have run out (a voided round, until a round is counted
+	// again) among those that may share that target's rate limit: told
+	// +1 and -1 as this search starts and stops waiting, and 0 to ask,
+	// it returns how many wait, this one included. A search whose target
+	// has not answered yet gives up after maxVoidsUnanswered voided
+	// rounds when it waits alone, after maxVoids when others wait too:
+	// then its target's silence is likely their shared limit. Nil means
+	// this one alone.
+	Waiting func(delta int) int
 }
 
 // Result is what Discover found.
@@ -101,13 +113,14 @@ var ErrNoReply = errors.New("no reply at any size")
 var ErrAnswersStopped = errors.New("the target stopped answering even probes of a size it had answered: its ICMP rate limit is used up by others, or the path drops packets")
 
 // How many voided rounds in a row end a search: once the target has
-// answered, its answers are worth a wait (each void is followed by a rest
-// as long as the target takes to earn the round's answers); while it has
-// not, the search ends sooner with ErrNoReply, as a target that never
-// answers should.
+// answered, or while other searches wait for rate-limited answers too
+// (Config.Waiting), its answers are worth a wait (each void is followed
+// by a rest as long as the target takes to earn the round's answers);
+// otherwise the search ends sooner with ErrNoReply, as a target that
+// never answers should.
 const (
 	maxVoids           = 12
-	maxVoidsUnanswered = 4
+	maxVoidsUnanswered = 6
 )
 
 // Discover finds the path MTU to c.Target(). It returns the Result so far
@@ -120,6 +133,7 @@ const (
 // left unanswered count as lost.
 func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 	d := newDiscovery(c, cfg)
+	defer d.setWaiting(false)
 	for {
 		batch := d.sizer.Next()
 		if len(batch) == 0 {
@@ -147,9 +161,12 @@ type discovery struct {
 	wait      time.Duration
 	ceil      mtu.Size
 	sizer     *Sizer
-	perAnswer time.Duration // a rate-limited target's time per answer; 0 if not limited
-	limited   bool          // the Conn is a ReplyLimiter: every round carries a control
-	voids     int           // voided rounds in a row
+	perAnswer time.Duration     // a rate-limited target's time per answer; 0 if not limited
+	limited   bool              // the Conn is a ReplyLimiter: every round carries a control
+	own       *ratelimit.Bucket // without Config.Answers, the target's answers as this search alone spends them
+	voids     int               // voided rounds in a row
+	waiting   bool              // counted in Config.Waiting
+	control   bool              // a probe went unanswered: every round over a limited Conn carries a control from now on
 
 	res   *Result
 	start time.Time
@@ -193,6 +210,9 @@ func newDiscovery(c Conn, cfg *Config) *discovery {
 			d.sizer.width = max(1, min(d.sizer.width, burst/2))
 			d.perAnswer = every
 			d.limited = true
+			if cfg.Answers == nil {
+				d.own = ratelimit.NewBucket(ratelimit.Limit{Burst: burst, Every: every})
+			}
 		}
 	}
 	d.res = &Result{Target: dst}
@@ -234,21 +254,20 @@ type round struct {
 	d        *discovery
 	pending  map[int]mtu.Size // seq → size, not yet answered
 	start    time.Time
-	minWait  time.Duration // a rate-limited target's time to answer them all
 	deadline time.Time
 	control  mtu.Size // over a ReplyLimiter, a size that should come back (control); 0 if none
 }
 
-// send sends a round of probes of the sizes in batch. A parallel round
-// over a rate-limited Conn (whose silence the sizer will judge) gets a
-// control, a probe of a size the path is known to carry (or the floor
+// send sends a round of probes of the sizes in batch. Over a
+// rate-limited Conn, a round whose silence the sizer will judge (a
+// parallel round, or any once a probe went unanswered) gets a control, a probe of a size the path is known to carry (or the floor
 // while none is), unless the batch has one: if the control earns nothing,
 // the round's silence is the target's rate limit or loss, not size (see
 // lose). Such a round is at most the sizer's width (burst/2) and the
 // control: 4 probes toward Linux.
 func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) {
 	r := &round{d: d, pending: map[int]mtu.Size{}}
-	if d.limited && d.sizer.Parallel() {
+	if d.limited && (d.sizer.Parallel() || d.control) {
 		r.control = max(d.sizer.lo, d.sizer.floor)
 		if d.voids > 0 {
 			// The target's answers ran out last round, spent by others
@@ -264,9 +283,15 @@ func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) 
 	}
 	if d.voids > 0 {
 		// Give the target's bucket time to earn this round's answers
-		// before spending it again, longer after each void in a row:
-		// the searches that share it then drift apart.
-		if err := d.rest(ctx, d.now().Add(d.perAnswer*time.Duration(len(batch)+d.voids-1))); err != nil {
+		// before spending it again; once it has answered, longer after
+		// each void in a row, so that the searches sharing it drift
+		// apart. Before, a target that never answers should not cost
+		// ever longer rests.
+		rest := d.perAnswer * time.Duration(len(batch))
+		if d.sizer.lo > 0 {
+			rest += d.perAnswer * time.Duration(d.voids-1)
+		}
+		if err := d.rest(ctx, d.now().Add(rest)); err != nil {
 			return nil, err
 		}
 	}
@@ -301,12 +326,7 @@ func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) 
 	}
 	d.res.Rounds++
 	r.start = d.now()
-	if d.sizer.Parallel() && d.cfg.Answers == nil {
-		// Without a shared answer budget, the target answers its burst
-		// at once and one more every perAnswer.
-		r.minWait = d.perAnswer * time.Duration(len(batch))
-	}
-	r.deadline = r.start.Add(max(r.minWait, roundWait(d.wait, d.rtt, d.sizer.Parallel())))
+	r.deadline = r.start.Add(roundWait(d.wait, d.rtt, d.sizer.Parallel()))
 	if cd, ok := ctx.Deadline(); ok && cd.Before(r.deadline) {
 		r.deadline = cd
 	}
@@ -323,6 +343,16 @@ func (d *discovery) budget(ctx context.Context) error {
 		if err := d.cfg.Answers(ctx); err != nil {
 			return err
 		}
+	}
+	if d.own != nil {
+		// No shared budget: this search's own model of the target's,
+		// waited for on the Conn's clock.
+		if now, at := d.now(), d.own.ReadyAt(d.now()); at.After(now) {
+			if err := d.rest(ctx, at); err != nil {
+				return err
+			}
+		}
+		d.own.Spend(d.now())
 	}
 	if d.cfg.Pace != nil {
 		if err := d.cfg.Pace(ctx); err != nil {
@@ -428,7 +458,7 @@ func (r *round) take(ev wire.Event) error {
 	if d.sizer.Parallel() {
 		// The first answer of a parallel round measures the round
 		// trip: the rest of the round need not wait a full Wait.
-		if dl := r.start.Add(max(r.minWait, roundWait(d.wait, d.rtt, true))); dl.Before(r.deadline) {
+		if dl := r.start.Add(roundWait(d.wait, d.rtt, true)); dl.Before(r.deadline) {
 			r.deadline = dl
 		}
 	}
@@ -448,13 +478,15 @@ func (r *round) lose() error {
 		// Nothing lost, or the round's answers ended the search: what
 		// went unanswered no longer matters.
 		d.voids = 0
+		d.setWaiting(false)
 		return nil
 	}
 	if d.limited && r.control == 0 {
 		// A round without a control (a single probe, while routers name
-		// sizes): its silence is not judged, only taken as the sign to
-		// search on replies, with controls.
-		d.sizer.parallel = true
+		// sizes): its silence is not judged. The round is sent again,
+		// now with a control, as every round after it: a size it does
+		// not carry is then counted, and the search turns to replies.
+		d.control = true
 		return nil
 	}
 	if d.limited {
@@ -462,8 +494,9 @@ func (r *round) lose() error {
 		for _, size := range r.pending {
 			if size <= known {
 				d.res.Voided++
+				d.setWaiting(true)
 				limit := maxVoids
-				if d.sizer.lo == 0 {
+				if d.sizer.lo == 0 && !d.crowded() {
 					limit = maxVoidsUnanswered
 				}
 				if d.voids++; d.voids >= limit {
@@ -474,10 +507,32 @@ func (r *round) lose() error {
 		}
 	}
 	d.voids = 0
+	d.setWaiting(false)
 	for _, size := range r.pending {
 		d.sizer.Lost(size)
 	}
 	return nil
+}
+
+// crowded reports whether other searches wait for rate-limited answers
+// too (Config.Waiting): a target that has not answered yet may then be
+// one whose limit they share, and is worth maxVoids rounds.
+func (d *discovery) crowded() bool {
+	return d.cfg.Waiting != nil && d.cfg.Waiting(0) > 1
+}
+
+// setWaiting tells Config.Waiting that this search starts (on) or stops waiting
+// for a rate-limited target's answers, if that changes.
+func (d *discovery) setWaiting(on bool) {
+	if d.cfg.Waiting == nil || on == d.waiting {
+		return
+	}
+	d.waiting = on
+	if on {
+		d.cfg.Waiting(1)
+	} else {
+		d.cfg.Waiting(-1)
+	}
 }
 
 // Bounds on the wait of a parallel round, once a round trip is measured.

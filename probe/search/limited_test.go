@@ -114,7 +114,12 @@ func TestDiscoverLimitedDrainedNeverWrong(t *testing.T) {
 					c.host.Empty(now) // someone else took every token it had
 				}
 			}
-			cfg := &Config{Ceil: 1500, Now: c.clock.Now}
+			waiting, most := 0, 0
+			cfg := &Config{Ceil: 1500, Now: c.clock.Now, Waiting: func(delta int) int {
+				waiting += delta
+				most = max(most, waiting)
+				return waiting
+			}}
 			if tc.answers > 0 {
 				// A shared answer budget that makes each probe wait: the
 				// host earns tokens meanwhile, so a round whose probes
@@ -124,6 +129,9 @@ func TestDiscoverLimitedDrainedNeverWrong(t *testing.T) {
 			}
 			res, err := Discover(context.Background(), c, cfg)
 			voided += res.Voided
+			if waiting != 0 || (res.Voided > 0) != (most == 1) || most > 1 {
+				t.Fatalf("seed %d: Waiting ended at %d, at most %d, with %d rounds voided; want 0, and 1 at most once voided", seed, waiting, most, res.Voided)
+			}
 			longest = max(longest, res.Elapsed)
 			switch {
 			case err == nil:
@@ -237,16 +245,26 @@ func TestDiscoverLimitedDoneNotVoided(t *testing.T) {
 }
 
 // A single probe without a control (while routers name sizes) that earns
-// nothing is not counted: over a rate-limited Conn, it only turns the
-// search parallel, to rounds with controls.
+// nothing is not counted: over a rate-limited Conn, the round is sent
+// again, with a control, still one size (the sizer stays sequential).
 func TestDiscoverLimitedUncontrolledNotCounted(t *testing.T) {
 	c := newLimited(1400)
 	d := newDiscovery(c, &Config{Ceil: 1500, Now: c.clock.Now})
+	if got := d.sizer.Next(); len(got) != 1 || got[0] != 1500 {
+		t.Fatalf("first round %v, want [1500]", got)
+	}
 	r := &round{d: d, pending: map[int]mtu.Size{1: 1500}}
 	if err := r.lose(); err != nil {
 		t.Fatal(err)
 	}
-	if !d.sizer.Parallel() || d.sizer.silent[1500] != 0 || d.res.Voided != 0 {
-		t.Fatalf("parallel %v, 1500 silent %d times, %d voided; want true, 0, 0", d.sizer.Parallel(), d.sizer.silent[1500], d.res.Voided)
+	if d.sizer.Parallel() || d.sizer.silent[1500] != 0 || d.res.Voided != 0 {
+		t.Fatalf("parallel %v, 1500 silent %d times, %d voided; want false, 0, 0", d.sizer.Parallel(), d.sizer.silent[1500], d.res.Voided)
+	}
+	r2, err := d.send(context.Background(), []mtu.Size{1500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.control != 68 || len(r2.pending) != 2 {
+		t.Fatalf("the round sent again: control %d, %d probes; want 68 and 2", r2.control, len(r2.pending))
 	}
 }
