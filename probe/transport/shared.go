@@ -82,23 +82,31 @@ func NewEngine(cfg *EngineConfig) *Engine {
 // ErrEngineClosed is what opening a conn on a closed Engine returns.
 var ErrEngineClosed = errors.New("probe engine closed")
 
+// shared makes cfg ready for dst (OpenConfig.toward) and returns the
+// Engine's raw ICMP socket for it: of dst's family and cfg's place, bound
+// to the source only when the caller pinned one (pinned), under key.
+func (e *Engine) shared(dst netip.Addr, cfg *OpenConfig) (c OpenConfig, d netip.Addr, pinned bool, key sharedKey, dm *demux, err error) {
+	c, d, pinned, err = cfg.toward(dst)
+	if err != nil {
+		return c, d, pinned, key, nil, err
+	}
+	key = sharedKey{v6: d.Is6(), namespace: c.Namespace, ifname: c.Interface}
+	if pinned {
+		key.bind = c.Src
+	}
+	lc := c
+	lc.Src = key.bind
+	dm, err = e.socket(key, &lc)
+	return c, d, pinned, key, dm, err
+}
+
 // Open opens a MethodICMP conn toward dst over the shared socket of its
 // family and cfg's place (cfg.Namespace names the namespace cfg.Enter
 // enters). cfg.Src must be the source address the probes leave from
 // (quotes are checked against it); OpenMethod's rules for choosing it
 // apply when it is invalid.
 func (e *Engine) Open(dst netip.Addr, cfg *OpenConfig) (*SharedConn, error) {
-	c, dst, pinned, err := cfg.toward(dst)
-	if err != nil {
-		return nil, err
-	}
-	key := sharedKey{v6: dst.Is6(), namespace: c.Namespace, ifname: c.Interface}
-	if pinned {
-		key.bind = c.Src
-	}
-	lc := c
-	lc.Src = key.bind
-	d, err := e.socket(key, &lc)
+	c, dst, _, _, d, err := e.shared(dst, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -112,17 +120,7 @@ func (e *Engine) Open(dst netip.Addr, cfg *OpenConfig) (*SharedConn, error) {
 // instead of from a raw socket of its own that every ICMP the host gets
 // is copied to. cfg is as for Open.
 func (e *Engine) OpenUDP(dst netip.Addr, cfg *OpenConfig) (*UDPConn, error) {
-	c, dst, pinned, err := cfg.toward(dst)
-	if err != nil {
-		return nil, err
-	}
-	key := sharedKey{v6: dst.Is6(), namespace: c.Namespace, ifname: c.Interface}
-	if pinned {
-		key.bind = c.Src
-	}
-	lc := c
-	lc.Src = key.bind
-	d, err := e.socket(key, &lc)
+	c, dst, pinned, _, d, err := e.shared(dst, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -146,17 +144,7 @@ func (e *Engine) OpenUDP(dst netip.Addr, cfg *OpenConfig) (*UDPConn, error) {
 // they quote. A source port no other search of the socket holds is chosen
 // (cfg.Flow pins it). cfg is as for Open; the conn sends no hop limits.
 func (e *Engine) OpenTCP(dst netip.Addr, cfg *OpenConfig) (*TCPConn, error) {
-	c, dst, pinned, err := cfg.toward(dst)
-	if err != nil {
-		return nil, err
-	}
-	key := sharedKey{v6: dst.Is6(), namespace: c.Namespace, ifname: c.Interface}
-	if pinned {
-		key.bind = c.Src
-	}
-	lc := c
-	lc.Src = key.bind
-	d, err := e.socket(key, &lc)
+	c, dst, _, key, d, err := e.shared(dst, cfg)
 	if err != nil {
 		return nil, err
 	}

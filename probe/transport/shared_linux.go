@@ -19,7 +19,11 @@ const sharedRecvBuf = 8 << 20
 // errors and Echo Replies only, bound to cfg.Src if valid and to
 // cfg.Interface if set, with a large receive buffer.
 func listenShared(v6 bool, cfg *OpenConfig) (net.PacketConn, error) {
-	sc := socketConfig{kind: rawICMP, v6: v6, ifname: cfg.Interface, bind: cfg.Src, probeMode: true, filter: acceptErrorEcho, fragSize: true}
+	return listenBig(cfg, socketConfig{kind: rawICMP, v6: v6, ifname: cfg.Interface, bind: cfg.Src, probeMode: true, filter: acceptErrorEcho, fragSize: true})
+}
+
+// listenBig opens sc inside cfg's namespace with a large receive buffer.
+func listenBig(cfg *OpenConfig, sc socketConfig) (net.PacketConn, error) {
 	var c net.PacketConn
 	err := cfg.enter(func() error {
 		var err error
@@ -37,18 +41,7 @@ func listenShared(v6 bool, cfg *OpenConfig) (net.PacketConn, error) {
 // cfg.Src (the checksum covers it) and to cfg.Interface if set, with a
 // large receive buffer (it reads every TCP segment sent to cfg.Src).
 func listenSharedTCP(v6 bool, cfg *OpenConfig) (net.PacketConn, error) {
-	sc := socketConfig{kind: rawTCP, v6: v6, ifname: cfg.Interface, bind: cfg.Src, probeMode: true}
-	var c net.PacketConn
-	err := cfg.enter(func() error {
-		var err error
-		c, err = newSocket(sc)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	growRecvBuf(c, sharedRecvBuf)
-	return c, nil
+	return listenBig(cfg, socketConfig{kind: rawTCP, v6: v6, ifname: cfg.Interface, bind: cfg.Src, probeMode: true})
 }
 
 // growRecvBuf sets c's receive buffer to n bytes: past net.core.rmem_max
