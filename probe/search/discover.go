@@ -155,18 +155,18 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 // discovery is one Discover: the sizer, every probe sent, and the Result
 // being filled.
 type discovery struct {
-	conn      Conn
-	cfg       *Config
-	now       func() time.Time
-	wait      time.Duration
-	ceil      mtu.Size
-	sizer     *Sizer
-	perAnswer time.Duration     // a rate-limited target's time per answer; 0 if not limited
-	limited   bool              // the Conn is a ReplyLimiter: every round carries a control
-	own       *ratelimit.Bucket // without Config.Answers, the target's answers as this search alone spends them
-	voids     int               // voided rounds in a row
-	waiting   bool              // counted in Config.Waiting
-	control   bool              // a probe went unanswered: every round over a limited Conn carries a control from now on
+	conn       Conn
+	cfg        *Config
+	now        func() time.Time
+	wait       time.Duration
+	ceil       mtu.Size
+	sizer      *Sizer
+	perAnswer  time.Duration     // a rate-limited target's time per answer; 0 if not limited
+	limited    bool              // the Conn is a ReplyLimiter: every round carries a control
+	own        *ratelimit.Bucket // without Config.Answers, the target's answers as this search alone spends them
+	voids      int               // voided rounds in a row
+	waiting    bool              // counted in Config.Waiting
+	controlled bool              // a probe went unanswered: every round over a limited Conn carries a control from now on
 
 	res   *Result
 	start time.Time
@@ -260,14 +260,15 @@ type round struct {
 
 // send sends a round of probes of the sizes in batch. Over a
 // rate-limited Conn, a round whose silence the sizer will judge (a
-// parallel round, or any once a probe went unanswered) gets a control, a probe of a size the path is known to carry (or the floor
-// while none is), unless the batch has one: if the control earns nothing,
-// the round's silence is the target's rate limit or loss, not size (see
+// parallel round, or any once a probe went unanswered) gets a control: a
+// probe of a size the path is known to carry (or the floor while none
+// is), unless the batch has one. If the control earns nothing, the
+// round's silence is the target's rate limit or loss, not size (see
 // lose). Such a round is at most the sizer's width (burst/2) and the
 // control: 4 probes toward Linux.
 func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) {
 	r := &round{d: d, pending: map[int]mtu.Size{}}
-	if d.limited && (d.sizer.Parallel() || d.control) {
+	if d.limited && (d.sizer.Parallel() || d.controlled) {
 		r.control = max(d.sizer.lo, d.sizer.floor)
 		if d.voids > 0 {
 			// The target's answers ran out last round, spent by others
@@ -285,8 +286,8 @@ func (d *discovery) send(ctx context.Context, batch []mtu.Size) (*round, error) 
 		// Give the target's bucket time to earn this round's answers
 		// before spending it again; once it has answered, longer after
 		// each void in a row, so that the searches sharing it drift
-		// apart. Before, a target that never answers should not cost
-		// ever longer rests.
+		// apart. A target that has not answered yet may never answer:
+		// its rests do not grow.
 		rest := d.perAnswer * time.Duration(len(batch))
 		if d.sizer.lo > 0 {
 			rest += d.perAnswer * time.Duration(d.voids-1)
@@ -486,7 +487,7 @@ func (r *round) lose() error {
 		// sizes): its silence is not judged. The round is sent again,
 		// now with a control, as every round after it: a size it does
 		// not carry is then counted, and the search turns to replies.
-		d.control = true
+		d.controlled = true
 		return nil
 	}
 	if d.limited {
