@@ -135,12 +135,8 @@ func (d *demux) unregister(id uint16) {
 }
 
 // closed reports whether d's socket is closed (Engine.Close): the UDP and
-// TCP conns whose errors it reads are then closed too. A nil demux is
-// never closed.
+// TCP conns whose errors it reads are then closed too.
 func (d *demux) closed() bool {
-	if d == nil {
-		return false
-	}
 	select {
 	case <-d.dead:
 		return true

@@ -132,7 +132,10 @@ func (e *Engine) OpenUDP(dst netip.Addr, cfg *OpenConfig) (*UDPConn, error) {
 		uc.Close()
 		return nil, err
 	}
-	uc.shared = d
+	uc.engineLink = engineLink{
+		gone:    d.closed,
+		unshare: func() { d.unregisterPort(wire.ProtoUDP, uc.sport, uc.in) },
+	}
 	return uc, nil
 }
 
@@ -170,12 +173,40 @@ func (e *Engine) OpenTCP(dst netip.Addr, cfg *OpenConfig) (*TCPConn, error) {
 		tc.basePort = randomTCPPort()
 	}
 	port := tc.basePort
-	tc.gone = func() bool { return d.closed() || ts.closed() }
-	tc.unshare = func() {
-		ts.unregister(port, tc)
-		d.unregisterPort(wire.ProtoTCP, port, tc.in)
+	tc.engineLink = engineLink{
+		gone: func() bool { return d.closed() || ts.closed() },
+		unshare: func() {
+			ts.unregister(port, tc)
+			d.unregisterPort(wire.ProtoTCP, port, tc.in)
+		},
 	}
 	return tc, nil
+}
+
+// engineLink ties a UDP or TCP conn to the Engine whose shared sockets it
+// uses (OpenUDP, OpenTCP); the zero value is a conn with sockets of its
+// own.
+type engineLink struct {
+	gone    func() bool // whether the Engine's sockets are closed
+	unshare func()      // gives the conn's port back to them
+}
+
+// onEngine reports whether the conn uses an Engine's sockets.
+func (l *engineLink) onEngine() bool { return l.unshare != nil }
+
+// engineClosed reports whether the conn's Engine is closed: the conn is
+// then closed too.
+func (l *engineLink) engineClosed() bool { return l.gone != nil && l.gone() }
+
+// release gives the conn's port back to its Engine, once; false for a
+// conn with sockets of its own.
+func (l *engineLink) release() bool {
+	if l.unshare == nil {
+		return false
+	}
+	l.unshare()
+	l.unshare = nil
+	return true
 }
 
 // tcpSocket returns the shared raw TCP socket of key, opening it on first

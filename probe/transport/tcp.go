@@ -45,16 +45,10 @@ type TCPConn struct {
 
 	quote quoteValidator
 
-	raw    net.PacketConn // writes SYNs, reads the target's answers
-	icmp   net.PacketConn // reads ICMP errors
-	setTTL func(ttl int) error
-	// unshare, for a conn of an Engine (Engine.OpenTCP), gives its port
-	// back to the shared sockets, which raw then is one of and which
-	// stay open; nil for a conn whose sockets are its own.
-	unshare func()
-	// gone, for a conn of an Engine, reports whether the Engine's
-	// sockets are closed: the conn is then closed too.
-	gone func() bool
+	raw        net.PacketConn // writes SYNs, reads the target's answers
+	icmp       net.PacketConn // reads ICMP errors
+	setTTL     func(ttl int) error
+	engineLink // raw is then the Engine's shared raw TCP socket
 
 	fl flight
 	in *inbox
@@ -120,10 +114,10 @@ func (c *TCPConn) Send(ctx context.Context, p wire.Probe) error {
 		payload: n,
 	}
 	seg := wire.MarshalSYN(c.src, c.dst, tp.sport, c.port, tp.isn, wire.ProbeData(c.cookie, p.Seq, n))
-	if c.gone != nil && c.gone() {
+	if c.engineClosed() {
 		return net.ErrClosed
 	}
-	if p.TTL > 0 && c.unshare != nil {
+	if p.TTL > 0 && c.onEngine() {
 		return ErrSharedTTL
 	}
 	if p.TTL > 0 && c.setTTL != nil {
@@ -141,7 +135,7 @@ func (c *TCPConn) Send(ctx context.Context, p wire.Probe) error {
 
 // Recv returns the next event, waiting until deadline at the latest.
 func (c *TCPConn) Recv(deadline time.Time) (wire.Event, error) {
-	if c.gone != nil && c.gone() {
+	if c.engineClosed() {
 		return wire.Event{}, net.ErrClosed
 	}
 	return c.in.next(deadline, c.ipv6, c.classify)
@@ -230,10 +224,8 @@ func (c *TCPConn) matchQuote(t []byte) (int, string) {
 // Close closes the sockets and stops the readers; a conn of an Engine
 // gives its port back to the shared sockets instead of closing them.
 func (c *TCPConn) Close() error {
-	if c.unshare != nil {
-		c.unshare()
-		c.unshare = nil
-		c.raw = nil
+	if c.release() {
+		c.raw = nil // the Engine's, left open
 	}
 	if c.raw != nil {
 		c.raw.Close()

@@ -55,11 +55,11 @@ type UDPConn struct {
 	quote quoteValidator    // MethodUDP
 	rerr  errQueueValidator // MethodUDPRecvErr
 
-	sock   net.PacketConn // the one probe socket: the flow
-	sport  uint16         // its source port
-	ttl    int            // the hop limit set on sock; 0 until one is
-	icmp   net.PacketConn // the raw ICMP socket of MethodUDP, unless shared
-	shared *demux         // the Engine's socket that reads its errors instead (Engine.OpenUDP)
+	sock  net.PacketConn // the one probe socket: the flow
+	sport uint16         // its source port
+	ttl   int            // the hop limit set on sock; 0 until one is
+	icmp  net.PacketConn // the raw ICMP socket of MethodUDP, unless the Engine's reads its errors
+	engineLink
 
 	fl flight
 	in *inbox
@@ -118,7 +118,7 @@ func (c *UDPConn) Send(ctx context.Context, p wire.Probe) error {
 	if n < 0 || p.Size > mtu.Max {
 		return fmt.Errorf("%w: %d bytes", wire.ErrSize, p.Size)
 	}
-	if c.sock == nil || c.shared.closed() {
+	if c.sock == nil || c.engineClosed() {
 		return net.ErrClosed
 	}
 	if ttl := cmp.Or(p.TTL, defaultHopLimit); ttl != c.ttl {
@@ -146,7 +146,7 @@ func (c *UDPConn) Send(ctx context.Context, p wire.Probe) error {
 
 // Recv returns the next event, waiting until deadline at the latest.
 func (c *UDPConn) Recv(deadline time.Time) (wire.Event, error) {
-	if c.shared.closed() {
+	if c.engineClosed() {
 		return wire.Event{}, net.ErrClosed
 	}
 	return c.in.next(deadline, c.ipv6, c.classify)
@@ -231,9 +231,7 @@ func (c *UDPConn) seqOf(data []byte) (int, string) {
 // Close closes the sockets and stops the readers; a conn of an Engine
 // gives its port back to the shared socket, which stays open.
 func (c *UDPConn) Close() error {
-	if c.shared != nil {
-		c.shared.unregisterPort(wire.ProtoUDP, c.sport, c.in)
-	}
+	c.release()
 	if c.sock != nil {
 		c.sock.Close()
 	}
