@@ -73,15 +73,23 @@ type Options struct {
 	// many hosts at once should use.
 	Engine *Engine
 
-	// sys is the world probed; nil is defaultNetwork.
+	// Net, if set, is the world probed instead of this host's kernel: a
+	// fake network in tests (see Network). nil probes for real.
+	Net *Network
+
+	// sys is the world probed in this package's tests; nil is Net, else
+	// defaultNetwork.
 	sys *network
 }
 
 func (o *Options) network() string { return cmp.Or(o.Network, "ip") }
 
 func (o *Options) world() *network {
-	if o.sys != nil {
+	switch {
+	case o.sys != nil:
 		return o.sys
+	case o.Net != nil:
+		return o.Net.world()
 	}
 	return defaultNetwork
 }
@@ -262,7 +270,7 @@ func (t *Target) openProto(proto Proto, port int, shared bool) (conn, Method, er
 	var c conn
 	var m Method
 	var err error
-	if shared && o.Engine != nil {
+	if shared && o.Engine != nil && !o.world().fake {
 		var ok bool
 		c, m, ok, err = o.Engine.openShared(proto, t.Addr, cfg)
 		// Without the privilege, or with a --flow port another search

@@ -213,6 +213,11 @@ func inNetns(name string) string {
 // literal address is returned as written, with its zone and IPv4 mapping,
 // for classify to judge.
 func resolve(ctx context.Context, host, network string) (netip.Addr, error) {
+	return resolveWith(ctx, net.DefaultResolver.LookupNetIP, host, network)
+}
+
+// resolveWith is resolve with lookup for the resolver.
+func resolveWith(ctx context.Context, lookup func(ctx context.Context, network, host string) ([]netip.Addr, error), host, network string) (netip.Addr, error) {
 	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
 		if u := a.Unmap(); (network == "ip4" && !u.Is4()) || (network == "ip6" && !u.Is6()) {
 			return netip.Addr{}, inputErrorf("", "%s is not an %s address", host, map[string]string{"ip4": "IPv4", "ip6": "IPv6"}[network])
@@ -221,7 +226,7 @@ func resolve(ctx context.Context, host, network string) (netip.Addr, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
+	addrs, err := lookup(ctx, network, host)
 	if err != nil || len(addrs) == 0 {
 		why := "no such host"
 		var dnsErr *net.DNSError
@@ -247,3 +252,23 @@ func localAddrs() func(netip.Addr) bool {
 	}
 	return func(a netip.Addr) bool { return a.IsLoopback() || set[a.Unmap()] }
 }
+
+// RouteNow reads the kernel's route toward t again, in Options.Netns:
+// after a search it holds the path MTU exception the kernel learned from
+// the same ICMP (what a cache entry keeps as its twin).
+func (t *Target) RouteNow(ctx context.Context) (route.Route, error) {
+	nw := t.opts.world()
+	var r route.Route
+	look := func() error {
+		var err error
+		r, err = nw.route(ctx, t.Addr)
+		return err
+	}
+	if t.opts.Netns == "" {
+		return r, look()
+	}
+	return r, netns.Do(t.opts.Netns, look)
+}
+
+// Options returns the options t was looked up with.
+func (t *Target) Options() Options { return t.opts }

@@ -28,9 +28,14 @@ const exitCodesHelp = `EXIT CODES:
    With many hosts: 3 if any assertion failed, else 2 if any line or name
    was bad, else 1 if any host had no answer (or Ctrl-C), else 0.`
 
-// newApp builds the command line. Output goes to stdout and stderr.
-func newApp(stdout, stderr io.Writer) *cli.App {
+// newApp builds the command line, acting on w (nil: this host's kernel).
+// Output goes to stdout and stderr.
+func newApp(w *world, stdout, stderr io.Writer) *cli.App {
+	if w == nil {
+		w = kernelWorld
+	}
 	app := &cli.App{
+		Metadata:  map[string]any{"world": w},
 		Name:      "pmtu",
 		Usage:     "find the path MTU to a host, the hop that limits it, and the TCP MSS to use",
 		UsageText: "pmtu [flags] HOST\npmtu [flags] HOST HOST...\npmtu [flags] -f FILE\npmtu trace [flags] HOST\npmtu watch [flags] HOST...\npmtu serve [flags]\npmtu cache list|flush [HOST]\npmtu version [--json]",
@@ -67,10 +72,10 @@ func findOrVersion(cCtx *cli.Context) error {
 	return find(cCtx)
 }
 
-// run runs the app and returns the exit code. Errors are printed as one
-// line on stderr.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := newApp(stdout, stderr).RunContext(ctx, args)
+// run runs the app on w (nil: this host's kernel) and returns the exit
+// code. Errors are printed as one line on stderr.
+func run(ctx context.Context, w *world, args []string, stdout, stderr io.Writer) int {
+	err := newApp(w, stdout, stderr).RunContext(ctx, args)
 	if err == nil {
 		return exitOK
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
@@ -27,7 +28,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func runApp(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), append([]string{"pmtu"}, args...), &out, &errOut)
+	code := run(context.Background(), testWorld(), append([]string{"pmtu"}, args...), &out, &errOut)
 	return out.String(), errOut.String(), code
 }
 
@@ -110,10 +111,10 @@ func chainResult() *search.Result {
 }
 
 func TestReportJSON(t *testing.T) {
-	r := &report{Target: "t4", Address: "198.18.3.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 1500}
-	r.fromResult(chainResult(), 1500)
+	r := &measure.Report{Target: "t4", Address: "198.18.3.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 1500}
+	r.FromResult(chainResult(), 1500)
 	var out bytes.Buffer
-	if err := r.finish(&out, findOpts{json: true}); err != nil {
+	if err := finish(&out, r, findOpts{json: true}); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any
@@ -139,10 +140,10 @@ func TestReportJSON(t *testing.T) {
 }
 
 func TestReportText(t *testing.T) {
-	r := &report{Target: "t4", Address: "198.18.3.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 1500}
-	r.fromResult(chainResult(), 1500)
+	r := &measure.Report{Target: "t4", Address: "198.18.3.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 1500}
+	r.FromResult(chainResult(), 1500)
 	var out bytes.Buffer
-	if err := r.finish(&out, findOpts{verbose: true}); err != nil {
+	if err := finish(&out, r, findOpts{verbose: true}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
@@ -201,14 +202,14 @@ func TestReportBounds(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &report{Target: "127.0.0.1", Address: "127.0.0.1", Family: "ipv4", Interface: "lo", InterfaceMTU: tt.ifMTU}
+			r := &measure.Report{Target: "127.0.0.1", Address: "127.0.0.1", Family: "ipv4", Interface: "lo", InterfaceMTU: tt.ifMTU}
 			res := tt.res
-			r.fromResult(&res, tt.ceil)
+			r.FromResult(&res, tt.ceil)
 			if r.Exact != tt.wantExact || r.Hi != tt.wantHi || r.PMTU != int(tt.res.PMTU) {
 				t.Errorf("pmtu %d, exact %v, refused_size %d; want %d, %v, %d", r.PMTU, r.Exact, r.Hi, tt.res.PMTU, tt.wantExact, tt.wantHi)
 			}
 			var out bytes.Buffer
-			if err := r.finish(&out, findOpts{}); err != nil {
+			if err := finish(&out, r, findOpts{}); err != nil {
 				t.Fatal(err)
 			}
 			if !strings.Contains(out.String(), tt.wantText) {
@@ -243,9 +244,9 @@ func TestReportBelowFloor(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &report{Family: "ipv4", InterfaceMTU: 1500}
-			r.fromResult(tt.res, 1500)
-			if got := r.belowFloor(tt.err, tt.floor, tt.res); got != tt.want || r.Error != tt.wantErr {
+			r := &measure.Report{Family: "ipv4", InterfaceMTU: 1500}
+			r.FromResult(tt.res, 1500)
+			if got := r.BelowFloor(tt.err, tt.floor, tt.res); got != tt.want || r.Error != tt.wantErr {
 				t.Errorf("belowFloor = %v, error %q; want %v, %q", got, r.Error, tt.want, tt.wantErr)
 			}
 		})
@@ -266,9 +267,9 @@ func TestAssertions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &report{Address: "198.18.3.2", Target: "198.18.3.2", Family: "ipv4"}
-			r.fromResult(chainResult(), 1500)
-			err := r.finish(&bytes.Buffer{}, tt.o)
+			r := &measure.Report{Address: "198.18.3.2", Target: "198.18.3.2", Family: "ipv4"}
+			r.FromResult(chainResult(), 1500)
+			err := finish(&bytes.Buffer{}, r, tt.o)
 			code := exitOK
 			if err != nil {
 				code = exitUsage
@@ -284,9 +285,9 @@ func TestAssertions(t *testing.T) {
 }
 
 func TestExplainFailure(t *testing.T) {
-	r := &report{Family: "ipv4"}
+	r := &measure.Report{Family: "ipv4"}
 	ev := probe.Event{Kind: probe.Unreachable, From: netip.MustParseAddr("198.18.1.2"), Type: 3, Code: 13}
-	r.explainFailure(&probe.UnreachableError{Event: ev}, "t4", nil)
+	r.ExplainFailure(&probe.UnreachableError{Event: ev}, "t4", nil)
 	if want := "198.18.1.2: communication administratively prohibited (type 3, code 13)"; !strings.HasPrefix(r.Error, want) {
 		t.Errorf("error %q, want it to start %q", r.Error, want)
 	}
@@ -308,17 +309,17 @@ func TestExplainFailure(t *testing.T) {
 	}
 	for method, cause := range map[string]string{"icmp": "ICMP echo filtered", "udp-recverr": "UDP to that port filtered", "tcp": "port filtered without a reset"} {
 		r.Method = method
-		r.explainFailure(probe.ErrNoReply, "t4", nil)
+		r.ExplainFailure(probe.ErrNoReply, "t4", nil)
 		if !strings.HasPrefix(r.Error, "no reply from t4 at any size") || !strings.Contains(r.Error, cause) {
 			t.Errorf("%s: error %q, want a no-reply sentence that asks whether %s", method, r.Error, cause)
 		}
 	}
 	sendErr := &net.OpError{Op: "write", Net: "ip4:icmp", Err: os.NewSyscallError("sendmsg", syscall.ENOBUFS)}
-	r.explainFailure(sendErr, "t4", nil)
+	r.ExplainFailure(sendErr, "t4", nil)
 	if want := "probing t4 stopped: no buffer space available"; r.Error != want {
 		t.Errorf("error %q, want %q (the kernel's words, not the call)", r.Error, want)
 	}
-	r.explainFailure(context.Canceled, "t4", &search.Result{Lo: 1280, Hi: 1400})
+	r.ExplainFailure(context.Canceled, "t4", &search.Result{Lo: 1280, Hi: 1400})
 	if !strings.Contains(r.Error, "1280 ≤ path MTU ≤ 1399") {
 		t.Errorf("error %q, want the proved bounds", r.Error)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/route"
@@ -30,9 +31,8 @@ const exitCacheIO = 1
 
 // What the cache command asks of the world; tests replace them.
 var (
-	cacheNow        = time.Now
-	cacheRouteGet   = route.Get
-	cacheLookupHost = net.DefaultResolver.LookupNetIP
+	cacheNow      = time.Now
+	cacheRouteGet = route.Get
 	// cacheHere is the identity of the namespace cache list runs in.
 	cacheHere = func() pmtucache.Network {
 		n, _, _ := pmtucache.CurrentNetwork()
@@ -98,7 +98,7 @@ func cacheUsageError(cCtx *cli.Context, err error, _ bool) error {
 
 // cacheStore returns the store named by --cache-file, or the default one.
 func cacheStore(cCtx *cli.Context, cmd string) (*pmtucache.Store, error) {
-	s, err := storeAt(cCtx.String("cache-file"))
+	s, err := measure.StoreAt(cCtx.String("cache-file"), cacheNow)
 	if err != nil {
 		return nil, cli.Exit(fmt.Sprintf("pmtu %s: no cache file: %v (name one with --cache-file)", cmd, err), exitCacheIO)
 	}
@@ -159,7 +159,7 @@ func cacheList(cCtx *cli.Context) error {
 	rows := pmtucache.WithKernel(ctx, c.Entries(), here, cacheRouteGet)
 	for _, r := range rows {
 		if r.KernelErr != nil && !errors.Is(r.KernelErr, errors.ErrUnsupported) {
-			fmt.Fprintf(ew, "pmtu: warning: the kernel's route to %s: %s\n", r.Dst, plainErr(r.KernelErr))
+			fmt.Fprintf(ew, "pmtu: warning: the kernel's route to %s: %s\n", r.Dst, measure.PlainErr(r.KernelErr))
 			break
 		}
 	}
@@ -333,7 +333,7 @@ func cacheFlush(cCtx *cli.Context) error {
 	var addrs []netip.Addr
 	if len(args) == 1 {
 		host = strings.TrimSpace(args[0])
-		if addrs, err = resolveAll(ctx, host); err != nil {
+		if addrs, err = resolveAll(ctx, worldOf(cCtx).lookupHost, host); err != nil {
 			return err
 		}
 	}
@@ -378,7 +378,7 @@ func cacheFlush(cCtx *cli.Context) error {
 
 // resolveAll returns every address of host; a literal address needs no
 // DNS. It returns a usage error for a host that does not resolve.
-func resolveAll(ctx context.Context, host string) ([]netip.Addr, error) {
+func resolveAll(ctx context.Context, lookup func(context.Context, string, string) ([]netip.Addr, error), host string) ([]netip.Addr, error) {
 	if host == "" {
 		return nil, cli.Exit("pmtu cache flush: the host is empty", exitUsage)
 	}
@@ -387,7 +387,7 @@ func resolveAll(ctx context.Context, host string) ([]netip.Addr, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	addrs, err := cacheLookupHost(ctx, "ip", host)
+	addrs, err := lookup(ctx, "ip", host)
 	if err != nil || len(addrs) == 0 {
 		why := "no such host"
 		var dnsErr *net.DNSError

@@ -16,9 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/pmtucache"
-	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/route"
 )
 
@@ -35,18 +33,25 @@ func runCacheCmd(t *testing.T, ctx context.Context, path string, args ...string)
 	}
 	argv = append(argv, "cache")
 	var out, errOut bytes.Buffer
-	code := run(ctx, append(argv, args...), &out, &errOut)
+	w := testWorld()
+	if cacheTestLookup != nil {
+		w.lookupHost = cacheTestLookup
+	}
+	code := run(ctx, w, append(argv, args...), &out, &errOut)
 	return out.String(), errOut.String(), code
 }
+
+// cacheTestLookup, when set, is the resolver of runCacheCmd's world.
+var cacheTestLookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
 
 // stubCacheWorld fixes the clock at cacheT0+at, answers route lookups from
 // routes (dst absent: not cached) and host lookups from hosts (absent: no
 // such host), and counts host lookups.
 func stubCacheWorld(t *testing.T, at time.Duration, routes map[netip.Addr]route.Route, hosts map[string][]netip.Addr) *int {
 	t.Helper()
-	savedNow, savedGet, savedLookup, savedHere, savedNames := cacheNow, cacheRouteGet, cacheLookupHost, cacheHere, cacheNetnsNames
+	savedNow, savedGet, savedLookup, savedHere, savedNames := cacheNow, cacheRouteGet, cacheTestLookup, cacheHere, cacheNetnsNames
 	t.Cleanup(func() {
-		cacheNow, cacheRouteGet, cacheLookupHost, cacheHere, cacheNetnsNames = savedNow, savedGet, savedLookup, savedHere, savedNames
+		cacheNow, cacheRouteGet, cacheTestLookup, cacheHere, cacheNetnsNames = savedNow, savedGet, savedLookup, savedHere, savedNames
 	})
 	cacheNow = func() time.Time { return cacheT0.Add(at) }
 	cacheHere = func() pmtucache.Network { return cnetHere }
@@ -60,7 +65,7 @@ func stubCacheWorld(t *testing.T, at time.Duration, routes map[netip.Addr]route.
 		return route.Route{Dst: dst, MTU: 1500}, nil
 	}
 	lookups := new(int)
-	cacheLookupHost = func(_ context.Context, network, host string) ([]netip.Addr, error) {
+	cacheTestLookup = func(_ context.Context, network, host string) ([]netip.Addr, error) {
 		*lookups++
 		if a, ok := hosts[host]; ok {
 			return a, nil
@@ -437,68 +442,5 @@ func TestCacheErrors(t *testing.T) {
 			}
 			checkOneLine(t, errOut, tt.wantErr)
 		})
-	}
-}
-
-// TestNewCacheQuery: the question a run asks the cache carries the probe
-// protocol and its port, the search's bounds, and the world the route
-// lookup saw.
-func TestNewCacheQuery(t *testing.T) {
-	here, _, err := pmtucache.CurrentNetwork()
-	if err != nil {
-		t.Skipf("no namespace identity here: %v", err)
-	}
-	now := cacheT0
-	rt := route.Route{Dst: cdst4, Src: csrc, IfIndex: 2, IfName: "veth1a", IfMTU: 1500, MTU: 1400, Cached: true, Expires: 300 * time.Second}
-	tests := []struct {
-		name string
-		o    findOpts
-		ceil mtu.Size
-		want pmtucache.Query
-	}{
-		{
-			name: "icmp, plain",
-			o:    findOpts{probeOpts: probeOpts{proto: probe.ProtoICMP}},
-			ceil: 1500,
-			want: pmtucache.Query{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Net: here, Proto: "icmp"}, Floor: 68, Ceil: 1500},
-		},
-		{
-			name: "udp, default port, bounded",
-			o:    findOpts{probeOpts: probeOpts{proto: probe.ProtoUDP, minSize: 576}},
-			ceil: 1300,
-			want: pmtucache.Query{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Net: here, Proto: "udp", Port: 33434}, Floor: 576, Ceil: 1300},
-		},
-		{
-			name: "tcp, own port",
-			o:    findOpts{probeOpts: probeOpts{proto: probe.ProtoTCP, port: 80}},
-			ceil: 1500,
-			want: pmtucache.Query{Key: pmtucache.Key{Dst: cdst4, Src: csrc, Net: here, Proto: "tcp", Port: 80}, Floor: 68, Ceil: 1500},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tt.o.cacheFile = filepath.Join(t.TempDir(), "cache.json")
-			cq := newCacheQuery(tt.o, &probe.Target{Addr: cdst4, Route: rt}, tt.ceil, now)
-			if cq.err != nil || cq.store == nil || cq.store.Path != tt.o.cacheFile {
-				t.Fatalf("newCacheQuery: store %+v, error %v", cq.store, cq.err)
-			}
-			tt.want.IfIndex, tt.want.IfMTU = 2, 1500
-			tt.want.Kernel = pmtucache.Exception{MTU: 1400, Expires: now.Add(300 * time.Second)}
-			if diff := cmp.Diff(tt.want, cq.q, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
-				t.Errorf("query (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestMissText(t *testing.T) {
-	e := pmtucache.Entry{PMTU: 1400, Evidence: pmtucache.EvidenceICMP, Learned: cacheT0}
-	err := errors.New("the kernel no longer holds it")
-	if got, want := missText(e, err, cacheT0.Add(12*time.Second+300*time.Millisecond)),
-		"not using the entry 1400 (icmp, learned 12s ago): the kernel no longer holds it"; got != want {
-		t.Errorf("missText = %q, want %q", got, want)
-	}
-	if got := missText(pmtucache.Entry{}, pmtucache.ErrNoEntry, cacheT0); got != "nothing cached" {
-		t.Errorf("missText without an entry = %q", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pmtu/pmtu/ecmp"
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
 )
@@ -66,15 +67,25 @@ type flowConfidence struct {
 }
 
 // findFlows is pmtu --flows N HOST: N searches, one per flow, merged.
-func findFlows(ctx context.Context, cCtx *cli.Context, o findOpts, t *probe.Target, rep *report) error {
+func findFlows(ctx context.Context, cCtx *cli.Context, o findOpts) error {
 	w := cCtx.App.Writer
+	t, errRoute, err := lookup(ctx, o.probeOpts, o.options())
+	if err != nil {
+		return err
+	}
+	rep := &measure.Report{Target: o.host, Address: t.Addr.String(), Family: measure.FamilyName(t.Addr), Events: []measure.Event{}}
+	if errRoute != nil {
+		rep.Error = errRoute.Error()
+		return fail(w, rep, o.json, exitNoAnswer)
+	}
+	rep.Interface, rep.InterfaceMTU = t.Route.IfName, int(t.Route.IfMTU)
 	fr, err := t.FindFlows(ctx, o.flows)
 	if err != nil {
 		var ie *probe.InputError
 		if errors.As(err, &ie) {
 			return usageError("pmtu: --" + ie.Error())
 		}
-		return openError(o.proto, t.Addr, o.probeOpts, errors.Unwrap(err))
+		return exitError(measure.OpenError(o.proto, t.Addr, o.options(), "", errors.Unwrap(err)))
 	}
 	fj := newFlowsReport(fr, rep, o.flows)
 	if fj.PMTU == 0 {
@@ -104,14 +115,14 @@ func findFlows(ctx context.Context, cCtx *cli.Context, o findOpts, t *probe.Targ
 }
 
 // newFlowsReport is the report of fr, n flows toward rep's target.
-func newFlowsReport(fr *probe.FlowsResult, rep *report, n int) *flowsReport {
+func newFlowsReport(fr *probe.FlowsResult, rep *measure.Report, n int) *flowsReport {
 	fj := &flowsReport{Target: rep.Target, Address: rep.Address, Family: rep.Family,
 		Interface: rep.Interface, InterfaceMTU: rep.InterfaceMTU, PMTU: int(fr.PMTU),
 		Flows: []flowResult{}, Branches: []flowsBranch{}}
 	for i, r := range fr.Flows {
 		f := flowResult{ID: i + 1}
 		if r == nil {
-			f.Error = plainErr(fr.Errs[i])
+			f.Error = measure.PlainErr(fr.Errs[i])
 			fj.Flows = append(fj.Flows, f)
 			continue
 		}
@@ -119,7 +130,7 @@ func newFlowsReport(fr *probe.FlowsResult, rep *report, n int) *flowsReport {
 		f.SrcPort, f.ICMPID = int(r.Flow.SrcPort), int(r.Flow.EchoID)
 		switch {
 		case fr.Errs[i] != nil:
-			f.Error = plainErr(fr.Errs[i])
+			f.Error = measure.PlainErr(fr.Errs[i])
 		case r.Confirmed:
 			f.PMTU, f.Evidence = int(r.PMTU), "probes"
 			if r.ByICMP {
@@ -186,7 +197,7 @@ func (r *flowsReport) writeText(w io.Writer, verbose bool) error {
 	}
 	if verbose {
 		for _, f := range r.Flows {
-			id := (&flow{SrcPort: f.SrcPort, ICMPID: f.ICMPID}).String()
+			id := (&measure.Flow{SrcPort: f.SrcPort, ICMPID: f.ICMPID}).String()
 			switch {
 			case f.Error != "":
 				fmt.Fprintf(&b, "  flow %d (%s): %s\n", f.ID, id, f.Error)

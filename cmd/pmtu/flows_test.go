@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/pmtu/pmtu/ecmp"
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
@@ -38,7 +39,7 @@ func diamondFlows() *probe.FlowsResult {
 }
 
 func TestFlowsReportText(t *testing.T) {
-	rep := &report{Target: "t", Address: "198.18.9.1", Family: "ipv4", Interface: "veth1a", InterfaceMTU: 1500}
+	rep := &measure.Report{Target: "t", Address: "198.18.9.1", Family: "ipv4", Interface: "veth1a", InterfaceMTU: 1500}
 	fj := newFlowsReport(diamondFlows(), rep, 4)
 	var b bytes.Buffer
 	if err := fj.writeText(&b, true); err != nil {
@@ -61,7 +62,7 @@ func TestFlowsReportText(t *testing.T) {
 }
 
 func TestFlowsReportJSON(t *testing.T) {
-	rep := &report{Target: "t", Address: "198.18.9.1", Family: "ipv4", Interface: "veth1a", InterfaceMTU: 1500}
+	rep := &measure.Report{Target: "t", Address: "198.18.9.1", Family: "ipv4", Interface: "veth1a", InterfaceMTU: 1500}
 	fj := newFlowsReport(diamondFlows(), rep, 4)
 	b, err := json.Marshal(fj)
 	if err != nil {

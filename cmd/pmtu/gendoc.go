@@ -28,7 +28,7 @@ func newGendocCommand() *cli.Command {
 				return cli.Exit("pmtu: gendoc wants one of man, bash, zsh", exitUsage)
 			}
 			// A fresh app: the running one has been changed by running.
-			doc := docTree(newApp(io.Discard, io.Discard))
+			doc := docTree(newApp(nil, io.Discard, io.Discard))
 			w := cCtx.App.Writer
 			switch cCtx.Args().First() {
 			case "man":

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -14,7 +13,7 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/fleet"
-	"github.com/pmtu/pmtu/pmtucache"
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/ratebudget"
 	"github.com/urfave/cli/v2"
@@ -115,7 +114,7 @@ func parseManyOpts(cCtx *cli.Context) (manyOpts, error) {
 // pmtu HOST, plus where the target came from and which assertion failed.
 // Its JSON is the single-target object with "line" and "assertion" added.
 type manyReport struct {
-	*report
+	*measure.Report
 	// Line is the line of -f FILE that named the target.
 	Line int `json:"line,omitempty"`
 	// Assertion says which --expect or --at-least failed.
@@ -124,25 +123,17 @@ type manyReport struct {
 
 // manyRun is the state shared by the searches of one run.
 type manyRun struct {
-	o      manyOpts
-	budget *ratebudget.Bucket
-	// engine shares one raw ICMP socket per family among the searches.
-	engine *probe.Engine
-	// cache is the cache file as it was read once at the start; nil with
-	// --no-cache or without a cache file. learned gathers what the run
-	// found, written in one transaction at the end.
-	store   *pmtucache.Store
-	cache   *pmtucache.Cache
+	o manyOpts
+	// session is the workflow of every target: one cache read at the
+	// start, one write at the end, one Engine (a raw ICMP socket per
+	// family for all searches), one packet budget.
+	session *measure.Session
 	mu      sync.Mutex
-	learned []pmtucache.Entry
 	// fatal is an error no target can get past (no permission to open a
 	// probe socket): the first one stops the run.
 	fatal  error
 	cancel context.CancelFunc
 	input  string // the file name, for "FILE:LINE: "
-	// network is the probing namespace's identity for the cache, read
-	// once for the run (newCacheQuery reads it per target).
-	network func() (pmtucache.Network, uint64, error)
 }
 
 // findMany is pmtu HOST HOST... and pmtu -f FILE: one line per target as
@@ -162,34 +153,29 @@ func findMany(cCtx *cli.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	m := &manyRun{o: o, cancel: cancel, engine: probe.NewEngine(nil)}
-	defer m.engine.Close()
-	var once sync.Once
-	var netID pmtucache.Network
-	var netInode uint64
-	var netErr error
-	m.network = func() (pmtucache.Network, uint64, error) {
-		once.Do(func() { netID, netInode, netErr = probingNetwork(o.netns) })
-		return netID, netInode, netErr
-	}
 	// A burst of a fiftieth of a second's budget: 20 at the default rate,
 	// within a Linux router's icmp_msgs_burst of 50.
-	m.budget, err = ratebudget.New(o.rate, max(1, int(o.rate/50)), nil)
+	budget, err := ratebudget.New(o.rate, max(1, int(o.rate/50)), nil)
 	if err != nil {
 		return usageError("pmtu: " + err.Error())
 	}
+	engine := probe.NewEngine(nil)
+	defer engine.Close()
+	mo := o.measureOptions(cCtx)
+	mo.Probe.Pace, mo.Probe.Engine = budget.Wait, engine
+	m := &manyRun{o: o, cancel: cancel, session: measure.NewSession(mo)}
+	defer m.session.Close()
 	targets, total, closeInput, err := m.openTargets(o)
 	if err != nil {
 		return err
 	}
 	defer closeInput()
-	m.openCache(ctx, ew)
 
 	showProgress := isTerminal(ew)
 	out := &manyPrinter{w: w, ew: ew, json: o.json, progress: showProgress && !o.json, input: m.input}
 	sum := fleet.Run(ctx, targets, manySearch(m), out.print, &fleet.Config{Parallel: o.parallel, Total: total})
 	out.clearProgress()
-	m.saveCache(cCtx.Context, ew)
+	m.session.Save(cCtx.Context)
 	if !o.json {
 		writeSummary(w, sum, total)
 	} else if showProgress {
@@ -232,124 +218,41 @@ func (m *manyRun) openTargets(o manyOpts) (targets iter.Seq[fleet.Target], total
 	return fleet.Lines(f), total, func() { f.Close() }, nil
 }
 
-// openCache reads the cache file once, for every target's lookup.
-func (m *manyRun) openCache(ctx context.Context, ew io.Writer) {
-	store, err := storeAt(m.o.cacheFile)
-	if err != nil {
-		return
-	}
-	m.store = store
-	if m.o.noCache {
-		return
-	}
-	c, warn := store.Load(ctx)
-	if warn != nil {
-		fmt.Fprintf(ew, "pmtu: warning: %v\n", warn)
-	}
-	m.cache = c
-}
-
-// saveCache writes what the run learned in one transaction: one lock, one
-// read of the file as it is now (other processes may have written it
-// since the start), one atomic write. It runs after Ctrl-C too.
-func (m *manyRun) saveCache(ctx context.Context, ew io.Writer) {
-	if m.store == nil || len(m.learned) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*pmtucache.DefaultLockWait)
-	defer cancel()
-	err := m.store.Update(ctx, func(c *pmtucache.Cache) error {
-		for _, e := range m.learned {
-			if _, err := c.Measured(e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		fmt.Fprintf(ew, "pmtu: warning: the answers were not cached: %v\n", err)
-	}
-}
-
-// search answers one target the way find answers one HOST: resolve, look
-// up the route, the cache, then probe. What stops one target (a name that
-// does not resolve, no route) is its result, not the run's end.
+// search answers one target the way find answers one HOST
+// (measure.Session.Host). What stops one target (a name that does not
+// resolve, no route) is its result, not the run's end; what would stop
+// every target (no way to probe here) stops the run.
 func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*manyReport] {
-	mr := &manyReport{report: &report{Target: t.Host, Events: []event{}}, Line: t.Line}
+	rep, err := m.session.Host(ctx, t.Host)
+	if rep == nil {
+		rep = &measure.Report{Target: t.Host, Events: []measure.Event{}, Error: err.Error()}
+	}
+	mr := &manyReport{Report: rep, Line: t.Line}
 	res := fleet.Result[*manyReport]{Value: mr}
-	rep := mr.report
-	po := m.o.probeOpts
-	po.host = t.Host
-	opts := po.options()
-	opts.Pace = m.budget.Wait
-	opts.Engine = m.engine
-	tgt, errRoute, err := lookup(ctx, po, opts)
-	if err != nil {
-		if ctx.Err() != nil {
-			rep.Error = "stopped before the search ended: " + bounds(nil)
-			res.Status = fleet.Interrupted
-			return res
-		}
-		rep.Error = strings.TrimPrefix(err.Error(), "pmtu: ")
+	if err == nil {
+		return m.found(res, mr)
+	}
+	switch measure.KindOf(err) {
+	case measure.BadInput:
 		res.Status = fleet.BadInput
-		return res
-	}
-	rep.Address, rep.Family = tgt.Addr.String(), familyName(tgt.Addr)
-	if errRoute != nil {
-		rep.Error = errRoute.Error()
+	case measure.CannotProbe:
+		m.stop(exitError(err))
 		res.Status = fleet.NoAnswer
-		return res
-	}
-	rep.Interface, rep.InterfaceMTU = tgt.Route.IfName, int(tgt.Route.IfMTU)
-	ceil := tgt.Ceil()
-	var cq cacheQuery
-	if m.store != nil {
-		cq = newCacheQueryIn(m.o.findOpts, tgt, ceil, time.Now(), m.network)
-	}
-	if m.cache != nil && cq.err == nil {
-		if e, err := m.cache.Answer(cq.q); err == nil {
-			rep.fromCache(e, time.Now())
-			return m.found(res, mr)
+	case measure.Stopped:
+		res.Status = fleet.Interrupted
+	default:
+		res.Status = fleet.NoAnswer
+		if rep.Source != "" {
+			m.judgeUnanswered(&res, mr)
 		}
 	}
-	pr, derr := tgt.Find(ctx)
-	if pr == nil {
-		err := openError(po.proto, tgt.Addr, po, derr)
-		m.stop(err)
-		rep.Error = strings.TrimPrefix(err.Error(), "pmtu: ")
-		res.Status = fleet.NoAnswer
-		return res
-	}
-	rep.fromFind(pr, ceil)
-	if derr != nil {
-		if !rep.belowFloor(derr, m.o.minSize, &pr.Result) {
-			rep.explainFailure(derr, t.Host, &pr.Result)
-		}
-		res.Status = fleet.NoAnswer
-		m.judgeUnanswered(&res, mr)
-		if errors.Is(derr, context.Canceled) || errors.Is(derr, context.DeadlineExceeded) {
-			res.Status = fleet.Interrupted
-		}
-		return res
-	}
-	if m.store != nil && cq.err == nil && rep.Confirmed && cacheable(pr.Method, m.o.proto) {
-		e := rep.cacheEntry(cq.q, cq.inode, kernelNow(ctx, m.o.netns, tgt.Addr))
-		m.mu.Lock()
-		m.learned = append(m.learned, e)
-		m.mu.Unlock()
-	}
-	return m.found(res, mr)
+	return res
 }
 
 // found fills in a found target's result and checks the assertions.
 func (m *manyRun) found(res fleet.Result[*manyReport], mr *manyReport) fleet.Result[*manyReport] {
 	res.Status, res.PMTU, res.BlackHole = fleet.Found, mr.PMTU, mr.BlackHole
-	switch {
-	case m.o.expect != 0 && mr.PMTU != m.o.expect:
-		mr.Assertion = fmt.Sprintf("path MTU is %d, expected %d", mr.PMTU, m.o.expect)
-	case m.o.atLeast != 0 && mr.PMTU < m.o.atLeast:
-		mr.Assertion = fmt.Sprintf("path MTU %d is below %d", mr.PMTU, m.o.atLeast)
-	}
+	mr.Assertion = mr.Assert(m.o.expect, m.o.atLeast)
 	res.AssertionFailed = mr.Assertion != ""
 	return res
 }
@@ -395,7 +298,7 @@ func (p *manyPrinter) print(r fleet.Result[*manyReport], pr fleet.Progress) {
 	p.clearProgress()
 	mr := r.Value
 	if mr == nil { // a bad line of the input, never searched
-		mr = &manyReport{report: &report{Target: r.Target.Host, Events: []event{}}, Line: r.Target.Line}
+		mr = &manyReport{Report: &measure.Report{Target: r.Target.Host, Events: []measure.Event{}}, Line: r.Target.Line}
 		mr.Error = r.Target.Err.Error()
 	}
 	if p.json {

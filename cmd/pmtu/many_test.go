@@ -15,8 +15,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/pmtu/pmtu/fleet"
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
-	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
 )
@@ -41,7 +41,7 @@ func fakeSearches(t *testing.T, answers map[string]fakeAnswer, cancel context.Ca
 	t.Cleanup(func() { manySearch = old })
 	manySearch = func(m *manyRun) fleet.Search[*manyReport] {
 		return func(ctx context.Context, tg fleet.Target) fleet.Result[*manyReport] {
-			mr := &manyReport{report: &report{Target: tg.Host, Events: []event{}}, Line: tg.Line}
+			mr := &manyReport{Report: &measure.Report{Target: tg.Host, Events: []measure.Event{}}, Line: tg.Line}
 			res := fleet.Result[*manyReport]{Value: mr}
 			a, ok := answers[tg.Host]
 			if !ok {
@@ -55,22 +55,22 @@ func fakeSearches(t *testing.T, answers map[string]fakeAnswer, cancel context.Ca
 				cancel()
 				<-ctx.Done()
 				pr := &search.Result{Lo: 1280, Hi: 1500}
-				mr.fromResult(pr, 1500)
-				mr.explainFailure(ctx.Err(), tg.Host, pr)
+				mr.FromResult(pr, 1500)
+				mr.ExplainFailure(ctx.Err(), tg.Host, pr)
 				res.Status = fleet.Interrupted
 				return res
 			case a.bound > 0:
 				r1 := netip.MustParseAddr("198.18.1.2")
 				pr := &probe.Result{Method: probe.MethodICMP, Result: search.Result{Hi: mtu.Size(a.bound + 1), Bound: mtu.Size(a.bound), BoundBy: r1,
 					Probes: 30, Events: []probe.Event{{Kind: probe.TooBig, From: r1, Type: 3, Code: 4, MTU: mtu.Size(a.bound)}}}}
-				mr.fromFind(pr, 2000)
-				mr.explainFailure(probe.ErrNoReply, tg.Host, &pr.Result)
+				mr.FromFind(pr, 2000)
+				mr.ExplainFailure(probe.ErrNoReply, tg.Host, &pr.Result)
 				res.Status = fleet.NoAnswer
 				m.judgeUnanswered(&res, mr)
 				return res
 			case a.pmtu == 0:
-				mr.fromResult(&search.Result{}, 1500)
-				mr.explainFailure(probe.ErrNoReply, tg.Host, nil)
+				mr.FromResult(&search.Result{}, 1500)
+				mr.ExplainFailure(probe.ErrNoReply, tg.Host, nil)
 				res.Status = fleet.NoAnswer
 				return res
 			}
@@ -82,7 +82,7 @@ func fakeSearches(t *testing.T, answers map[string]fakeAnswer, cancel context.Ca
 				pr.ByICMP, pr.LimitingHop = true, hop
 				pr.Events = []probe.Event{{Kind: probe.TooBig, From: hop, Type: 3, Code: 4, MTU: mtu.Size(a.pmtu)}}
 			}
-			mr.fromResult(pr, 1500)
+			mr.FromResult(pr, 1500)
 			return m.found(res, mr)
 		}
 	}
@@ -97,7 +97,7 @@ func runMany(t *testing.T, ctx context.Context, stdin string, terminal bool, arg
 	manyStdin = strings.NewReader(stdin)
 	isTerminal = func(io.Writer) bool { return terminal }
 	var out, errOut bytes.Buffer
-	code := run(ctx, append([]string{"pmtu", "--no-cache", "--cache-file", filepath.Join(t.TempDir(), "c.json")}, args...), &out, &errOut)
+	code := run(ctx, testWorld(), append([]string{"pmtu", "--no-cache", "--cache-file", filepath.Join(t.TempDir(), "c.json")}, args...), &out, &errOut)
 	return out.String(), errOut.String(), code
 }
 
@@ -332,42 +332,6 @@ func TestManyUsageErrors(t *testing.T) {
 	}
 }
 
-// TestManyCacheOneTransaction: what a run learned is written by one
-// Store.Update, and a run reads the file once for every target's lookup.
-func TestManyCacheOneTransaction(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cache.json")
-	m := &manyRun{o: manyOpts{findOpts: findOpts{cacheFile: path}}}
-	m.openCache(context.Background(), io.Discard)
-	if m.store == nil || m.cache == nil {
-		t.Fatal("no cache opened")
-	}
-	for i := range 300 {
-		dst := netip.AddrFrom4([4]byte{198, 18, byte(1 + i/250), byte(1 + i%250)})
-		m.learned = append(m.learned, pmtucache.Entry{Key: pmtucache.Key{Dst: dst, Src: netip.MustParseAddr("198.18.0.1")}, PMTU: 1280 + i, Evidence: pmtucache.EvidenceICMP})
-	}
-	var errs bytes.Buffer
-	m.saveCache(context.Background(), &errs)
-	if errs.Len() != 0 {
-		t.Fatalf("saveCache: %s", errs.String())
-	}
-	m2 := &manyRun{o: manyOpts{findOpts: findOpts{cacheFile: path}}}
-	m2.openCache(context.Background(), io.Discard)
-	for _, e := range m.learned {
-		got, ok := m2.cache.Lookup(e.Key)
-		if !ok || got.PMTU != e.PMTU {
-			t.Fatalf("%v: cached %v %v, want %d", e.Dst, got.PMTU, ok, e.PMTU)
-		}
-	}
-	// A cancelled run still saves what it learned.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	m.learned = m.learned[:1]
-	m.saveCache(ctx, &errs)
-	if errs.Len() != 0 {
-		t.Errorf("saveCache after cancel: %s", errs.String())
-	}
-}
-
 // Every entry of a multi-target run is judged as pmtu HOST judges it,
 // through the real search (probe.Lookup): a target without a path MTU is
 // a bad-input line with the same sentence, and nothing is probed (each
@@ -447,8 +411,8 @@ func TestManySilentBound(t *testing.T) {
 // A search --max-size stopped with nothing refused proved a lower bound:
 // its line says "at least", not that the interface was the limit.
 func TestManyLineAtLeast(t *testing.T) {
-	mr := &manyReport{report: &report{Target: "198.18.3.2", Address: "198.18.3.2", Family: "ipv4", InterfaceMTU: 1500, Interface: "veth1a"}}
-	mr.fromResult(&search.Result{PMTU: 1400, Confirmed: true, Lo: 1400, Hi: 1401, Probes: 1, Rounds: 1}, 1400)
+	mr := &manyReport{Report: &measure.Report{Target: "198.18.3.2", Address: "198.18.3.2", Family: "ipv4", InterfaceMTU: 1500, Interface: "veth1a"}}
+	mr.FromResult(&search.Result{PMTU: 1400, Confirmed: true, Lo: 1400, Hi: 1401, Probes: 1, Rounds: 1}, 1400)
 	if mr.Exact {
 		t.Fatal("a search capped at 1400 on a 1500 interface is exact")
 	}

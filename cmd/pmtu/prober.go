@@ -2,18 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
-	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/probe"
 )
 
@@ -81,6 +79,8 @@ type probeOpts struct {
 	// the target (a mapped address unmapped, a path that stays on the
 	// host); nil for none.
 	notes io.Writer
+	// net is the world probed: nil for the kernel, a fake in tests.
+	net *probe.Network
 }
 
 // parseProbeOpts checks the probe flags and the one HOST argument.
@@ -121,6 +121,7 @@ func parseProbeFlags(cCtx *cli.Context) (probeOpts, error) {
 		netns:       strings.TrimSpace(cCtx.String("netns")),
 		notes:       cCtx.App.ErrWriter,
 		noReverse:   cCtx.Bool("no-reverse"),
+		net:         worldOf(cCtx).net,
 	}
 	if cCtx.Bool("verbose") {
 		o.log = cCtx.App.ErrWriter
@@ -213,7 +214,7 @@ func (o probeOpts) options() *probe.Options {
 	}
 	po := &probe.Options{
 		Network: o.family, Proto: proto, Port: o.port, Flow: o.flow, Interface: o.iface, Source: o.source, Netns: o.netns,
-		MinSize: o.minSize, MaxSize: o.maxSize, Wait: o.wait, Tries: o.tries, NoReverse: o.noReverse,
+		MinSize: o.minSize, MaxSize: o.maxSize, Wait: o.wait, Tries: o.tries, NoReverse: o.noReverse, Net: o.net,
 	}
 	if o.log != nil {
 		log := o.log
@@ -223,54 +224,17 @@ func (o probeOpts) options() *probe.Options {
 }
 
 // lookup resolves HOST and looks up the kernel's route to it
-// (probe.Lookup). A name that does not resolve is a usage error (exit 2),
-// and so are a missing interface or namespace and a source that is not
-// ours; a missing route is an unreachable host (exit 1), said in errRoute
-// with the target.
+// (measure.Lookup). A name that does not resolve is a usage error (exit
+// 2), and so are a missing interface or namespace and a source that is
+// not ours; a missing route is an unreachable host (exit 1), said in
+// errRoute with the target.
 func lookup(ctx context.Context, o probeOpts, po *probe.Options) (t *probe.Target, errRoute error, err error) {
-	t, err = probe.Lookup(ctx, o.host, po)
-	var ie *probe.InputError
-	var ne *probe.NetnsError
+	t, err = measure.Lookup(ctx, o.host, po)
 	switch {
-	case err == nil:
-		if t.Note != "" && o.notes != nil {
-			fmt.Fprintf(o.notes, "pmtu: note: %s\n", t.Note)
-		}
-		return t, nil, nil
-	case errors.Is(err, probe.ErrNoRoute) && t != nil:
-		return t, &routeError{Dst: t.Addr, Netns: o.netns, Err: err}, nil
-	case errors.As(err, &ie) && ie.Option != "":
-		return nil, nil, usageError(fmt.Sprintf("pmtu: --%s %s", ie.Option, ie.Msg))
-	case errors.As(err, &ie):
-		return nil, nil, &badHost{ExitCoder: cli.Exit("pmtu: "+ie.Msg, exitUsage), msg: ie.Msg}
-	case errors.As(err, &ne):
-		return nil, nil, netnsError(ne.Name, ne.Err)
+	case t == nil:
+		return nil, nil, exitError(err)
+	case t.Note != "" && o.notes != nil:
+		fmt.Fprintf(o.notes, "pmtu: note: %s\n", t.Note)
 	}
-	return nil, nil, cli.Exit(fmt.Sprintf("pmtu: %v", err), exitUsage)
-}
-
-// badHost is lookup's error for a host that is bad input (it does not
-// resolve, or has no path MTU: probe.InputError): exit 2 for the command
-// line, and the sentence alone for pmtu serve's 400.
-type badHost struct {
-	cli.ExitCoder
-	msg string
-}
-
-// netnsError says what went wrong with --netns, and what would fix it.
-func netnsError(name string, err error) error {
-	switch {
-	case errors.Is(err, netns.ErrPermission):
-		return cli.Exit(fmt.Sprintf("pmtu: --netns %s: entering a network namespace needs root (CAP_SYS_ADMIN): run pmtu as root, or with `ip netns exec %s pmtu` as root", name, name), exitUsage)
-	case errors.Is(err, os.ErrNotExist):
-		return cli.Exit(fmt.Sprintf("pmtu: --netns %s: no such network namespace (%s does not exist; `ip netns list` shows the names)", name, netns.Path(name)), exitUsage)
-	}
-	return cli.Exit(fmt.Sprintf("pmtu: --netns %s: %v", name, err), exitUsage)
-}
-
-func familyName(a netip.Addr) string {
-	if a.Is6() {
-		return "ipv6"
-	}
-	return "ipv4"
+	return t, err, nil
 }

@@ -1,14 +1,8 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"net"
-	"net/netip"
-	"os"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -141,116 +135,5 @@ func TestMethodUsageErrors(t *testing.T) {
 				t.Errorf("stderr %q, want one line starting \"pmtu: \" that says %q", errOut, tt.want)
 			}
 		})
-	}
-}
-
-// When no method may be used, the error says what would fix it, in
-// words: no socket call names.
-func TestOpenError(t *testing.T) {
-	denied := &os.SyscallError{Syscall: "socket", Err: syscall.EPERM}
-	dst := netip.MustParseAddr("198.18.3.2")
-	tests := []struct {
-		proto probe.Proto
-		tried []probe.Method
-		want  []string
-	}{
-		{probe.ProtoTCP, []probe.Method{probe.MethodTCP}, []string{"no way to send tcp probes here: tcp needs raw sockets (root or CAP_NET_RAW)", "setcap cap_net_raw+ep", "--proto udp or icmp"}},
-		{probe.ProtoICMP, []probe.Method{probe.MethodICMP, probe.MethodPing, probe.MethodUDPRecvErr},
-			[]string{"icmp needs raw sockets", "ping-socket is closed to your groups (net.ipv4.ping_group_range)", "udp-recverr is not permitted", "ping_group_range", "as root"}},
-		{probe.ProtoUDP, []probe.Method{probe.MethodUDP, probe.MethodUDPRecvErr}, []string{"udp needs raw sockets", "udp-recverr", "setcap"}},
-	}
-	for _, tt := range tests {
-		t.Run(string(tt.proto), func(t *testing.T) {
-			nm := &probe.NoMethodError{Proto: tt.proto}
-			for _, m := range tt.tried {
-				nm.Tried = append(nm.Tried, probe.MethodError{Method: m, Err: denied})
-			}
-			var log strings.Builder
-			err := openError(tt.proto, dst, probeOpts{log: &log}, nm)
-			var ec cli.ExitCoder
-			if !errors.As(err, &ec) || ec.ExitCode() != exitUsage {
-				t.Fatalf("%v is not an exit %d", err, exitUsage)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("%q does not say %q", err, w)
-				}
-			}
-			if strings.Contains(err.Error(), "socket:") {
-				t.Errorf("%q names the socket call", err)
-			}
-			if !strings.Contains(log.String(), "socket: operation not permitted") {
-				t.Errorf("-v log %q lacks the underlying error", log.String())
-			}
-		})
-	}
-}
-
-// Other failures to set up the prober say what was wrong and what to do,
-// never Go's dial string.
-func TestSocketTrouble(t *testing.T) {
-	dst := netip.MustParseAddr("2001:db8:3::2")
-	dial := func(errno syscall.Errno) error {
-		return fmt.Errorf("icmp probes: choosing a source address toward %s: %w", dst,
-			&net.OpError{Op: "dial", Net: "udp6", Addr: &net.UDPAddr{IP: dst.AsSlice(), Port: 9},
-				Err: os.NewSyscallError("connect", errno)})
-	}
-	tests := []struct {
-		name string
-		o    probeOpts
-		err  error
-		want string
-	}{
-		{"no route", probeOpts{}, dial(syscall.ENETUNREACH),
-			"pmtu: no route from here to 2001:db8:3::2: see `ip route get 2001:db8:3::2`"},
-		{"no route out of the interface", probeOpts{iface: "veth1"}, dial(syscall.EHOSTUNREACH),
-			"pmtu: no route from here to 2001:db8:3::2 out of --interface veth1: see `ip route get 2001:db8:3::2`"},
-		{"source not usable", probeOpts{source: netip.MustParseAddr("2001:db8:1::9")}, dial(syscall.EADDRNOTAVAIL),
-			"pmtu: cannot send from 2001:db8:1::9 toward 2001:db8:3::2: that source is not usable here; leave out --source to let the kernel choose"},
-		{"another errno", probeOpts{}, dial(syscall.EINVAL),
-			"pmtu: cannot probe 2001:db8:3::2: the kernel refused (invalid argument)"},
-		{"no errno", probeOpts{}, errors.New("udp probes: probe socket has no UDP address"),
-			"pmtu: cannot probe 2001:db8:3::2: udp probes: probe socket has no UDP address"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := openError(probe.ProtoICMP, dst, tt.o, tt.err)
-			var ec cli.ExitCoder
-			if !errors.As(err, &ec) || ec.ExitCode() != exitUsage {
-				t.Fatalf("%v is not an exit %d", err, exitUsage)
-			}
-			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
-				t.Errorf("(-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestRouteError(t *testing.T) {
-	dst := netip.MustParseAddr("198.18.9.9")
-	tests := []struct {
-		err   error
-		netns string
-		want  string
-	}{
-		{fmt.Errorf("route get %s: %w", dst, syscall.ENETUNREACH), "",
-			"no route from here to 198.18.9.9: no entry of the routing table reaches it (see `ip route get 198.18.9.9`)"},
-		{fmt.Errorf("route get %s: %w", dst, syscall.EHOSTUNREACH), "ci",
-			"no route from here to 198.18.9.9 in network namespace ci: its route is marked unreachable (see `ip route get 198.18.9.9`)"},
-		{fmt.Errorf("route get %s: %w", dst, syscall.EACCES), "",
-			"no route from here to 198.18.9.9: its route is marked prohibit (see `ip route get 198.18.9.9`)"},
-		{os.NewSyscallError("recvfrom", syscall.EAGAIN), "",
-			"no route from here to 198.18.9.9: resource temporarily unavailable"},
-		{errors.New("truncated netlink message"), "",
-			"no route from here to 198.18.9.9: the route lookup failed (truncated netlink message)"},
-	}
-	for _, tt := range tests {
-		err := error(&routeError{Dst: dst, Netns: tt.netns, Err: tt.err})
-		if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
-			t.Errorf("(-want +got):\n%s", diff)
-		}
-		if !errors.Is(err, tt.err) {
-			t.Errorf("%v does not wrap %v", err, tt.err)
-		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
 )
@@ -25,8 +26,8 @@ func TestReportBlackHole(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &report{Family: "ipv4", InterfaceMTU: 1500}
-			r.fromResult(&tt.res, 1500)
+			r := &measure.Report{Family: "ipv4", InterfaceMTU: 1500}
+			r.FromResult(&tt.res, 1500)
 			if r.BlackHole != tt.want {
 				t.Errorf("black_hole = %v, want %v", r.BlackHole, tt.want)
 			}
@@ -39,9 +40,9 @@ func TestReportBlackHole(t *testing.T) {
 // voided_rounds.
 func TestReportAnswersStopped(t *testing.T) {
 	res := &search.Result{Lo: 1360, Hi: 1501, Voided: 12}
-	r := &report{Family: "ipv4", InterfaceMTU: 1500}
-	r.fromResult(res, 1500)
-	r.explainFailure(probe.ErrAnswersStopped, "198.19.0.3", res)
+	r := &measure.Report{Family: "ipv4", InterfaceMTU: 1500}
+	r.FromResult(res, 1500)
+	r.ExplainFailure(probe.ErrAnswersStopped, "198.19.0.3", res)
 	for _, want := range []string{"198.19.0.3 stopped answering", "in 12 rounds", "1360 ≤ path MTU ≤ 1500", "--proto icmp"} {
 		if !strings.Contains(r.Error, want) {
 			t.Errorf("error %q does not say %q", r.Error, want)

@@ -3,40 +3,14 @@ package main
 import (
 	"fmt"
 
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
 )
 
-// reverse is what the replies proved of the return path's MTU, in JSON:
-// the way back carries min (0: nothing known) and no more than max (0: no
-// upper bound known); evidence is "whole replies", "fragmented replies",
-// "lost replies" or "unknown" (UDP and TCP answers are small).
-type reverse struct {
-	Min      int    `json:"min"`
-	Max      int    `json:"max"`
-	Evidence string `json:"evidence"`
-}
-
-// fromDirections reports what res says of the return path and which way
-// its black hole lies.
-func (r *report) fromDirections(res *probe.Result) {
-	b := res.Return
-	if b.Evidence == "" {
-		b.Evidence = search.ReturnUnknown
-	}
-	r.Reverse = &reverse{Min: int(b.Min), Max: int(b.Max), Evidence: b.Evidence}
-	r.BlackHoleDirection = res.BlackHoleDirection
-	r.ForwardMethod = string(res.ForwardMethod)
-	if res.BlackHoleDirection == probe.BlackHoleReturn {
-		// The replies vanished without a word, whatever the forward
-		// search saw.
-		r.BlackHole = true
-	}
-}
-
 // directionText is the text lines of the return path and of a black
 // hole's direction, "" when there is nothing to say.
-func (r *report) directionText() string {
+func directionText(r *measure.Report) string {
 	s := ""
 	if r.Reverse != nil {
 		s = "  return path: " + reverseText(r.Reverse) + "\n"
@@ -52,7 +26,7 @@ func (r *report) directionText() string {
 }
 
 // reverseText says in a few words what the replies proved of the way back.
-func reverseText(v *reverse) string {
+func reverseText(v *measure.Reverse) string {
 	switch {
 	case v.Evidence == search.ReturnUnknown:
 		return "MTU unknown (the answers to these probes are small)"
@@ -74,5 +48,5 @@ func (r *traceReport) fromReturn(res *probe.TraceResult) {
 	if b.Evidence == "" {
 		b.Evidence = search.ReturnUnknown
 	}
-	r.Reverse = &reverse{Min: int(b.Min), Max: int(b.Max), Evidence: b.Evidence}
+	r.Reverse = &measure.Reverse{Min: int(b.Min), Max: int(b.Max), Evidence: b.Evidence}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
 )
@@ -39,9 +40,9 @@ func TestReverseReport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var r report
-			r.fromDirections(&tt.res)
-			full, err := json.Marshal(&r)
+			r := &measure.Report{}
+			r.FromFind(&tt.res, 1500)
+			full, err := json.Marshal(r)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +64,7 @@ func TestReverseReport(t *testing.T) {
 			if diff := cmp.Diff(tt.wantJSON, string(b)); diff != "" {
 				t.Errorf("JSON (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantText, r.directionText()); diff != "" {
+			if diff := cmp.Diff(tt.wantText, directionText(r)); diff != "" {
 				t.Errorf("text (-want +got):\n%s", diff)
 			}
 		})

@@ -66,7 +66,9 @@ func TestServeShutsDownCleanly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"pmtu", "serve", "--listen", "127.0.0.1:0"}, &out, &errOut) }()
+	go func() {
+		done <- run(ctx, testWorld(), []string{"pmtu", "serve", "--listen", "127.0.0.1:0"}, &out, &errOut)
+	}()
 	time.Sleep(100 * time.Millisecond)
 	cancel()
 	select {
@@ -113,7 +115,8 @@ func TestSubcommandHelpGolden(t *testing.T) {
 // serveProber, before any socket opens (the classes are decided by the
 // address, or by a route lookup, which sends nothing).
 func TestServeRefusesTargets400(t *testing.T) {
-	s := &exporter.Server{Prober: serveProber}
+	w := testWorld()
+	s := &exporter.Server{Prober: serveProber(w.net), Resolve: w.lookupHost}
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
 	tests := []struct{ target, want string }{

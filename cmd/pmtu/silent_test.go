@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
@@ -52,11 +53,11 @@ func silentSearch(t *testing.T) (*probe.Result, []mtu.Size) {
 // unconfirmed, unreached, refused_size what r1 refused, proved_min 0.
 func TestReportSilentTargetJSON(t *testing.T) {
 	res, sent := silentSearch(t)
-	r := &report{Target: "s", Address: "198.18.2.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 2000}
-	r.fromFind(res, 2000)
-	r.explainFailure(probe.ErrNoReply, "s", &res.Result)
+	r := &measure.Report{Target: "s", Address: "198.18.2.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 2000}
+	r.FromFind(res, 2000)
+	r.ExplainFailure(probe.ErrNoReply, "s", &res.Result)
 	var out bytes.Buffer
-	err := r.failAsserting(&out, findOpts{json: true})
+	err := failAsserting(&out, r, findOpts{json: true})
 	var ec cli.ExitCoder
 	if !errors.As(err, &ec) || ec.ExitCode() != exitNoAnswer {
 		t.Fatalf("error %v, want exit %d", err, exitNoAnswer)
@@ -69,7 +70,7 @@ func TestReportSilentTargetJSON(t *testing.T) {
 	got.Events = nil
 	want := silentView{PMTU: 1500, Evidence: "icmp", LimitingHop: "198.18.1.2", Refused: 1501,
 		Error: "path MTU ≤ 1500: 198.18.1.2 said so; 198.18.2.2 never answered, so nothing beyond 198.18.1.2 is confirmed",
-		Tried: []attempt{
+		Tried: []measure.Attempt{
 			{Way: "ICMP Echo", Proto: "icmp", Method: "icmp", Probes: res.Probes},
 			{Way: "TCP to port 443", Proto: "tcp", Port: 443, Method: "tcp", Probes: 2},
 			{Way: "TCP to port 80", Proto: "tcp", Port: 80, Skipped: "tcp needs raw sockets (root or CAP_NET_RAW)"},
@@ -96,29 +97,29 @@ func TestReportSilentTargetJSON(t *testing.T) {
 
 // silentView is what the JSON of a silent target must say.
 type silentView struct {
-	PMTU        int       `json:"pmtu"`
-	Confirmed   bool      `json:"confirmed"`
-	Reached     bool      `json:"reached"`
-	Exact       bool      `json:"exact"`
-	MSS         int       `json:"mss"`
-	Evidence    string    `json:"evidence"`
-	LimitingHop string    `json:"limiting_hop"`
-	ProvedMin   int       `json:"proved_min"`
-	Refused     int       `json:"refused_size"`
-	Error       string    `json:"error"`
-	Tried       []attempt `json:"methods_tried"`
-	Events      []event   `json:"events"`
+	PMTU        int               `json:"pmtu"`
+	Confirmed   bool              `json:"confirmed"`
+	Reached     bool              `json:"reached"`
+	Exact       bool              `json:"exact"`
+	MSS         int               `json:"mss"`
+	Evidence    string            `json:"evidence"`
+	LimitingHop string            `json:"limiting_hop"`
+	ProvedMin   int               `json:"proved_min"`
+	Refused     int               `json:"refused_size"`
+	Error       string            `json:"error"`
+	Tried       []measure.Attempt `json:"methods_tried"`
+	Events      []measure.Event   `json:"events"`
 }
 
 // The text of a silent target: the bound, who proved it, and every way
 // it was asked.
 func TestReportSilentTargetText(t *testing.T) {
 	res, _ := silentSearch(t)
-	r := &report{Target: "s", Address: "198.18.2.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 2000}
-	r.fromFind(res, 2000)
-	r.explainFailure(probe.ErrNoReply, "s", &res.Result)
+	r := &measure.Report{Target: "s", Address: "198.18.2.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 2000}
+	r.FromFind(res, 2000)
+	r.ExplainFailure(probe.ErrNoReply, "s", &res.Result)
 	var out bytes.Buffer
-	err := r.failAsserting(&out, findOpts{})
+	err := failAsserting(&out, r, findOpts{})
 	want := "path MTU to s (198.18.2.2): at most 1500, not confirmed\n" +
 		"  path MTU ≤ 1500: 198.18.1.2 said so; 198.18.2.2 never answered, so nothing beyond 198.18.1.2 is confirmed\n" +
 		"  ICMP Echo unanswered; TCP to port 443 unanswered; TCP to port 80 not tried: tcp needs raw sockets (root or CAP_NET_RAW); UDP to port 33434 unanswered\n"
@@ -134,13 +135,13 @@ func TestReportSilentTargetText(t *testing.T) {
 // the bound: ruled out by it, exit 3; else not proved, exit 1.
 func TestJudgeUnanswered(t *testing.T) {
 	res, _ := silentSearch(t)
-	bounded := &report{Address: "198.18.2.2", Family: "ipv4"}
-	bounded.fromFind(res, 2000)
-	bounded.explainFailure(probe.ErrNoReply, "198.18.2.2", &res.Result)
-	nothing := &report{Address: "198.18.2.2", Family: "ipv4", Error: "no reply from 198.18.2.2 at any size"}
+	bounded := &measure.Report{Address: "198.18.2.2", Family: "ipv4"}
+	bounded.FromFind(res, 2000)
+	bounded.ExplainFailure(probe.ErrNoReply, "198.18.2.2", &res.Result)
+	nothing := &measure.Report{Address: "198.18.2.2", Family: "ipv4", Error: "no reply from 198.18.2.2 at any size"}
 	tests := []struct {
 		name            string
-		r               *report
+		r               *measure.Report
 		expect, atLeast int
 		code            int // 0: no error
 		msg             string
@@ -159,7 +160,7 @@ func TestJudgeUnanswered(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.r.judgeUnanswered(tt.expect, tt.atLeast)
+			err := judgeUnanswered(tt.r, tt.expect, tt.atLeast)
 			if tt.code == 0 {
 				if err != nil {
 					t.Fatalf("error %v, want none", err)
@@ -190,23 +191,14 @@ func TestReportFallbackText(t *testing.T) {
 			Events: []probe.Event{{Kind: probe.TooBig, From: netip.MustParseAddr("198.18.1.2"), Type: 3, Code: 4, MTU: 1500}}, Probes: 2, Rounds: 2},
 		Tried: []probe.Attempt{{Proto: probe.ProtoICMP, Method: probe.MethodICMP, Probes: 20},
 			{Proto: probe.ProtoTCP, Port: 443, Method: probe.MethodTCP, Answered: true, Probes: 2}}}
-	r := &report{Target: "198.18.2.2", Address: "198.18.2.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 2000}
-	r.fromFind(res, 2000)
+	r := &measure.Report{Target: "198.18.2.2", Address: "198.18.2.2", Family: "ipv4", Interface: "veth0", InterfaceMTU: 2000}
+	r.FromFind(res, 2000)
 	var out bytes.Buffer
-	if err := r.finish(&out, findOpts{}); err != nil {
+	if err := finish(&out, r, findOpts{}); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "\n  ICMP Echo unanswered; TCP to port 443 answered\n") || !r.Reached || r.Port != 443 {
 		t.Errorf("reached %v port %d, text:\n%s", r.Reached, r.Port, out.String())
-	}
-	for _, tt := range []struct {
-		m     probe.Method
-		asked probe.Proto
-		want  bool
-	}{{probe.MethodTCP, "", false}, {probe.MethodICMP, "", true}, {probe.MethodPing, "", true}, {probe.MethodTCP, probe.ProtoTCP, true}, {probe.MethodUDPRecvErr, probe.ProtoTCP, false}} {
-		if got := cacheable(tt.m, tt.asked); got != tt.want {
-			t.Errorf("cacheable(%s, %q) = %v, want %v", tt.m, tt.asked, got, tt.want)
-		}
 	}
 }
 
@@ -214,10 +206,10 @@ func TestReportFallbackText(t *testing.T) {
 // bound, in the sample and the JSON line, never a bare 0.
 func TestWatchSampleSilentBound(t *testing.T) {
 	res, _ := silentSearch(t)
-	r := &report{Target: "s", Address: "198.18.2.2", Family: "ipv4"}
-	r.fromFind(res, 2000)
-	r.explainFailure(probe.ErrNoReply, "s", &res.Result)
-	s := sampleOf(measurement{rep: r}, errors.New(r.Error))
+	r := &measure.Report{Target: "s", Address: "198.18.2.2", Family: "ipv4"}
+	r.FromFind(res, 2000)
+	r.ExplainFailure(probe.ErrNoReply, "s", &res.Result)
+	s := sampleOf(r, errors.New(r.Error))
 	if s.PMTU != 0 || s.Max != 1500 || s.Err != r.Error {
 		t.Fatalf("sample %+v, want PMTU 0, Max 1500 and the error", s)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
 	"strings"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/pmtu/pmtu/explain"
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
 )
@@ -50,7 +50,7 @@ func newTraceCommand() *cli.Command {
 
 // What trace asks of the world; tests replace them.
 var (
-	traceLookupAddr = net.DefaultResolver.LookupAddr
+
 	// traceNameWait bounds a name lookup, and how long the report waits
 	// for the lookups still running when the walk ends.
 	traceNameWait = time.Second
@@ -93,7 +93,7 @@ func trace(cCtx *cli.Context) error {
 		return err
 	}
 	ctx, w, ew := cCtx.Context, cCtx.App.Writer, cCtx.App.ErrWriter
-	names := newNamer(ctx, !o.numeric)
+	names := newNamer(ctx, worldOf(cCtx).lookupAddr, !o.numeric)
 	po := o.probeOpts.options()
 	po.OnEvent = func(ev probe.Event) {
 		if o.verbose {
@@ -107,7 +107,7 @@ func trace(cCtx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	rep := &traceReport{Target: o.host, Address: t.Addr.String(), Family: familyName(t.Addr), Hops: []traceHop{}}
+	rep := &traceReport{Target: o.host, Address: t.Addr.String(), Family: measure.FamilyName(t.Addr), Hops: []traceHop{}}
 	if errRoute != nil {
 		rep.Error = errRoute.Error()
 		return rep.print(w, o.json)
@@ -117,13 +117,13 @@ func trace(cCtx *cli.Context) error {
 	}
 	res, terr := t.Trace(ctx, o.maxHops)
 	if res == nil {
-		return openError(o.proto, t.Addr, o.probeOpts, terr)
+		return exitError(measure.OpenError(o.proto, t.Addr, po, "", terr))
 	}
 	rep.fromResult(&res.TraceResult, names.wait())
 	rep.fromReturn(res)
-	rep.Flow = flowOf(res.Flow)
+	rep.Flow = measure.FlowOf(res.Flow)
 	if terr != nil {
-		rep.Error = "stopped before the walk ended: " + plainErr(terr)
+		rep.Error = "stopped before the walk ended: " + measure.PlainErr(terr)
 		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
 			rep.Error = "stopped before the walk ended"
 		}
@@ -134,11 +134,11 @@ func trace(cCtx *cli.Context) error {
 // traceReport is the answer to pmtu trace HOST, printed as text or as one
 // JSON object.
 type traceReport struct {
-	Target  string `json:"target"`
-	Address string `json:"address"`
-	Family  string `json:"family"`
-	Flow    *flow  `json:"flow,omitempty"` // the flow every probe carried
-	PMTU    int    `json:"pmtu"`
+	Target  string        `json:"target"`
+	Address string        `json:"address"`
+	Family  string        `json:"family"`
+	Flow    *measure.Flow `json:"flow,omitempty"` // the flow every probe carried
+	PMTU    int           `json:"pmtu"`
 	// PMTUMax and PMTUMaxBy, when the target did not answer, bound the
 	// path MTU by what a router behind the last answering hop refused,
 	// and name that router.
@@ -154,7 +154,7 @@ type traceReport struct {
 
 	// Reverse is what the target's replies proved of the return path's
 	// MTU (as in pmtu HOST's report); absent when it was not reached.
-	Reverse *reverse `json:"reverse,omitempty"`
+	Reverse *measure.Reverse `json:"reverse,omitempty"`
 
 	provedTTL int // the farthest hop with a proved figure
 }
@@ -534,8 +534,8 @@ type nameLookup struct {
 	name string
 }
 
-func newNamer(ctx context.Context, enabled bool) *namer {
-	return &namer{ctx: ctx, enabled: enabled, lookup: traceLookupAddr, timeout: traceNameWait, lookups: map[netip.Addr]*nameLookup{}}
+func newNamer(ctx context.Context, lookup func(context.Context, string) ([]string, error), enabled bool) *namer {
+	return &namer{ctx: ctx, enabled: enabled, lookup: lookup, timeout: traceNameWait, lookups: map[netip.Addr]*nameLookup{}}
 }
 
 // start looks addr up unless it is already being looked up.

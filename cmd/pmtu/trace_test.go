@@ -22,7 +22,7 @@ import (
 func runTraceCmd(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(context.Background(), append([]string{"pmtu", "trace"}, args...), &out, &errOut)
+	code := run(context.Background(), testWorld(), append([]string{"pmtu", "trace"}, args...), &out, &errOut)
 	return out.String(), errOut.String(), code
 }
 
@@ -186,17 +186,17 @@ func TestTraceReportSilentTail(t *testing.T) {
 // Names are looked up in the background; a slow lookup does not hold the
 // report longer than traceNameWait.
 func TestTraceNames(t *testing.T) {
-	savedLookup, savedWait := traceLookupAddr, traceNameWait
-	defer func() { traceLookupAddr, traceNameWait = savedLookup, savedWait }()
+	savedWait := traceNameWait
+	defer func() { traceNameWait = savedWait }()
 	traceNameWait = 50 * time.Millisecond
-	traceLookupAddr = func(ctx context.Context, addr string) ([]string, error) {
+	lookup := func(ctx context.Context, addr string) ([]string, error) {
 		if addr == r2.String() {
 			<-ctx.Done() // a lookup that never answers
 			return nil, ctx.Err()
 		}
 		return []string{"r1.example."}, nil
 	}
-	n := newNamer(context.Background(), true)
+	n := newNamer(context.Background(), lookup, true)
 	n.start(r1)
 	n.start(r2)
 	n.start(r1)
@@ -204,7 +204,7 @@ func TestTraceNames(t *testing.T) {
 	if diff := cmp.Diff(map[netip.Addr]string{r1: "r1.example"}, got); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)
 	}
-	if off := newNamer(context.Background(), false); len(func() map[netip.Addr]string { off.start(r1); return off.wait() }()) != 0 {
+	if off := newNamer(context.Background(), lookup, false); len(func() map[netip.Addr]string { off.start(r1); return off.wait() }()) != 0 {
 		t.Error("-n looked a name up")
 	}
 }

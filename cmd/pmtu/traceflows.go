@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
 )
@@ -62,7 +63,7 @@ func traceFlows(ctx context.Context, w io.Writer, o traceOpts, t *probe.Target, 
 		if errors.As(err, &ie) {
 			return usageError("pmtu: --" + ie.Error())
 		}
-		return openError(o.proto, t.Addr, o.probeOpts, errors.Unwrap(err))
+		return exitError(measure.OpenError(o.proto, t.Addr, o.options(), "", errors.Unwrap(err)))
 	}
 	r := newTraceFlowsReport(tr, o.host, names.wait())
 	if o.json {
@@ -86,12 +87,12 @@ func traceFlows(ctx context.Context, w io.Writer, o traceOpts, t *probe.Target, 
 // addresses' names where known.
 func newTraceFlowsReport(tr *probe.TraceFlowsResult, host string, names map[netip.Addr]string) *traceFlowsReport {
 	t := tr.Target
-	r := &traceFlowsReport{Target: host, Address: t.Addr.String(), Family: familyName(t.Addr),
+	r := &traceFlowsReport{Target: host, Address: t.Addr.String(), Family: measure.FamilyName(t.Addr),
 		Hops: []traceFlowsHop{}, Flows: []traceFlow{}}
 	for i, res := range tr.Traces {
 		f := traceFlow{ID: i + 1}
 		if tr.Errs[i] != nil {
-			f.Error = plainErr(tr.Errs[i])
+			f.Error = measure.PlainErr(tr.Errs[i])
 		}
 		if res != nil {
 			r.Method = string(res.Method)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pmtu/pmtu/measure"
 	"github.com/urfave/cli/v2"
 )
 
@@ -68,16 +69,16 @@ func watch(cCtx *cli.Context) error {
 			return err
 		}
 	}
+	// Every round measures afresh: no cache.
+	mo := &measure.Options{Probe: *po.options(), Fresh: true}
 	l := &watchLoop{
 		hosts: hosts, interval: interval, out: cCtx.App.Writer,
 		json: cCtx.Bool("json"), exitOnDrop: cCtx.Bool("exit-on-drop"),
 		now:   time.Now,
 		after: time.After,
 		measure: func(ctx context.Context, host string) watchSample {
-			o := po
-			o.host = host
-			o.notes = nil // said once, by the lookup before the first round
-			return sampleOf(measure(ctx, o, nil))
+			// Notes were said once, by the lookup before the first round.
+			return sampleOf(measure.Host(ctx, host, mo))
 		},
 	}
 	return l.run(cCtx.Context)
@@ -85,18 +86,18 @@ func watch(cCtx *cli.Context) error {
 
 // sampleOf is what watch keeps of one measurement: the adapter between
 // measure and the change logic.
-func sampleOf(m measurement, err error) watchSample {
+func sampleOf(rep *measure.Report, err error) watchSample {
 	s := watchSample{}
-	if m.rep != nil {
-		s.Address = m.rep.Address
-		s.PMTU, s.Evidence, s.LimitingHop, s.BlackHole = m.rep.PMTU, m.rep.Evidence, m.rep.LimitingHop, m.rep.BlackHole
-		s.AtLeast = m.rep.Confirmed && !m.rep.Exact
+	if rep != nil {
+		s.Address = rep.Address
+		s.PMTU, s.Evidence, s.LimitingHop, s.BlackHole = rep.PMTU, rep.Evidence, rep.LimitingHop, rep.BlackHole
+		s.AtLeast = rep.Confirmed && !rep.Exact
 	}
 	if err != nil {
 		s.PMTU, s.Err = 0, err.Error()
-		if m.rep != nil && m.rep.bounded() {
+		if rep != nil && rep.Bounded() {
 			// The target never answered; a router proved a bound.
-			s.Max = m.rep.PMTU
+			s.Max = rep.PMTU
 		}
 	}
 	return s

@@ -1,0 +1,34 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/netip"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/pmtu/pmtu/probe"
+)
+
+// world is what the commands act on: this host's kernel and resolver, or
+// in tests a fake network (internal/fakenet), given to newApp so that no
+// test resolves a real name or sends a real packet.
+type world struct {
+	// net is the world probed; nil is the kernel.
+	net *probe.Network
+	// lookupHost and lookupAddr are the resolver, forward (pmtu cache
+	// flush HOST) and reverse (trace's hop names).
+	lookupHost func(ctx context.Context, network, host string) ([]netip.Addr, error)
+	lookupAddr func(ctx context.Context, addr string) ([]string, error)
+}
+
+// kernelWorld is the real one.
+var kernelWorld = &world{lookupHost: net.DefaultResolver.LookupNetIP, lookupAddr: net.DefaultResolver.LookupAddr}
+
+// worldOf is the world of the app running cCtx.
+func worldOf(cCtx *cli.Context) *world {
+	if w, ok := cCtx.App.Metadata["world"].(*world); ok {
+		return w
+	}
+	return kernelWorld
+}
