@@ -40,9 +40,9 @@ func diamondFlows() *probe.FlowsResult {
 
 func TestFlowsReportText(t *testing.T) {
 	rep := &measure.Report{Target: "t", Address: "198.18.9.1", Family: "ipv4", Interface: "veth1a", InterfaceMTU: 1500}
-	fj := newFlowsReport(diamondFlows(), rep, 4)
+	fj := measure.FlowsReportOf(diamondFlows(), rep, 4)
 	var b bytes.Buffer
-	if err := fj.writeText(&b, true); err != nil {
+	if err := writeFlowsText(&b, fj, true); err != nil {
 		t.Fatal(err)
 	}
 	want := `path MTU to t (198.18.9.1): 1400, the smallest of 2 branches on 4 flows (udp)
@@ -63,7 +63,7 @@ func TestFlowsReportText(t *testing.T) {
 
 func TestFlowsReportJSON(t *testing.T) {
 	rep := &measure.Report{Target: "t", Address: "198.18.9.1", Family: "ipv4", Interface: "veth1a", InterfaceMTU: 1500}
-	fj := newFlowsReport(diamondFlows(), rep, 4)
+	fj := measure.FlowsReportOf(diamondFlows(), rep, 4)
 	b, err := json.Marshal(fj)
 	if err != nil {
 		t.Fatal(err)
@@ -135,9 +135,9 @@ func TestTraceFlowsReportText(t *testing.T) {
 			{TTL: 3, Seen: []ecmp.HopBranch{{HopSeen: ecmp.HopSeen{Addr: dst, PMTU: 1500}, Flows: []int{2}}, {HopSeen: ecmp.HopSeen{}, Flows: []int{3}}, {HopSeen: ecmp.HopSeen{Addr: dst, PMTU: 1400}, Flows: []int{1}}}},
 		},
 	}
-	r := newTraceFlowsReport(tr, "t", map[netip.Addr]string{r1: "r1.example"})
+	r := measure.TraceFlowsReportOf(tr, "t", map[netip.Addr]string{r1: "r1.example"})
 	var b bytes.Buffer
-	if err := r.writeText(&b); err != nil {
+	if err := writeTraceFlowsText(&b, r); err != nil {
 		t.Fatal(err)
 	}
 	want := ` 1  r1.example (198.18.1.2)   pmtu 1500  every flow

@@ -37,16 +37,3 @@ func reverseText(v *measure.Reverse) string {
 	}
 	return fmt.Sprintf("MTU %d to %d (%s)", v.Min, v.Max, v.Evidence)
 }
-
-// fromReturn reports what the target's replies proved of the return path,
-// when the walk reached it.
-func (r *traceReport) fromReturn(res *probe.TraceResult) {
-	if !res.Reached {
-		return
-	}
-	b := res.Return
-	if b.Evidence == "" {
-		b.Evidence = search.ReturnUnknown
-	}
-	r.Reverse = &measure.Reverse{Min: int(b.Min), Max: int(b.Max), Evidence: b.Evidence}
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/urfave/cli/v2"
 
+	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
 )
@@ -86,10 +87,10 @@ func traceResult() *search.TraceResult {
 }
 
 func TestTraceReportText(t *testing.T) {
-	r := &traceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
-	r.fromResult(traceResult(), map[netip.Addr]string{t4: "t4"})
+	r := &measure.TraceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
+	r.FromResult(traceResult(), map[netip.Addr]string{t4: "t4"})
 	var out bytes.Buffer
-	if err := r.print(&out, false); err != nil {
+	if err := printTrace(&out, r, false); err != nil {
 		t.Fatalf("exit %v for a reached target", err)
 	}
 	want := ` 1  198.18.1.2               0.12 ms  pmtu 1500
@@ -104,10 +105,10 @@ func TestTraceReportText(t *testing.T) {
 }
 
 func TestTraceReportJSON(t *testing.T) {
-	r := &traceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
-	r.fromResult(traceResult(), nil)
+	r := &measure.TraceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
+	r.FromResult(traceResult(), nil)
 	var out bytes.Buffer
-	if err := r.print(&out, true); err != nil {
+	if err := printTrace(&out, r, true); err != nil {
 		t.Fatal(err)
 	}
 	var got map[string]any
@@ -142,10 +143,10 @@ func TestTraceReportUnreachable(t *testing.T) {
 		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 1500, Exact: true},
 		{TTL: 2, Addr: r1, Reply: probe.ReplyUnreachable, Event: probe.Event{Kind: probe.Unreachable, From: r1, Type: 3, Code: 13}},
 	}}
-	r := &traceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
-	r.fromResult(res, nil)
+	r := &measure.TraceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
+	r.FromResult(res, nil)
 	var out bytes.Buffer
-	err := r.print(&out, false)
+	err := printTrace(&out, r, false)
 	ec, ok := err.(cli.ExitCoder)
 	if !ok || ec.ExitCode() != exitNoAnswer {
 		t.Fatalf("err %v, want exit %d", err, exitNoAnswer)
@@ -169,10 +170,10 @@ func TestTraceReportSilentTail(t *testing.T) {
 	for ttl := 2; ttl <= 30; ttl++ {
 		res.Hops = append(res.Hops, probe.TraceHop{TTL: ttl})
 	}
-	r := &traceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
-	r.fromResult(res, nil)
+	r := &measure.TraceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
+	r.FromResult(res, nil)
 	var out bytes.Buffer
-	if err := r.print(&out, false); err == nil {
+	if err := printTrace(&out, r, false); err == nil {
 		t.Fatal("exit 0 for a target not reached")
 	}
 	if !strings.Contains(out.String(), "\n 2-30  no reply\n") {
@@ -180,32 +181,6 @@ func TestTraceReportSilentTail(t *testing.T) {
 	}
 	if want := "t4 did not answer within 30 hops"; r.Error != want {
 		t.Errorf("error %q, want %q", r.Error, want)
-	}
-}
-
-// Names are looked up in the background; a slow lookup does not hold the
-// report longer than traceNameWait.
-func TestTraceNames(t *testing.T) {
-	savedWait := traceNameWait
-	defer func() { traceNameWait = savedWait }()
-	traceNameWait = 50 * time.Millisecond
-	lookup := func(ctx context.Context, addr string) ([]string, error) {
-		if addr == r2.String() {
-			<-ctx.Done() // a lookup that never answers
-			return nil, ctx.Err()
-		}
-		return []string{"r1.example."}, nil
-	}
-	n := newNamer(context.Background(), lookup, true)
-	n.start(r1)
-	n.start(r2)
-	n.start(r1)
-	got := n.wait()
-	if diff := cmp.Diff(map[netip.Addr]string{r1: "r1.example"}, got); diff != "" {
-		t.Errorf("names (-want +got):\n%s", diff)
-	}
-	if off := newNamer(context.Background(), lookup, false); len(func() map[netip.Addr]string { off.start(r1); return off.wait() }()) != 0 {
-		t.Error("-n looked a name up")
 	}
 }
 
@@ -218,8 +193,8 @@ func TestTraceHopExtensions(t *testing.T) {
 			Interfaces: []probe.InterfaceInfo{{Role: probe.RoleIncoming, IfIndex: 7, Name: "veth2b",
 				Addr: netip.MustParseAddr("198.18.2.2"), MTU: 1400}},
 		}}}
-	th := newTraceHop(h, nil)
-	text := th.line(12)
+	th := measure.TraceHopOf(h, nil)
+	text := hopLine(th, 12)
 	for _, want := range []string{
 		"      MPLS label 16001, TC 0, TTL 1, bottom of stack\n",
 		"      incoming interface veth2b (index 7) 198.18.2.2 MTU 1400\n",
@@ -244,24 +219,24 @@ func TestTraceHopExtensions(t *testing.T) {
 
 // A silent hop shows the bounds proved around it, in text and JSON.
 func TestTraceSilentHopLine(t *testing.T) {
-	th := newTraceHop(probe.TraceHop{TTL: 2, Reply: probe.NoReply, Min: 1400, Max: 1492}, nil)
-	answeredLine := newTraceHop(probe.TraceHop{TTL: 1, Reply: probe.ReplyTimeExceeded, PMTU: 1500,
-		Addr: netip.MustParseAddr("198.18.1.2")}, nil).line(12)
-	if got, want := th.line(12), " 2  no reply                  1400 ≤ pmtu ≤ 1492, from the hops around it\n"; got != want {
+	th := measure.TraceHopOf(probe.TraceHop{TTL: 2, Reply: probe.NoReply, Min: 1400, Max: 1492}, nil)
+	answeredLine := hopLine(measure.TraceHopOf(probe.TraceHop{TTL: 1, Reply: probe.ReplyTimeExceeded, PMTU: 1500,
+		Addr: netip.MustParseAddr("198.18.1.2")}, nil), 12)
+	if got, want := hopLine(th, 12), " 2  no reply                  1400 ≤ pmtu ≤ 1492, from the hops around it\n"; got != want {
 		t.Errorf("line\n%q, want\n%q", got, want)
 	}
-	if col := strings.Index(answeredLine, "pmtu"); strings.Index(th.line(12), "1400") != col {
-		t.Errorf("bounds do not start in the pmtu column:\n%s%s", answeredLine, th.line(12))
+	if col := strings.Index(answeredLine, "pmtu"); strings.Index(hopLine(th, 12), "1400") != col {
+		t.Errorf("bounds do not start in the pmtu column:\n%s%s", answeredLine, hopLine(th, 12))
 	}
 	b, _ := json.Marshal(th)
 	if !strings.Contains(string(b), `"pmtu_min":1400,"pmtu_max":1492`) {
 		t.Errorf("JSON lacks the bounds: %s", b)
 	}
-	only := newTraceHop(probe.TraceHop{TTL: 5, Reply: probe.NoReply, Max: 1400}, nil)
-	if got := only.line(12); !strings.Contains(got, "pmtu ≤ 1400, from the hops before it") {
+	only := measure.TraceHopOf(probe.TraceHop{TTL: 5, Reply: probe.NoReply, Max: 1400}, nil)
+	if got := hopLine(only, 12); !strings.Contains(got, "pmtu ≤ 1400, from the hops before it") {
 		t.Errorf("line %q, want an upper bound only", got)
 	}
-	answered := newTraceHop(probe.TraceHop{TTL: 1, Reply: probe.ReplyTimeExceeded, PMTU: 1500, Min: 1500, Max: 1500,
+	answered := measure.TraceHopOf(probe.TraceHop{TTL: 1, Reply: probe.ReplyTimeExceeded, PMTU: 1500, Min: 1500, Max: 1500,
 		Addr: netip.MustParseAddr("198.18.1.2")}, nil)
 	if b, _ := json.Marshal(answered); strings.Contains(string(b), "pmtu_min") {
 		t.Errorf("an answering hop carries bounds: %s", b)
@@ -278,15 +253,15 @@ func TestTraceHopFromICMP(t *testing.T) {
 		{"2001:db8:2::2", "packet_too_big", "from its Packet Too Big"},
 	} {
 		a := netip.MustParseAddr(tt.addr)
-		th := newTraceHop(probe.TraceHop{TTL: 2, Addr: a, Reply: probe.NoReply, PMTU: 1492, Exact: true, FromICMP: true,
+		th := measure.TraceHopOf(probe.TraceHop{TTL: 2, Addr: a, Reply: probe.NoReply, PMTU: 1492, Exact: true, FromICMP: true,
 			Min: 1492, Max: 1492, MTUDrop: true, ReportedBy: r1, ReportedMTU: 1492}, nil)
 		want := fmt.Sprintf(" 2  %-14s    no reply  pmtu 1492 %s   ← MTU drops here: 198.18.1.2 said 1492 (fragmentation needed)\n", tt.addr, tt.text)
-		if got := th.line(14); got != want {
+		if got := hopLine(th, 14); got != want {
 			t.Errorf("line\n%q, want\n%q", got, want)
 		}
-		answered := newTraceHop(probe.TraceHop{TTL: 1, Reply: probe.ReplyTimeExceeded, PMTU: 1500, Addr: r1}, nil).line(14)
-		if col := strings.Index(answered, "pmtu"); strings.Index(th.line(14), "pmtu") != col {
-			t.Errorf("pmtu not in the pmtu column:\n%s%s", answered, th.line(14))
+		answered := hopLine(measure.TraceHopOf(probe.TraceHop{TTL: 1, Reply: probe.ReplyTimeExceeded, PMTU: 1500, Addr: r1}, nil), 14)
+		if col := strings.Index(answered, "pmtu"); strings.Index(hopLine(th, 14), "pmtu") != col {
+			t.Errorf("pmtu not in the pmtu column:\n%s%s", answered, hopLine(th, 14))
 		}
 		b, _ := json.Marshal(th)
 		for _, want := range []string{`"address":"` + tt.addr + `"`, `"pmtu":1492`, `"pmtu_from":"` + tt.from + `"`, `"reply":"none"`, `"mtu_drop":true`} {
@@ -312,10 +287,10 @@ func TestTraceReportKeepsTheDrop(t *testing.T) {
 	for ttl := 3; ttl <= 30; ttl++ {
 		res.Hops = append(res.Hops, probe.TraceHop{TTL: ttl, Max: 1500})
 	}
-	r := &traceReport{Target: "s", Address: s.String(), Family: "ipv4"}
-	r.fromResult(res, nil)
+	r := &measure.TraceReport{Target: "s", Address: s.String(), Family: "ipv4"}
+	r.FromResult(res, nil)
 	var out bytes.Buffer
-	err := r.print(&out, false)
+	err := printTrace(&out, r, false)
 	if ec, ok := err.(cli.ExitCoder); !ok || ec.ExitCode() != exitNoAnswer {
 		t.Fatalf("err %v, want exit %d", err, exitNoAnswer)
 	}
@@ -328,7 +303,7 @@ func TestTraceReportKeepsTheDrop(t *testing.T) {
 		t.Errorf("text (-want +got):\n%s", diff)
 	}
 	out.Reset()
-	_ = r.print(&out, true)
+	_ = printTrace(&out, r, true)
 	var got struct {
 		PMTU      int    `json:"pmtu"`
 		PMTUMax   int    `json:"pmtu_max"`
