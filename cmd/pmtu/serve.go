@@ -1,10 +1,7 @@
 package main
 
 import (
-	"cmp"
-	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -12,9 +9,6 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/exporter"
-	"github.com/pmtu/pmtu/measure"
-	"github.com/pmtu/pmtu/mtu"
-	"github.com/pmtu/pmtu/probe"
 	"github.com/urfave/cli/v2"
 )
 
@@ -126,76 +120,10 @@ func serve(cCtx *cli.Context) error {
 		fmt.Fprintf(ew, "pmtu serve: warning: listening on %s with no --allow: whoever reaches it can make this host probe any address\n", ln.Addr())
 	}
 	fmt.Fprintf(ew, "pmtu serve: listening on http://%s/ (probe: /probe?target=HOST)\n", ln.Addr())
-	s := &exporter.Server{Prober: serveProber(worldOf(cCtx).net), Resolve: worldOf(cCtx).lookupHost, Modules: c.modules, Allow: c.allow, MaxConcurrent: c.max, Margin: c.margin}
+	s := &exporter.Server{Prober: exporter.Measure(worldOf(cCtx).net, traceEvent), Resolve: worldOf(cCtx).lookupHost, Modules: c.modules, Allow: c.allow, MaxConcurrent: c.max, Margin: c.margin}
 	if err := s.Serve(cCtx.Context, ln, 5*time.Second); err != nil {
 		return cli.Exit(fmt.Sprintf("pmtu serve: %v", err), exitNoAnswer)
 	}
 	fmt.Fprintln(ew, "pmtu serve: shut down")
 	return nil
-}
-
-// serveProber is the exporter's prober: the workflow of pmtu HOST
-// without the cache (measure.Host), its report turned into the
-// exporter's Result. It is the one place pmtu serve meets the probes.
-func serveProber(net *probe.Network) exporter.Prober {
-	return func(ctx context.Context, target string, o exporter.Options, log io.Writer) (exporter.Result, error) {
-		po := probe.Options{
-			Network: cmp.Or(o.Family, "ip"),
-			MaxSize: mtu.Size(o.MaxSize),
-			MinSize: mtu.Size(o.MinSize),
-			Wait:    cmp.Or(o.Timeout, time.Second),
-			Tries:   cmp.Or(o.Tries, probe.DefaultTries),
-			// No proto parameter: ICMP, then the fallbacks, as pmtu HOST.
-			Proto: probe.Proto(o.Proto),
-			Port:  o.Port,
-			Net:   net,
-		}
-		mo := &measure.Options{Probe: po, Fresh: true}
-		if log != nil {
-			po.OnEvent = func(ev probe.Event) { traceEvent(log, ev) }
-			mo.Probe = po
-			mo.Log = func(line string) { fmt.Fprintf(log, "pmtu: %s\n", line) }
-			mo.Probe.Log = mo.Log
-		}
-		rep, err := measure.Host(ctx, target, mo)
-		if rep == nil {
-			if measure.KindOf(err) == measure.BadInput {
-				// No path MTU to such a target: bad input, 400.
-				return exporter.Result{}, &exporter.TargetError{Msg: err.Error()}
-			}
-			return exporter.Result{}, err
-		}
-		r := exporter.Result{
-			PMTU: rep.PMTU, Evidence: rep.Evidence, LimitingHop: rep.LimitingHop, BlackHole: rep.BlackHole,
-			InterfaceMTU: rep.InterfaceMTU, Probes: rep.Probes, Rounds: rep.Rounds, Ignored: rep.Ignored,
-		}
-		if rep.Bounded() {
-			// The target never answered: what a router proved is exported
-			// as a bound, never as the path MTU.
-			r.PMTU, r.Evidence, r.LimitingHop = 0, "", ""
-			r.PMTUMax, r.PMTUMaxBy = rep.PMTU, rep.LimitingHop
-		}
-		t := rep.Probed()
-		if t != nil {
-			if rt, kerr := t.RouteNow(ctx); kerr == nil && rt.Cached {
-				r.KernelCachedMTU = rt.MTU
-			}
-		}
-		if err == nil && o.Trace && t != nil {
-			tr, terr := t.Trace(ctx, 30)
-			if tr != nil {
-				for _, h := range tr.Hops {
-					hop := exporter.Hop{TTL: h.TTL, PMTU: int(h.PMTU)}
-					if h.Addr.IsValid() {
-						hop.Address = h.Addr.String()
-					}
-					r.Hops = append(r.Hops, hop)
-				}
-			}
-			if terr != nil && log != nil {
-				fmt.Fprintf(log, "trace: %v\n", terr)
-			}
-		}
-		return r, err
-	}
 }

@@ -116,7 +116,7 @@ func TestSubcommandHelpGolden(t *testing.T) {
 // address, or by a route lookup, which sends nothing).
 func TestServeRefusesTargets400(t *testing.T) {
 	w := testWorld()
-	s := &exporter.Server{Prober: serveProber(w.net), Resolve: w.lookupHost}
+	s := &exporter.Server{Prober: exporter.Measure(w.net, nil), Resolve: w.lookupHost}
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
 	tests := []struct{ target, want string }{

@@ -1,0 +1,82 @@
+package exporter
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/pmtu/pmtu/measure"
+	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe"
+)
+
+// Measure is the Prober of pmtu serve: the workflow of pmtu HOST without
+// the cache (measure.Host) over net (nil: this host's kernel), its
+// report turned into a Result. logEvent, if set, writes each probe
+// answer to a request's debug log.
+func Measure(net *probe.Network, logEvent func(io.Writer, probe.Event)) Prober {
+	return func(ctx context.Context, target string, o Options, log io.Writer) (Result, error) {
+		po := probe.Options{
+			Network: cmp.Or(o.Family, "ip"),
+			MaxSize: mtu.Size(o.MaxSize),
+			MinSize: mtu.Size(o.MinSize),
+			Wait:    cmp.Or(o.Timeout, time.Second),
+			Tries:   cmp.Or(o.Tries, probe.DefaultTries),
+			// No proto parameter: ICMP, then the fallbacks, as pmtu HOST.
+			Proto: probe.Proto(o.Proto),
+			Port:  o.Port,
+			Net:   net,
+		}
+		mo := &measure.Options{Probe: po, Fresh: true}
+		if log != nil {
+			if logEvent != nil {
+				po.OnEvent = func(ev probe.Event) { logEvent(log, ev) }
+			}
+			mo.Probe = po
+			mo.Log = func(line string) { fmt.Fprintf(log, "pmtu: %s\n", line) }
+			mo.Probe.Log = mo.Log
+		}
+		rep, err := measure.Host(ctx, target, mo)
+		if rep == nil {
+			if measure.KindOf(err) == measure.BadInput {
+				// No path MTU to such a target: bad input, 400.
+				return Result{}, &TargetError{Msg: err.Error()}
+			}
+			return Result{}, err
+		}
+		r := Result{
+			PMTU: rep.PMTU, Evidence: rep.Evidence, LimitingHop: rep.LimitingHop, BlackHole: rep.BlackHole,
+			InterfaceMTU: rep.InterfaceMTU, Probes: rep.Probes, Rounds: rep.Rounds, Ignored: rep.Ignored,
+		}
+		if rep.Bounded() {
+			// The target never answered: what a router proved is exported
+			// as a bound, never as the path MTU.
+			r.PMTU, r.Evidence, r.LimitingHop = 0, "", ""
+			r.PMTUMax, r.PMTUMaxBy = rep.PMTU, rep.LimitingHop
+		}
+		t := rep.Probed()
+		if t != nil {
+			if rt, kerr := t.RouteNow(ctx); kerr == nil && rt.Cached {
+				r.KernelCachedMTU = rt.MTU
+			}
+		}
+		if err == nil && o.Trace && t != nil {
+			tr, terr := t.Trace(ctx, 30)
+			if tr != nil {
+				for _, h := range tr.Hops {
+					hop := Hop{TTL: h.TTL, PMTU: int(h.PMTU)}
+					if h.Addr.IsValid() {
+						hop.Address = h.Addr.String()
+					}
+					r.Hops = append(r.Hops, hop)
+				}
+			}
+			if terr != nil && log != nil {
+				fmt.Fprintf(log, "trace: %v\n", terr)
+			}
+		}
+		return r, err
+	}
+}
