@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pmtu/pmtu/ecmp"
 	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/probe/ecmp"
 	"github.com/pmtu/pmtu/probe/transport"
 	"github.com/pmtu/pmtu/route"
 )

@@ -10,9 +10,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/pmtu/pmtu/ecmp"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/ecmp"
 )
 
 // flowsAlpha is the chance of missing a branch that pmtu --flows reports

@@ -8,9 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pmtu/pmtu/ecmp"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/ecmp"
 	"github.com/pmtu/pmtu/probe/search"
 )
 
