@@ -16,9 +16,9 @@ import (
 	"github.com/pmtu/pmtu/fleet"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/pmtu/pmtu/ratebudget"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+	"golang.org/x/time/rate"
 )
 
 // Defaults of --parallel and --rate; README.md says why. In short: the
@@ -125,7 +125,7 @@ type manyReport struct {
 // manyRun is the state shared by the searches of one run.
 type manyRun struct {
 	o      manyOpts
-	budget *ratebudget.Bucket
+	budget *rate.Limiter
 	// engine shares one raw ICMP socket per family among the searches.
 	engine *probe.Engine
 	// cache is the cache file as it was read once at the start; nil with
@@ -174,10 +174,7 @@ func findMany(cCtx *cli.Context) error {
 	}
 	// A burst of a fiftieth of a second's budget: 20 at the default rate,
 	// within a Linux router's icmp_msgs_burst of 50.
-	m.budget, err = ratebudget.New(o.rate, max(1, int(o.rate/50)), nil)
-	if err != nil {
-		return usageError("pmtu: " + err.Error())
-	}
+	m.budget = rate.NewLimiter(rate.Limit(o.rate), max(1, int(o.rate/50)))
 	targets, total, closeInput, err := m.openTargets(o)
 	if err != nil {
 		return err
@@ -281,7 +278,7 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 	po := m.o.probeOpts
 	po.host = t.Host
 	opts := po.options()
-	opts.Pace = m.budget.Wait
+	opts.Pace = probe.Pace(m.budget)
 	opts.Engine = m.engine
 	tgt, errRoute, err := lookup(ctx, po, opts)
 	if err != nil {
