@@ -11,6 +11,7 @@ import (
 
 	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // Engine lets many searches share sockets: every Find whose Options name
@@ -188,7 +189,7 @@ func (e *Engine) clock() time.Time {
 // openShared opens a conn of proto toward dst on the Engine's shared
 // socket, or says why it cannot: MethodICMP for ProtoICMP, MethodUDP for
 // ProtoUDP, MethodTCP for ProtoTCP; ok is false for the others.
-func (e *Engine) openShared(proto Proto, dst netip.Addr, cfg *transport.OpenConfig) (c conn, m Method, ok bool, err error) {
+func (e *Engine) openShared(proto Proto, dst netip.Addr, cfg *transport.OpenConfig) (c wire.Conn, m Method, ok bool, err error) {
 	switch proto {
 	case ProtoICMP:
 		sc, err := e.t.Open(dst, cfg)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // Find with an Engine: 60 targets behind one router, each with its own
@@ -30,7 +31,7 @@ func TestFindEngine(t *testing.T) {
 	}
 	nw := fakeNetwork(probetest.NewClock(), paths...)
 	nw.now = time.Now // the shared fake socket runs on the real clock
-	nw.open = func(Proto, netip.Addr, *transport.OpenConfig) (conn, Method, error) {
+	nw.open = func(Proto, netip.Addr, *transport.OpenConfig) (wire.Conn, Method, error) {
 		return nil, "", errors.New("a search opened a socket of its own")
 	}
 	shared := probetest.NewNetwork(paths...)

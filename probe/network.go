@@ -6,17 +6,10 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
 	"github.com/pmtu/pmtu/route"
 )
-
-// conn is what Find and Trace probe over: a search.Conn that can be
-// closed.
-type conn interface {
-	search.Conn
-	Close() error
-}
 
 // network is the world Lookup, Find and Trace act on: the host's kernel
 // (kernel), or in tests a fake network (internal/probetest), injected
@@ -28,7 +21,7 @@ type network struct {
 	interfaceByName func(name string) (*net.Interface, error)
 	route           func(ctx context.Context, dst netip.Addr) (route.Route, error)
 	// open opens the first method of p allowed here (transport.Open).
-	open func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (conn, Method, error)
+	open func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (wire.Conn, Method, error)
 	now  func() time.Time
 }
 
@@ -38,7 +31,7 @@ var kernel = &network{
 	localAddrs:      localAddrs,
 	interfaceByName: net.InterfaceByName,
 	route:           route.Get,
-	open: func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (conn, Method, error) {
+	open: func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (wire.Conn, Method, error) {
 		return transport.Open(p, dst, cfg)
 	},
 	now: time.Now,

@@ -98,7 +98,7 @@ func discoverAll(t *testing.T, e *transport.Engine, paths []*probetest.Path, pac
 				return
 			}
 			defer c.Close()
-			var sc search.Conn = c
+			var sc wire.Conn = c
 			if pace != nil {
 				sc = paced{c, pace}
 			}

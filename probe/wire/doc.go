@@ -17,6 +17,8 @@
 //     CheckData) and Echo Requests (MarshalEcho).
 //   - event.go: Probe and Event, the values a search sends and reads, and
 //     ErrorKind, what an ICMP error's type and code mean for a probe.
+//   - conn.go: Conn, what sends those Probes and reads those Events: made
+//     by probe/transport, driven by probe/search.
 //
 // Every parser is pure: bytes in, a value or an error out; it copies what
 // it keeps. Each has a fuzz target seeded from testdata.
