@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pmtu/pmtu/ecmp"
 	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/ecmp"
 )
 
 // Flows searches n flows toward host at once (probe.Target.FindFlows)

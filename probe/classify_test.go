@@ -10,6 +10,7 @@ import (
 
 	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
 	"github.com/pmtu/pmtu/route"
 )
 
@@ -41,7 +42,7 @@ func classifyNetwork(opened *int) *network {
 			}
 			return r, nil
 		},
-		open: func(_ Proto, dst netip.Addr, _ *transport.OpenConfig) (conn, Method, error) {
+		open: func(_ Proto, dst netip.Addr, _ *transport.OpenConfig) (wire.Conn, Method, error) {
 			*opened++
 			src := netip.MustParseAddr("198.18.1.1")
 			if dst.Is6() {

@@ -28,7 +28,7 @@
 //   - probe/transport: the sockets, and the rules deciding which answers
 //     are believed (RFC 5927, RFC 8899 §4.6).
 //   - probe/search: the choice of sizes (Sizer), Discover and Trace, as
-//     state machines over a small Conn interface; no sockets.
+//     state machines over a small Conn interface (wire.Conn); no sockets.
 //
 // probe/ratelimit models the routers' ICMP rate limit for all three, and
 // package mtu holds the Size type and the floors.

@@ -7,9 +7,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/transport"
-	"github.com/pmtu/pmtu/ratebudget"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // Engine lets many searches share sockets: every Find whose Options name
@@ -65,7 +67,7 @@ type answerKey struct {
 // answerBudget is the answer budget of one target and when it was last
 // drawn on.
 type answerBudget struct {
-	b    *ratebudget.Bucket
+	b    *rate.Limiter
 	last time.Time
 	full time.Duration // how long an idle budget takes to fill again
 }
@@ -107,10 +109,7 @@ func (e *Engine) answers(netns string, dst netip.Addr, c any) func(context.Conte
 	now := e.clock()
 	t := e.targets[key]
 	if t == nil {
-		b, err := ratebudget.New(float64(time.Second)/float64(every), burst, nil)
-		if err != nil {
-			return nil // cannot happen: burst and every are positive
-		}
+		b := rate.NewLimiter(rate.Every(every), burst)
 		if e.targets == nil {
 			e.targets = map[answerKey]*answerBudget{}
 		}
@@ -126,7 +125,7 @@ func (e *Engine) answers(netns string, dst netip.Addr, c any) func(context.Conte
 	}
 	t.last = now
 	return func(ctx context.Context) error {
-		err := t.b.Wait(ctx)
+		err := wait(ctx, t.b)
 		e.mu.Lock()
 		if n := e.clock(); n.After(t.last) {
 			t.last = n
@@ -134,6 +133,32 @@ func (e *Engine) answers(netns string, dst netip.Addr, c any) func(context.Conte
 		e.mu.Unlock()
 		return err
 	}
+}
+
+// Pace returns an Options.Pace that takes each probe's token from l, one
+// packet budget for every search of a run (pmtu's --rate). It waits as
+// l.Wait does but for one thing: a token due only after ctx's deadline
+// is waited for until that deadline, which then ends the wait with
+// ctx.Err(), where l.Wait would fail at once with an error of its own. A
+// search out of time thus ends as one that ran out of time, and reads
+// the answers that arrive meanwhile no sooner or later than before. l's
+// burst must be at least 1.
+func Pace(l *rate.Limiter) func(context.Context) error {
+	return func(ctx context.Context) error { return wait(ctx, l) }
+}
+
+// wait takes a token of l for one probe, as Pace says.
+func wait(ctx context.Context, l *rate.Limiter) error {
+	err := l.Wait(ctx)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	if _, ok := ctx.Deadline(); ok {
+		// The token is due after the deadline: l took none.
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return err
 }
 
 // Close closes the Engine's sockets. Searches still running on them end
@@ -164,7 +189,7 @@ func (e *Engine) clock() time.Time {
 // openShared opens a conn of proto toward dst on the Engine's shared
 // socket, or says why it cannot: MethodICMP for ProtoICMP, MethodUDP for
 // ProtoUDP, MethodTCP for ProtoTCP; ok is false for the others.
-func (e *Engine) openShared(proto Proto, dst netip.Addr, cfg *transport.OpenConfig) (c conn, m Method, ok bool, err error) {
+func (e *Engine) openShared(proto Proto, dst netip.Addr, cfg *transport.OpenConfig) (c wire.Conn, m Method, ok bool, err error) {
 	switch proto {
 	case ProtoICMP:
 		sc, err := e.t.Open(dst, cfg)

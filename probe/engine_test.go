@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
 
 	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/probe/transport"
-	"github.com/pmtu/pmtu/ratebudget"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // Find with an Engine: 60 targets behind one router, each with its own
@@ -30,7 +31,7 @@ func TestFindEngine(t *testing.T) {
 	}
 	nw := fakeNetwork(probetest.NewClock(), paths...)
 	nw.now = time.Now // the shared fake socket runs on the real clock
-	nw.open = func(Proto, netip.Addr, *transport.OpenConfig) (conn, Method, error) {
+	nw.open = func(Proto, netip.Addr, *transport.OpenConfig) (wire.Conn, Method, error) {
 		return nil, "", errors.New("a search opened a socket of its own")
 	}
 	shared := probetest.NewNetwork(paths...)
@@ -40,11 +41,7 @@ func TestFindEngine(t *testing.T) {
 		return shared, nil
 	}})}
 	defer e.Close()
-	budget, err := ratebudget.New(10000, 20, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := &Options{Engine: e, Pace: budget.Wait, sys: nw}
+	o := &Options{Engine: e, Pace: Pace(rate.NewLimiter(10000, 20)), sys: nw}
 	want, got := map[string]string{}, map[string]string{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -147,5 +144,42 @@ func TestEngineAnswersIdle(t *testing.T) {
 	e.answers("", netip.MustParseAddr("198.18.9.2"), c)
 	if n := len(e.targets); n != 2 {
 		t.Fatalf("%d budgets kept after 7 s, want 2: the one drawn on 6 s ago and the new", n)
+	}
+}
+
+// Pace waits as rate.Limiter.Wait does, but a token due after the
+// context's deadline is waited for until the deadline, which ends it as
+// the context's own error.
+func TestPace(t *testing.T) {
+	tests := []struct {
+		name    string
+		timeout time.Duration // 0: cancelled after 20 ms instead
+		want    error
+	}{
+		{"token due after the deadline", 20 * time.Millisecond, context.DeadlineExceeded},
+		{"cancelled", 0, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pace := Pace(rate.NewLimiter(rate.Every(time.Hour), 1))
+			if err := pace(context.Background()); err != nil {
+				t.Fatalf("the burst's token: %v", err)
+			}
+			start := time.Now()
+			ctx, cancel := context.WithCancel(context.Background())
+			if tt.timeout > 0 {
+				ctx, cancel = context.WithTimeout(context.Background(), tt.timeout)
+			} else {
+				time.AfterFunc(20*time.Millisecond, cancel)
+			}
+			defer cancel()
+			err := pace(ctx)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+			if took := time.Since(start); took < 20*time.Millisecond {
+				t.Errorf("returned after %v, before the context ended", took)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
 	"github.com/pmtu/pmtu/route"
 )
 
@@ -39,7 +40,7 @@ func fakeNetwork(clock *probetest.Clock, paths ...*probetest.Path) *network {
 			}
 			return route.Route{Dst: dst, Src: p.Src, IfIndex: 2, IfName: "veth0", IfMTU: 1500}, nil
 		},
-		open: func(_ Proto, dst netip.Addr, cfg *transport.OpenConfig) (conn, Method, error) {
+		open: func(_ Proto, dst netip.Addr, cfg *transport.OpenConfig) (wire.Conn, Method, error) {
 			p := byDst[dst]
 			return transport.NewICMPConn(p.Conn(), dst, &transport.ICMPConfig{Src: p.Src, Now: clock.Now}), MethodICMP, nil
 		},

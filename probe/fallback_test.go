@@ -47,7 +47,7 @@ func (w *waysNetwork) network() *network {
 		route: func(_ context.Context, dst netip.Addr) (route.Route, error) {
 			return route.Route{Dst: dst, Src: waysSrc, IfIndex: 2, IfName: "veth0", IfMTU: 2000, Type: route.Unicast}, nil
 		},
-		open: func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (conn, Method, error) {
+		open: func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (wire.Conn, Method, error) {
 			way := string(p)
 			m := MethodICMP
 			if w.icmpAsUDP {

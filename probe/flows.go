@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/pmtu/pmtu/ecmp"
 	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/ecmp"
 	"github.com/pmtu/pmtu/probe/transport"
 )
 

@@ -10,9 +10,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pmtu/pmtu/ecmp"
 	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/probe/ecmp"
 	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
 	"github.com/pmtu/pmtu/route"
 )
 
@@ -29,7 +30,7 @@ func ecmpNetwork(dst netip.Addr) *network {
 		route: func(_ context.Context, d netip.Addr) (route.Route, error) {
 			return route.Route{Dst: d, Src: src, IfIndex: 2, IfName: "veth0", IfMTU: 1500, Type: route.Unicast}, nil
 		},
-		open: func(_ Proto, d netip.Addr, cfg *transport.OpenConfig) (conn, Method, error) {
+		open: func(_ Proto, d netip.Addr, cfg *transport.OpenConfig) (wire.Conn, Method, error) {
 			clock := probetest.NewClock()
 			hops := []probetest.Hop{{Addr: netip.MustParseAddr("198.18.1.2"), MTU: 1500}, {Addr: netip.MustParseAddr("198.18.4.2"), MTU: 1500}}
 			if cfg.Flow%2 == 1 {

@@ -7,7 +7,8 @@ import (
 )
 
 // The layers import only downward: wire imports neither the sockets nor
-// the search, and the search does not import the sockets.
+// the search, the search does not import the sockets, and ecmp (merging
+// what searches found) imports neither.
 func TestLayers(t *testing.T) {
 	const mod = "github.com/pmtu/pmtu/"
 	tests := []struct {
@@ -18,7 +19,12 @@ func TestLayers(t *testing.T) {
 		{"probe/search", []string{"probe/transport", "sockopt", "netns", "route"}},
 		{"probe/ratelimit", []string{"probe/wire", "probe/transport", "probe/search"}},
 		{"probe/transport", []string{"probe/search"}},
+		// ecmp is pure arithmetic over what searches found: no sockets.
+		{"probe/ecmp", []string{"probe/transport", "probe/search", "sockopt", "netns", "route"}},
 		{"mtu", []string{"probe", "probe/wire"}},
+		// Gone from the top: the token bucket is golang.org/x/time/rate's,
+		// ecmp is probe/ecmp.
+		{"...", []string{"ratebudget", "ecmp"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {

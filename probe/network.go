@@ -6,21 +6,14 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
 	"github.com/pmtu/pmtu/route"
 )
 
-// conn is what Find and Trace probe over: a search.Conn that can be
-// closed.
-type conn interface {
-	search.Conn
-	Close() error
-}
-
 // Conn is what Network.Open returns: a way of sending probes of an exact
-// size and reading the matched, validated answers (transport.Conn).
-type Conn = transport.Conn
+// size and reading the matched, validated answers (wire.Conn).
+type Conn = wire.Conn
 
 // OpenConfig is what Network.Open is asked to open: the source, interface,
 // port, flow and namespace of the probes (transport.OpenConfig).
@@ -61,7 +54,7 @@ type network struct {
 	interfaceByName func(name string) (*net.Interface, error)
 	route           func(ctx context.Context, dst netip.Addr) (route.Route, error)
 	// open opens the first method of p allowed here (transport.Open).
-	open func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (conn, Method, error)
+	open func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (wire.Conn, Method, error)
 	now  func() time.Time
 	// fake is true for a world that is not the kernel's: the Engine's
 	// shared sockets, which are real, are then not used.
@@ -74,7 +67,7 @@ var kernel = &network{
 	localAddrs:      localAddrs,
 	interfaceByName: net.InterfaceByName,
 	route:           route.Get,
-	open: func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (conn, Method, error) {
+	open: func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (wire.Conn, Method, error) {
 		return transport.Open(p, dst, cfg)
 	},
 	now: time.Now,
@@ -105,7 +98,7 @@ func (n *Network) world() *network {
 	}
 	if n.Open != nil {
 		open := n.Open
-		w.open = func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (conn, Method, error) {
+		w.open = func(p Proto, dst netip.Addr, cfg *transport.OpenConfig) (wire.Conn, Method, error) {
 			c, m, err := open(p, dst, cfg)
 			if c == nil {
 				return nil, m, err // no typed nil in a non-nil conn

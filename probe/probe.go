@@ -12,6 +12,7 @@ import (
 	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // Options says how to probe. The zero value (or nil) probes with ICMP,
@@ -211,7 +212,7 @@ func (t *Target) find(ctx context.Context, proto Proto, port int) (*Result, erro
 // (Options.Pace), and, over a conn whose answers the target rate-limits,
 // the answer budget that the Engine's searches share for that target and
 // the Engine's count of searches waiting for such answers.
-func (t *Target) searchConfig(c conn, floor mtu.Size) *search.Config {
+func (t *Target) searchConfig(c wire.Conn, floor mtu.Size) *search.Config {
 	o := &t.opts
 	return &search.Config{Floor: floor, Ceil: t.Ceil(), Wait: o.Wait, Tries: o.Tries, Now: o.world().now,
 		Trace: o.OnEvent, Pace: o.Pace, Answers: o.Engine.answers(o.Netns, t.Addr, c), Waiting: o.Engine.waitingFor(c)}
@@ -250,13 +251,13 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 // Source, and says which through Options.Log. With shared (Find) and
 // Options.Engine, ICMP probes go over the Engine's shared socket when
 // this process may open it.
-func (t *Target) open(shared bool) (conn, Method, error) {
+func (t *Target) open(shared bool) (wire.Conn, Method, error) {
 	return t.openProto(cmp.Or(t.opts.Proto, ProtoICMP), t.opts.Port, shared)
 }
 
 // openProto opens the first method of proto this process may use toward
 // t, to port (0: the protocol's default), as open does.
-func (t *Target) openProto(proto Proto, port int, shared bool) (conn, Method, error) {
+func (t *Target) openProto(proto Proto, port int, shared bool) (wire.Conn, Method, error) {
 	o := &t.opts
 	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: port, Local: t.local,
 		Namespace: o.Netns, RouteSrc: t.Route.Src}
@@ -267,7 +268,7 @@ func (t *Target) openProto(proto Proto, port int, shared bool) (conn, Method, er
 		name := o.Netns
 		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
 	}
-	var c conn
+	var c wire.Conn
 	var m Method
 	var err error
 	if shared && o.Engine != nil && !o.world().fake {

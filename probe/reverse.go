@@ -25,27 +25,27 @@ const (
 // of the return path (search.Returns): how large each was, and the largest
 // fragment the kernel reassembled it from (Event.FragSize).
 type returnsConn struct {
-	conn
+	wire.Conn
 	mu    sync.Mutex
 	sizes map[int]mtu.Size // seq → size of the probes sent
 	r     search.Returns
 }
 
-func newReturnsConn(c conn) *returnsConn {
-	return &returnsConn{conn: c, sizes: map[int]mtu.Size{}}
+func newReturnsConn(c wire.Conn) *returnsConn {
+	return &returnsConn{Conn: c, sizes: map[int]mtu.Size{}}
 }
 
 func (c *returnsConn) Send(ctx context.Context, p wire.Probe) error {
 	c.mu.Lock()
 	c.sizes[p.Seq] = p.Size
 	c.mu.Unlock()
-	return c.conn.Send(ctx, p)
+	return c.Conn.Send(ctx, p)
 }
 
 // Recv passes every event on; an Echo Reply is as large as its request
 // (the transport checks), so its probe's size is the reply's.
 func (c *returnsConn) Recv(deadline time.Time) (wire.Event, error) {
-	ev, err := c.conn.Recv(deadline)
+	ev, err := c.Conn.Recv(deadline)
 	if err == nil && ev.Kind == wire.Reached {
 		c.mu.Lock()
 		if size, ok := c.sizes[ev.Seq]; ok {
@@ -74,7 +74,7 @@ func (c *returnsConn) lost(size mtu.Size) {
 // path: Echo Replies read from a raw socket, which asks for fragment sizes
 // (the other methods' answers are small, or come without them). nil when
 // they do not.
-func watchReturns(c conn, m Method) *returnsConn {
+func watchReturns(c wire.Conn, m Method) *returnsConn {
 	if m != MethodICMP {
 		return nil
 	}

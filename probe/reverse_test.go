@@ -12,6 +12,7 @@ import (
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // asymNetwork is a fake network where Echo probes see a black hole at
@@ -22,7 +23,7 @@ func asymNetwork(echoMTU, udpMTU int, opened map[Proto]int) *network {
 	clock := probetest.NewClock()
 	src, dst := netip.MustParseAddr("2001:db8:1::1"), netip.MustParseAddr("2001:db8:2::2")
 	nw := fakeNetwork(clock, &probetest.Path{Src: src, Dst: dst})
-	nw.open = func(p Proto, dst netip.Addr, _ *transport.OpenConfig) (conn, Method, error) {
+	nw.open = func(p Proto, dst netip.Addr, _ *transport.OpenConfig) (wire.Conn, Method, error) {
 		opened[p]++
 		limit, m := echoMTU, MethodICMP
 		if p == ProtoUDP {

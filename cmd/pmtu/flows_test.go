@@ -8,10 +8,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pmtu/pmtu/ecmp"
 	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/ecmp"
 	"github.com/pmtu/pmtu/probe/search"
 )
 

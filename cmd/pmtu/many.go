@@ -15,9 +15,9 @@ import (
 	"github.com/pmtu/pmtu/fleet"
 	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/probe"
-	"github.com/pmtu/pmtu/ratebudget"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+	"golang.org/x/time/rate"
 )
 
 // Defaults of --parallel and --rate; README.md says why. In short: the
@@ -155,14 +155,11 @@ func findMany(cCtx *cli.Context) error {
 
 	// A burst of a fiftieth of a second's budget: 20 at the default rate,
 	// within a Linux router's icmp_msgs_burst of 50.
-	budget, err := ratebudget.New(o.rate, max(1, int(o.rate/50)), nil)
-	if err != nil {
-		return usageError("pmtu: " + err.Error())
-	}
+	budget := rate.NewLimiter(rate.Limit(o.rate), max(1, int(o.rate/50)))
 	engine := probe.NewEngine(nil)
 	defer engine.Close()
 	mo := o.measureOptions(cCtx)
-	mo.Probe.Pace, mo.Probe.Engine = budget.Wait, engine
+	mo.Probe.Pace, mo.Probe.Engine = probe.Pace(budget), engine
 	m := &manyRun{o: o, cancel: cancel, session: measure.NewSession(mo)}
 	defer m.session.Close()
 	targets, total, closeInput, err := m.openTargets(o)

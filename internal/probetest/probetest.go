@@ -1,7 +1,9 @@
 // Package probetest is a fake network for testing pmtu without root,
 // sockets or sleeping: a PacketConn that behaves like a raw ICMP socket on
 // a path of routers with given MTUs, and a Clock that the fake network
-// advances instead of waiting.
+// advances instead of waiting. On Linux it also builds the control
+// messages a socket's reads carry (error queue, receive time), for the
+// parsers of probe/wire and the conns of probe/transport alike.
 package probetest
 
 import (

@@ -49,7 +49,7 @@ type DirectionConfig struct {
 // back in the first round: this way of probing does not get through (or
 // the round was lost), and silence says nothing; no more rounds are spent
 // on it. probes counts what was sent.
-func DirectionOf(ctx context.Context, c Conn, pass, silent mtu.Size, cfg *DirectionConfig) (dir string, probes int, err error) {
+func DirectionOf(ctx context.Context, c wire.Conn, pass, silent mtu.Size, cfg *DirectionConfig) (dir string, probes int, err error) {
 	if cfg == nil {
 		cfg = &DirectionConfig{}
 	}

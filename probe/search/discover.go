@@ -131,7 +131,7 @@ const (
 // Each round sends what the Sizer asks for and reads answers until every
 // probe is answered or the round's wait ends (see round); the probes
 // left unanswered count as lost.
-func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
+func Discover(ctx context.Context, c wire.Conn, cfg *Config) (*Result, error) {
 	d := newDiscovery(c, cfg)
 	defer d.setWaiting(false)
 	for {
@@ -155,7 +155,7 @@ func Discover(ctx context.Context, c Conn, cfg *Config) (*Result, error) {
 // discovery is one Discover: the sizer, every probe sent, and the Result
 // being filled.
 type discovery struct {
-	conn       Conn
+	conn       wire.Conn
 	cfg        *Config
 	now        func() time.Time
 	wait       time.Duration
@@ -181,7 +181,7 @@ type sentAt struct {
 	at   time.Time
 }
 
-func newDiscovery(c Conn, cfg *Config) *discovery {
+func newDiscovery(c wire.Conn, cfg *Config) *discovery {
 	if cfg == nil {
 		cfg = &Config{}
 	}

@@ -11,8 +11,9 @@
 //     control probe, and a round whose control earns nothing is void.
 //   - trace.go: Trace, one Sizer per hop limit, all hops walked side by
 //     side, paced by the routers' ICMP rate limit (package ratelimit).
-//   - conn.go: Conn, the little a search needs of a transport (send a
-//     probe, read an event), and ReplyLimiter.
+//   - replylimit.go: ReplyLimiter, a Conn whose target rate-limits its
+//     answers. The Conn itself (send a probe, read an event) is wire.Conn,
+//     declared with the Probe and Event it speaks.
 //
 // Nothing here opens a socket or reads a clock of its own: the Conn and
 // Config.Now are given, so every search runs in tests over the fake

@@ -40,6 +40,8 @@ func (c *limitedTarget) ReplyLimit() (int, time.Duration) {
 
 func (c *limitedTarget) Target() netip.Addr { return c.dst }
 
+func (c *limitedTarget) Close() error { return nil }
+
 func (c *limitedTarget) Send(_ context.Context, p wire.Probe) error {
 	now := c.clock.Now()
 	c.sent++

@@ -211,7 +211,7 @@ type TraceResult struct {
 // returns what was found so far with an error only when it cannot go on:
 // ctx.Err() when cancelled, or a failed send or read. Not reaching the
 // target is no error: see TraceResult.Reached.
-func Trace(ctx context.Context, c Conn, cfg *TraceConfig) (*TraceResult, error) {
+func Trace(ctx context.Context, c wire.Conn, cfg *TraceConfig) (*TraceResult, error) {
 	w := newWalk(c, cfg)
 	err := w.run(ctx)
 	return w.result(), err
@@ -220,7 +220,7 @@ func Trace(ctx context.Context, c Conn, cfg *TraceConfig) (*TraceResult, error) 
 // walk is one Trace: the open hops and every probe sent, by sequence
 // number.
 type walk struct {
-	conn        Conn
+	conn        wire.Conn
 	cfg         TraceConfig
 	floor, ceil mtu.Size
 	start       time.Time
@@ -306,7 +306,7 @@ const (
 	firstJump   = 2 // hop limits the first jump opens
 )
 
-func newWalk(c Conn, cfg *TraceConfig) *walk {
+func newWalk(c wire.Conn, cfg *TraceConfig) *walk {
 	w := &walk{conn: c, sent: map[int]*sentProbe{}, at: map[netip.Addr]int{}, step: firstJump}
 	if cfg != nil {
 		w.cfg = *cfg

@@ -40,8 +40,8 @@
 // # Imports
 //
 // transport imports package mtu, probe/wire, probe/ratelimit and
-// sockopt; never probe/search, which drives a transport through its own
-// Conn interface.
+// sockopt; never probe/search, which drives a transport through the
+// Conn interface both see, wire.Conn.
 //
 // # Systems
 //

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // ErrPermission is wrapped by the errors of the methods that need raw
@@ -83,16 +85,16 @@ func (cfg *OpenConfig) local(src netip.Addr) func(netip.Addr) bool {
 // (Proto.Methods gives the order): it moves on when a method's sockets
 // are refused for lack of privilege (IsPermission) and stops at any other
 // error. When no method may be used the error is a *NoMethodError.
-func Open(p Proto, dst netip.Addr, cfg *OpenConfig) (Conn, Method, error) {
+func Open(p Proto, dst netip.Addr, cfg *OpenConfig) (wire.Conn, Method, error) {
 	ms := p.Methods()
 	if ms == nil {
 		return nil, "", fmt.Errorf("unknown probe protocol %q (want one of %s)", p, joinProtos())
 	}
-	return choose(p, ms, func(m Method) (Conn, error) { return OpenMethod(m, dst, cfg) })
+	return choose(p, ms, func(m Method) (wire.Conn, error) { return OpenMethod(m, dst, cfg) })
 }
 
 // choose opens the first of ms that open allows.
-func choose(p Proto, ms []Method, open func(Method) (Conn, error)) (Conn, Method, error) {
+func choose(p Proto, ms []Method, open func(Method) (wire.Conn, error)) (wire.Conn, Method, error) {
 	nm := &NoMethodError{Proto: p}
 	for _, m := range ms {
 		c, err := open(m)

@@ -7,12 +7,13 @@ import (
 	"net/netip"
 	"syscall"
 
+	"github.com/pmtu/pmtu/probe/wire"
 	"github.com/pmtu/pmtu/sockopt"
 )
 
 // OpenMethod opens method m toward dst; cfg may be nil. Sockets are made
 // inside cfg.Enter, so in the right network namespace.
-func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (Conn, error) {
+func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (wire.Conn, error) {
 	c, dst, pinned, err := cfg.toward(dst)
 	if err != nil {
 		return nil, err
@@ -64,12 +65,12 @@ func sourceFor(dst netip.Addr, cfg *OpenConfig) (netip.Addr, error) {
 
 // openICMP opens MethodICMP: a raw ICMP socket, bound to the source and
 // the interface when they are pinned.
-func openICMP(dst netip.Addr, cfg *OpenConfig, pinned bool) (Conn, error) {
+func openICMP(dst netip.Addr, cfg *OpenConfig, pinned bool) (wire.Conn, error) {
 	sc := socketConfig{kind: rawICMP, v6: dst.Is6(), ifname: cfg.Interface, probeMode: true, filter: acceptErrorEcho, fragSize: true}
 	if pinned {
 		sc.bind = cfg.Src
 	}
-	var conn Conn
+	var conn wire.Conn
 	err := cfg.enter(func() error {
 		c, err := newSocket(sc)
 		if err != nil {
@@ -152,7 +153,7 @@ func openUDPProbe(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPC
 
 // nonNil returns c as a Conn, or a nil Conn with err: never a nil pointer
 // of a concrete type inside a non-nil interface.
-func nonNil[C Conn](c C, err error) (Conn, error) {
+func nonNil[C wire.Conn](c C, err error) (wire.Conn, error) {
 	if err != nil {
 		return nil, err
 	}

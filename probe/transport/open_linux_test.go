@@ -39,7 +39,7 @@ var (
 
 // sendAll sends one probe of each size and returns the events that come
 // back within wait, Ignored ones left out.
-func sendAll(t *testing.T, c Conn, sizes []mtu.Size, wait time.Duration) map[int]wire.Event {
+func sendAll(t *testing.T, c wire.Conn, sizes []mtu.Size, wait time.Duration) map[int]wire.Event {
 	t.Helper()
 	for i, s := range sizes {
 		if err := c.Send(context.Background(), wire.Probe{Seq: i + 1, Size: s}); err != nil {

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // OpenMethod opens no method off Linux: every method needs Linux's socket
 // options (probe mode, IP_RECVERR, ICMP datagram sockets), so each
 // returns an error wrapping errors.ErrUnsupported.
-func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (Conn, error) {
+func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (wire.Conn, error) {
 	return nil, fmt.Errorf("%s probes: %w", m, errors.ErrUnsupported)
 }
 

@@ -63,7 +63,7 @@ func TestChoose(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var opened []Method
-			c, m, err := choose(tt.proto, tt.proto.Methods(), func(m Method) (Conn, error) {
+			c, m, err := choose(tt.proto, tt.proto.Methods(), func(m Method) (wire.Conn, error) {
 				opened = append(opened, m)
 				if err := tt.world[m]; err != nil {
 					return nil, err

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"encoding/binary"
 	"net/netip"
 	"strings"
 	"testing"
@@ -9,59 +8,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // marshalErrQueue builds the control message a kernel hands recvmsg
-// (MSG_ERRQUEUE) for ee, at level and type (SOL_IP/IP_RECVERR or
-// SOL_IPV6/IPV6_RECVERR), with the offender's sockaddr.
+// (MSG_ERRQUEUE) for ee, at level and type.
 func marshalErrQueue(level, typ int, ee wire.ExtendedErr) []byte {
-	return cmsg(level, typ, eeData(ee))
-}
-
-// eeData is struct sock_extended_err and the offender's sockaddr.
-func eeData(ee wire.ExtendedErr) []byte {
-	data := make([]byte, wire.SizeofSockExtendedErr)
-	ne := binary.NativeEndian
-	ne.PutUint32(data[0:], uint32(ee.Errno))
-	data[4], data[5], data[6] = byte(ee.Origin), byte(ee.Type), byte(ee.Code)
-	ne.PutUint32(data[8:], ee.Info)
-	ne.PutUint32(data[12:], ee.Data)
-	switch {
-	case ee.Offender.Is4():
-		sa := make([]byte, unix.SizeofSockaddrInet4)
-		ne.PutUint16(sa[0:], unix.AF_INET)
-		a := ee.Offender.As4()
-		copy(sa[4:], a[:])
-		data = append(data, sa...)
-	case ee.Offender.Is6():
-		sa := make([]byte, unix.SizeofSockaddrInet6)
-		ne.PutUint16(sa[0:], unix.AF_INET6)
-		a := ee.Offender.As16()
-		copy(sa[8:], a[:])
-		data = append(data, sa...)
-	default:
-		data = append(data, make([]byte, unix.SizeofSockaddrInet6)...) // AF_UNSPEC
-	}
-	return data
-}
-
-func cmsg(level, typ int, data []byte) []byte {
-	b := make([]byte, unix.CmsgSpace(len(data)))
-	ne := binary.NativeEndian
-	// struct cmsghdr on 64-bit Linux: u64 len, i32 level, i32 type.
-	if unix.SizeofCmsghdr == 16 {
-		ne.PutUint64(b[0:], uint64(unix.CmsgLen(len(data))))
-		ne.PutUint32(b[8:], uint32(level))
-		ne.PutUint32(b[12:], uint32(typ))
-	} else {
-		ne.PutUint32(b[0:], uint32(unix.CmsgLen(len(data))))
-		ne.PutUint32(b[4:], uint32(level))
-		ne.PutUint32(b[8:], uint32(typ))
-	}
-	copy(b[unix.CmsgLen(0):], data)
-	return b
+	return probetest.ErrQueueCmsg(level, typ, probetest.SockExtendedErr{Errno: ee.Errno, Origin: uint8(ee.Origin),
+		Type: ee.Type, Code: ee.Code, Info: ee.Info, Data: ee.Data, Offender: ee.Offender})
 }
 
 // TestErrQueueEvent goes from the control message bytes and the quoted

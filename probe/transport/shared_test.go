@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/time/rate"
 
 	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/transport"
 	"github.com/pmtu/pmtu/probe/wire"
-	"github.com/pmtu/pmtu/ratebudget"
 )
 
 var (
@@ -98,7 +98,7 @@ func discoverAll(t *testing.T, e *transport.Engine, paths []*probetest.Path, pac
 				return
 			}
 			defer c.Close()
-			var sc search.Conn = c
+			var sc wire.Conn = c
 			if pace != nil {
 				sc = paced{c, pace}
 			}
@@ -160,10 +160,10 @@ func (b *budgetConn) WriteTo(p []byte, a net.Addr) (int, error) {
 }
 
 // TestSharedSocket1000Budget: 1000 searches at once on one shared socket,
-// paced by one ratebudget: all exact, no probe written without a token,
+// paced by one token bucket: all exact, no probe written without a token,
 // and the probes took at least the time the budget allows them.
 func TestSharedSocket1000Budget(t *testing.T) {
-	const rate, burst = 5000, 20
+	const pps, burst = 5000, 20
 	paths := fleetPaths(false, 1000)
 	for i, p := range paths {
 		p.Dst = netip.AddrFrom4([4]byte{198, 19, byte(i >> 8), byte(i)})
@@ -175,10 +175,7 @@ func TestSharedSocket1000Budget(t *testing.T) {
 	bc := &budgetConn{Network: net4, granted: &granted, written: &written}
 	e, opened := fakeEngine(bc, nil)
 	defer e.Close()
-	budget, err := ratebudget.New(rate, burst, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	budget := rate.NewLimiter(pps, burst)
 	start := time.Now()
 	pace := func(ctx context.Context) error {
 		if err := budget.Wait(ctx); err != nil {
@@ -203,7 +200,7 @@ func TestSharedSocket1000Budget(t *testing.T) {
 		t.Fatalf("%d probes for %d searches", n, len(paths))
 	}
 	// N tokens need (N - burst)/rate of time from a full bucket.
-	least := time.Duration(float64(n-burst) / rate * float64(time.Second))
+	least := time.Duration(float64(n-burst) / pps * float64(time.Second))
 	if took := sends[n-1].Sub(start); took < least {
 		t.Errorf("%d probes went out in %v; the budget allows no less than %v", n, took, least)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/wire"
 )
 
 // longAgo is a clock stopped far in the past: an arrival stamped with it
@@ -15,7 +16,7 @@ func longAgo() time.Time { return time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC) }
 
 // wantKernelStamps checks that every answer carries the kernel's receive
 // time: near the real clock, not the conn's stopped one.
-func wantKernelStamps(t *testing.T, c Conn, dst netip.Addr) {
+func wantKernelStamps(t *testing.T, c wire.Conn, dst netip.Addr) {
 	t.Helper()
 	start := time.Now()
 	got := sendAll(t, c, []mtu.Size{1280, 1400}, 2*time.Second)

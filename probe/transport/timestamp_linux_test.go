@@ -4,9 +4,6 @@ import (
 	"net"
 	"testing"
 	"time"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/probe/wire"
@@ -23,7 +20,7 @@ type stampedConn struct {
 
 func (c *stampedConn) ReadMsgIP(b, oob []byte) (int, int, int, *net.IPAddr, error) {
 	n := copy(b, c.pkt)
-	return n, copy(oob, stampOOB(c.at)), 0, &net.IPAddr{IP: c.from}, nil
+	return n, copy(oob, probetest.TimestampCmsg(c.at)), 0, &net.IPAddr{IP: c.from}, nil
 }
 
 func (c *stampedConn) SetReadDeadline(time.Time) error { return nil }
@@ -46,16 +43,4 @@ func TestRecvUsesKernelTimestamp(t *testing.T) {
 	if ev.Kind != wire.Reached || !ev.At.Equal(arrived) {
 		t.Fatalf("got %v at %v (%s), want Reached at the kernel's %v", ev.Kind, ev.At, ev.Why, arrived)
 	}
-}
-
-// stampOOB is the control message the kernel sends with SO_TIMESTAMPNS.
-func stampOOB(t time.Time) []byte {
-	ts := unix.NsecToTimespec(t.UnixNano())
-	size := int(unsafe.Sizeof(ts))
-	b := make([]byte, unix.CmsgSpace(size))
-	h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
-	h.Level, h.Type = unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS
-	h.SetLen(unix.CmsgLen(size))
-	copy(b[unix.CmsgLen(0):], unsafe.Slice((*byte)(unsafe.Pointer(&ts)), size))
-	return b
 }

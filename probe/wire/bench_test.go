@@ -20,3 +20,15 @@ func BenchmarkParseFragNeeded(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseMPLSTimeExceeded: a Time Exceeded from an MPLS router, its
+// extensions read by x/net/icmp.
+func BenchmarkParseMPLSTimeExceeded(b *testing.B) {
+	pkt := withStructure(b, structure(object(classMPLS, 1, mplsEntry(16001, 0, true, 1))))
+	b.ReportAllocs()
+	for b.Loop() {
+		if m, err := ParseMessage(pkt, false); err != nil || m.Ext == nil {
+			b.Fatal(m, err)
+		}
+	}
+}

@@ -5,8 +5,9 @@
 //
 //   - message.go, extension.go: ParseMessage, the parser of ICMP and
 //     ICMPv6 messages as a raw socket delivers them (it reads the Next-Hop
-//     MTU of a Fragmentation Needed itself) and of RFC 4884 extensions
-//     (RFC 4950 MPLS labels, RFC 5837 interface information).
+//     MTU of a Fragmentation Needed itself, which x/net/icmp drops) and
+//     of RFC 4884 extensions (RFC 4950 MPLS labels, RFC 5837 interface
+//     information), which x/net/icmp finds and parses.
 //   - errqueue.go, errqueue_linux.go: ExtendedErr and ParseErrQueue, the
 //     kernel's sock_extended_err read with recvmsg(MSG_ERRQUEUE).
 //   - timestamp_linux.go: ParseTimestamp, the kernel's receive time
@@ -16,14 +17,16 @@
 //     CheckData) and Echo Requests (MarshalEcho).
 //   - event.go: Probe and Event, the values a search sends and reads, and
 //     ErrorKind, what an ICMP error's type and code mean for a probe.
+//   - conn.go: Conn, what sends those Probes and reads those Events: made
+//     by probe/transport, driven by probe/search.
 //
 // Every parser is pure: bytes in, a value or an error out; it copies what
 // it keeps. Each has a fuzz target seeded from testdata.
 //
 // # Imports
 //
-// wire imports only package mtu, x/net's ICMP marshalling and x/sys's
-// control-message parser: never probe/transport or probe/search, which
+// wire imports only package mtu, x/net/icmp (marshalling, and the
+// extensions it parses) and x/sys's control-message parser: never probe/transport or probe/search, which
 // build on it.
 //
 // # Standards

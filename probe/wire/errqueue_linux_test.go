@@ -1,7 +1,6 @@
 package wire
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"net/netip"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/pmtu/pmtu/internal/probetest"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,54 +21,15 @@ var (
 )
 
 // marshalErrQueue builds the control message a kernel hands recvmsg
-// (MSG_ERRQUEUE) for ee, at level and type (SOL_IP/IP_RECVERR or
-// SOL_IPV6/IPV6_RECVERR), with the offender's sockaddr.
+// (MSG_ERRQUEUE) for ee, at level and type.
 func marshalErrQueue(level, typ int, ee ExtendedErr) []byte {
-	return cmsg(level, typ, eeData(ee))
+	return probetest.ErrQueueCmsg(level, typ, sockErr(ee))
 }
 
-// eeData is struct sock_extended_err and the offender's sockaddr.
-func eeData(ee ExtendedErr) []byte {
-	data := make([]byte, SizeofSockExtendedErr)
-	ne := binary.NativeEndian
-	ne.PutUint32(data[0:], uint32(ee.Errno))
-	data[4], data[5], data[6] = byte(ee.Origin), byte(ee.Type), byte(ee.Code)
-	ne.PutUint32(data[8:], ee.Info)
-	ne.PutUint32(data[12:], ee.Data)
-	switch {
-	case ee.Offender.Is4():
-		sa := make([]byte, unix.SizeofSockaddrInet4)
-		ne.PutUint16(sa[0:], unix.AF_INET)
-		a := ee.Offender.As4()
-		copy(sa[4:], a[:])
-		data = append(data, sa...)
-	case ee.Offender.Is6():
-		sa := make([]byte, unix.SizeofSockaddrInet6)
-		ne.PutUint16(sa[0:], unix.AF_INET6)
-		a := ee.Offender.As16()
-		copy(sa[8:], a[:])
-		data = append(data, sa...)
-	default:
-		data = append(data, make([]byte, unix.SizeofSockaddrInet6)...) // AF_UNSPEC
-	}
-	return data
-}
-
-func cmsg(level, typ int, data []byte) []byte {
-	b := make([]byte, unix.CmsgSpace(len(data)))
-	ne := binary.NativeEndian
-	// struct cmsghdr on 64-bit Linux: u64 len, i32 level, i32 type.
-	if unix.SizeofCmsghdr == 16 {
-		ne.PutUint64(b[0:], uint64(unix.CmsgLen(len(data))))
-		ne.PutUint32(b[8:], uint32(level))
-		ne.PutUint32(b[12:], uint32(typ))
-	} else {
-		ne.PutUint32(b[0:], uint32(unix.CmsgLen(len(data))))
-		ne.PutUint32(b[4:], uint32(level))
-		ne.PutUint32(b[8:], uint32(typ))
-	}
-	copy(b[unix.CmsgLen(0):], data)
-	return b
+// sockErr is ee as probetest builds it.
+func sockErr(ee ExtendedErr) probetest.SockExtendedErr {
+	return probetest.SockExtendedErr{Errno: ee.Errno, Origin: uint8(ee.Origin), Type: ee.Type, Code: ee.Code,
+		Info: ee.Info, Data: ee.Data, Offender: ee.Offender}
 }
 
 func TestParseErrQueue(t *testing.T) {
@@ -86,17 +47,17 @@ func TestParseErrQueue(t *testing.T) {
 		{"packet too big", marshalErrQueue(unix.SOL_IPV6, unix.IPV6_RECVERR, tooBig), tooBig, nil},
 		{"port unreachable", marshalErrQueue(unix.SOL_IP, unix.IP_RECVERR, portUnreach), portUnreach, nil},
 		{"local emsgsize", marshalErrQueue(unix.SOL_IP, unix.IP_RECVERR, local), local, nil},
-		{"after another cmsg", append(cmsg(unix.SOL_IP, unix.IP_TTL, []byte{64, 0, 0, 0}),
+		{"after another cmsg", append(probetest.Cmsg(unix.SOL_IP, unix.IP_TTL, []byte{64, 0, 0, 0}),
 			marshalErrQueue(unix.SOL_IP, unix.IP_RECVERR, fragNeeded)...), fragNeeded, nil},
 		{"v4-mapped offender", marshalErrQueue(unix.SOL_IPV6, unix.IPV6_RECVERR,
 			ExtendedErr{Origin: OriginICMP, Type: 3, Code: 4, Info: 1400, Offender: netip.AddrFrom16(router4.As16())}),
 			ExtendedErr{Origin: OriginICMP, Type: 3, Code: 4, Info: 1400, Offender: router4}, nil},
-		{"no offender", cmsg(unix.SOL_IP, unix.IP_RECVERR, eeData(fragNeeded)[:SizeofSockExtendedErr]),
+		{"no offender", probetest.Cmsg(unix.SOL_IP, unix.IP_RECVERR, sockErr(fragNeeded).Marshal()[:SizeofSockExtendedErr]),
 			ExtendedErr{Errno: unix.EMSGSIZE, Origin: OriginICMP, Type: 3, Code: 4, Info: 1400}, nil},
 		{"empty", nil, ExtendedErr{}, ErrNoExtendedErr},
-		{"other cmsg only", cmsg(unix.SOL_IP, unix.IP_TTL, []byte{64, 0, 0, 0}), ExtendedErr{}, ErrNoExtendedErr},
-		{"short sock_extended_err", cmsg(unix.SOL_IP, unix.IP_RECVERR, make([]byte, 12)), ExtendedErr{}, ErrShortCmsg},
-		{"short sockaddr_in6", cmsg(unix.SOL_IPV6, unix.IPV6_RECVERR, eeData(tooBig)[:SizeofSockExtendedErr+10]), ExtendedErr{}, ErrShortCmsg},
+		{"other cmsg only", probetest.Cmsg(unix.SOL_IP, unix.IP_TTL, []byte{64, 0, 0, 0}), ExtendedErr{}, ErrNoExtendedErr},
+		{"short sock_extended_err", probetest.Cmsg(unix.SOL_IP, unix.IP_RECVERR, make([]byte, 12)), ExtendedErr{}, ErrShortCmsg},
+		{"short sockaddr_in6", probetest.Cmsg(unix.SOL_IPV6, unix.IPV6_RECVERR, sockErr(tooBig).Marshal()[:SizeofSockExtendedErr+10]), ExtendedErr{}, ErrShortCmsg},
 		{"cut cmsg", marshalErrQueue(unix.SOL_IP, unix.IP_RECVERR, fragNeeded)[:20], ExtendedErr{}, ErrShortCmsg},
 	}
 	for _, tt := range tests {

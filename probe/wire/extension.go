@@ -1,9 +1,12 @@
 package wire
 
 import (
-	"encoding/binary"
 	"errors"
 	"net/netip"
+
+	"golang.org/x/net/icmp"
+
+	"github.com/pmtu/pmtu/mtu"
 )
 
 // Extensions is what an RFC 4884 extension structure carried: MPLS label
@@ -43,91 +46,118 @@ type InterfaceInfo struct {
 
 var errExtension = errors.New("malformed ICMP extension structure")
 
-// extension classes (IANA "ICMP Extension Object Classes").
 const (
-	classMPLS      = 1
-	classInterface = 2
+	// minExtensionStructure is the shortest extension structure
+	// x/net/icmp reads: its header and one object header.
+	minExtensionStructure = 8
+	// mplsIncomingStack is the C-Type of an RFC 4950 label stack (class 1).
+	mplsIncomingStack = 1
 )
 
-// parseExtensions parses an RFC 4884 extension structure. An unknown class
-// is skipped; a structure whose checksum is set and wrong, or whose objects
-// overrun it, is refused whole.
-func parseExtensions(b []byte) (*Extensions, error) {
-	if len(b) < 4 || b[0]>>4 != 2 {
-		return nil, errExtension
+// extensions reads the RFC 4884 extension structure of b, a whole ICMP
+// error message, with x/net/icmp. It returns the length of the original
+// datagram field the structure ends (0: no structure, the whole rest is
+// the quote) and what the structure carried (nil if nothing pmtu reads,
+// or malformed).
+//
+// x/net/icmp finds the structure where the RFC 4884 length says or, for
+// routers that leave the length unset or set it wrong, at offset 128
+// (RFC 4884 §5); it checks the version and a checksum that is set. It
+// needs the whole message, which a raw socket gives pmtu; the error
+// queue (wire.ParseErrQueue) quotes only pmtu's own packet and carries no
+// extensions.
+func extensions(b []byte, ipv6 bool) (length int, ext *Extensions) {
+	body := b[mtu.ICMPHeader:]
+	if len(body) < rfc4884MinOrigLength+minExtensionStructure {
+		return 0, nil
 	}
-	if sum := binary.BigEndian.Uint16(b[2:4]); sum != 0 && Checksum(b) != 0 {
-		return nil, errExtension
+	proto, length := ProtoICMP, int(b[5])*4
+	if ipv6 {
+		proto, length = ProtoICMPv6, int(b[4])*8
 	}
+	// x/net looks only where the length says and at 128, for a header
+	// of version 2; it copies the whole quote to find out, which more
+	// than doubles the cost of the common error, a long quote without
+	// extensions. Ask it only when one of the two could be a header.
+	if !isVersion2(body, rfc4884MinOrigLength) && !isVersion2(body, length) {
+		return 0, nil
+	}
+	m, err := icmp.ParseMessage(proto, b)
+	if err != nil {
+		return 0, nil
+	}
+	var data []byte
+	var exts []icmp.Extension
+	switch mb := m.Body.(type) {
+	case *icmp.DstUnreach:
+		data, exts = mb.Data, mb.Extensions
+	case *icmp.TimeExceeded:
+		data, exts = mb.Data, mb.Extensions
+	case *icmp.ParamProb:
+		data, exts = mb.Data, mb.Extensions
+	}
+	if len(data) >= len(body) {
+		return 0, nil // no structure: x/net kept all of it as the quote
+	}
+	ext, err = extensionsOf(exts)
+	if err != nil {
+		return len(data), nil
+	}
+	return len(data), ext
+}
+
+// isVersion2 reports whether an RFC 4884 extension header of version 2
+// could start at offset o of b.
+func isVersion2(b []byte, o int) bool {
+	return o >= rfc4884MinOrigLength && o < len(b) && b[o]>>4 == 2
+}
+
+// extensionsOf turns the objects x/net/icmp parsed into Extensions: RFC
+// 4950 label stacks and RFC 5837 interface information, in order; other
+// objects are skipped. nil if none of them carried anything.
+func extensionsOf(exts []icmp.Extension) (*Extensions, error) {
 	ext := &Extensions{}
-	for o := b[4:]; len(o) > 0; {
-		if len(o) < 4 {
-			return nil, errExtension
-		}
-		l := int(binary.BigEndian.Uint16(o[0:2]))
-		if l < 4 || l > len(o) {
-			return nil, errExtension
-		}
-		class, ctype, data := o[2], o[3], o[4:l]
-		o = o[l:]
-		switch {
-		case class == classMPLS && ctype == 1:
-			if len(data)%4 != 0 {
-				return nil, errExtension
+	for _, e := range exts {
+		switch e := e.(type) {
+		case *icmp.MPLSLabelStack:
+			if e.Type != mplsIncomingStack {
+				continue
 			}
-			for ; len(data) >= 4; data = data[4:] {
-				v := binary.BigEndian.Uint32(data)
+			for _, l := range e.Labels {
 				ext.MPLS = append(ext.MPLS, MPLSLabel{
-					Label: v >> 12, TC: uint8(v>>9) & 7, Bottom: v&0x100 != 0, TTL: uint8(v),
+					Label: uint32(l.Label), TC: uint8(l.TC), Bottom: l.S, TTL: uint8(l.TTL),
 				})
 			}
-		case class == classInterface:
-			info, err := parseInterfaceInfo(ctype, data)
+		case *icmp.InterfaceInfo:
+			info, err := interfaceInfoOf(e)
 			if err != nil {
 				return nil, err
 			}
 			ext.Interfaces = append(ext.Interfaces, info)
 		}
 	}
+	if len(ext.MPLS) == 0 && len(ext.Interfaces) == 0 {
+		return nil, nil
+	}
 	return ext, nil
 }
 
-// parseInterfaceInfo parses an RFC 5837 object: the C-Type says the role
-// and which of ifIndex, address, name and MTU follow, in that order.
-func parseInterfaceInfo(ctype byte, b []byte) (InterfaceInfo, error) {
-	info := InterfaceInfo{Role: int(ctype >> 6)}
-	if ctype&0x08 != 0 { // ifIndex
-		if len(b) < 4 {
-			return info, errExtension
-		}
-		info.IfIndex, b = binary.BigEndian.Uint32(b), b[4:]
+// interfaceInfoOf is an RFC 5837 object as x/net/icmp parsed it: the
+// C-Type's top two bits are the role.
+func interfaceInfoOf(e *icmp.InterfaceInfo) (InterfaceInfo, error) {
+	info := InterfaceInfo{Role: e.Type >> 6}
+	if e.Interface != nil {
+		info.IfIndex, info.Name, info.MTU = uint32(e.Interface.Index), e.Interface.Name, e.Interface.MTU
 	}
-	if ctype&0x04 != 0 { // IP address sub-object: AFI, reserved, address
-		if len(b) < 4 {
+	if e.Addr != nil {
+		// An address of another family than IPv4 or IPv6: x/net skips
+		// only its sub-object header and reads the address bytes as the
+		// name and MTU that follow, so nothing after it can be trusted.
+		a, ok := netip.AddrFromSlice(e.Addr.IP)
+		if !ok {
 			return info, errExtension
 		}
-		n := map[uint16]int{1: 4, 2: 16}[binary.BigEndian.Uint16(b)]
-		if n == 0 || len(b) < 4+n {
-			return info, errExtension
-		}
-		info.Addr, _ = netip.AddrFromSlice(b[4 : 4+n])
-		b = b[4+n:]
-	}
-	if ctype&0x02 != 0 { // name sub-object: length octet (itself included, a multiple of 4), name
-		if len(b) < 1 || int(b[0]) < 4 || int(b[0])%4 != 0 || int(b[0]) > len(b) {
-			return info, errExtension
-		}
-		name := b[1:b[0]]
-		for len(name) > 0 && name[len(name)-1] == 0 {
-			name = name[:len(name)-1]
-		}
-		info.Name, b = string(name), b[b[0]:]
-	}
-	if ctype&0x01 != 0 { // MTU
-		if len(b) < 4 {
-			return info, errExtension
-		}
-		info.MTU = int(binary.BigEndian.Uint32(b))
+		info.Addr = a // without x/net's zone: the name is in Name
 	}
 	return info, nil
 }

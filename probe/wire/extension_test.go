@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"testing"
@@ -9,6 +10,12 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/pmtu/pmtu/internal/probetest"
+)
+
+// Extension object classes (IANA "ICMP Extension Object Classes").
+const (
+	classMPLS      = 1
+	classInterface = 2
 )
 
 // object is an RFC 4884 extension object.
@@ -48,6 +55,26 @@ func ifInfo() []byte {
 	return object(classInterface, RoleOutgoing<<6|0x0f, data)
 }
 
+// parseExtensions is what ParseMessage keeps of the extension structure
+// b, after a 128-byte original datagram field of an ICMPv4 Time Exceeded
+// that says so: x/net/icmp reads a structure only in a whole message.
+func parseExtensions(t testing.TB, b []byte) *Extensions {
+	t.Helper()
+	m, err := ParseMessage(withStructure(t, b), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Ext
+}
+
+// withStructure is an ICMPv4 Time Exceeded quoting 128 bytes, its RFC
+// 4884 length set, followed by b.
+func withStructure(t testing.TB, b []byte) []byte {
+	m := probetest.Error(false, 11, 0, 0, echoPacket(t, src4, dst4, 1500)[:128])
+	m[5] = 128 / 4
+	return append(m, b...)
+}
+
 func TestParseExtensions(t *testing.T) {
 	stack := append(mplsEntry(16001, 0, false, 254), mplsEntry(24, 5, true, 1)...)
 	tests := []struct {
@@ -72,13 +99,30 @@ func TestParseExtensions(t *testing.T) {
 		{"mpls entry cut", structure(object(classMPLS, 1, []byte{1, 2, 3})), nil},
 		{"name overruns", structure(object(classInterface, 0x02, []byte{40, 'x', 0, 0})), nil},
 		{"address of unknown family", structure(object(classInterface, 0x04, []byte{0, 9, 0, 0, 1, 2, 3, 4})), nil},
+
+		// Where x/net/icmp reads otherwise than pmtu's own parser did
+		// (before: all of these nil, but for the long name, kept, and the
+		// unknown objects, an empty non-nil Extensions).
+		{"x/net: an overrunning object ends the structure, those before it kept",
+			structure(object(classMPLS, 1, mplsEntry(3, 0, true, 9)), []byte{0, 40, 1, 1}),
+			&Extensions{MPLS: []MPLSLabel{{Label: 3, Bottom: true, TTL: 9}}}},
+		{"x/net: bytes after the last object ignored",
+			structure(object(classMPLS, 1, mplsEntry(3, 0, true, 9)), []byte{0, 0}),
+			&Extensions{MPLS: []MPLSLabel{{Label: 3, Bottom: true, TTL: 9}}}},
+		{"x/net: a cut label entry dropped, the whole ones kept",
+			structure(object(classMPLS, 1, append(mplsEntry(3, 0, true, 9), 1, 2, 3))),
+			&Extensions{MPLS: []MPLSLabel{{Label: 3, Bottom: true, TTL: 9}}}},
+		{"x/net: an interface object cut short keeps what it has",
+			structure(object(classInterface, RoleIncoming<<6|0x09, []byte{0, 0, 0, 7})),
+			&Extensions{Interfaces: []InterfaceInfo{{Role: RoleIncoming, IfIndex: 7}}}},
+		{"x/net: a name over 63 bytes refuses the structure",
+			structure(object(classInterface, 0x02, append([]byte{68}, bytes.Repeat([]byte{'x'}, 67)...))), nil},
+		{"only unknown objects is none", structure(object(99, 1, []byte{1, 2, 3, 4})), nil},
+		{"mpls of another c-type is none", structure(object(classMPLS, 2, mplsEntry(3, 0, true, 9))), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseExtensions(tt.b)
-			if (err != nil) != (tt.want == nil) {
-				t.Fatalf("err = %v, want error %v", err, tt.want == nil)
-			}
+			got := parseExtensions(t, tt.b)
 			if diff := cmp.Diff(tt.want, got, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
@@ -141,6 +185,17 @@ func TestMessageExtensionsWithoutLength(t *testing.T) {
 		{"ipv6 interface at 128", append(probetest.Error(true, 3, 0, 0, echoPacket(t, src6, dst6, 1500)[:128]), structure(ifInfo())...), true,
 			&Extensions{Interfaces: []InterfaceInfo{{Role: RoleOutgoing, IfIndex: 7, Addr: netip.MustParseAddr("198.18.2.1"), Name: "veth-r2", MTU: 1400}}}, 128 - 40},
 		{"ipv4 plain long quote", probetest.Error(false, 11, 0, 0, quoted[:300]), false, nil, 300 - 20},
+		// x/net/icmp also looks at 128 when the length is set but wrong
+		// (pmtu's own parser did not: nil, and the whole rest quoted),
+		// and when it points at no structure.
+		{"ipv4 length under 128, mpls at 128", func() []byte { b := noLengthMPLS(t); b[5] = 64 / 4; return b }(), false,
+			&Extensions{MPLS: []MPLSLabel{{Label: 16001, Bottom: true, TTL: 1}}}, 128 - 20},
+		{"ipv4 length past the end, mpls at 128", func() []byte { b := noLengthMPLS(t); b[5] = 255; return b }(), false,
+			&Extensions{MPLS: []MPLSLabel{{Label: 16001, Bottom: true, TTL: 1}}}, 128 - 20},
+		{"ipv4 length 132 finds no structure, mpls at 128", func() []byte { b := noLengthMPLS(t); b[5] = 132 / 4; return b }(), false,
+			&Extensions{MPLS: []MPLSLabel{{Label: 16001, Bottom: true, TTL: 1}}}, 128 - 20},
+		{"ipv4 length 160 set, nothing there: the quote still ends there",
+			func() []byte { b := probetest.Error(false, 11, 0, 0, quoted[:300]); b[5] = 160 / 4; return b }(), false, nil, 160 - 20},
 		{"ipv4 garbage at 128", append(probetest.Error(false, 11, 0, 0, quoted[:128]), 0x20, 0, 0xde, 0xad, 0, 40), false, nil, 128 + 6 - 20},
 	}
 	for _, tt := range tests {
@@ -164,9 +219,15 @@ func FuzzParseExtensions(f *testing.F) {
 	f.Add(structure(ifInfo()))
 	f.Add([]byte{0x20, 0, 0, 0, 0, 8, 1, 1, 0, 0, 0x31, 0x40})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		ext, err := parseExtensions(b)
-		if err == nil && ext == nil {
-			t.Fatal("nil extensions without an error")
+		m, err := ParseMessage(withStructure(t, b), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Ext != nil && len(m.Ext.MPLS) == 0 && len(m.Ext.Interfaces) == 0 {
+			t.Fatal("empty extensions, not nil")
+		}
+		if n := len(m.Quote.Transport); n > 128-20 && m.Ext != nil {
+			t.Fatalf("the quote holds %d bytes past the IP header and runs into the extensions", n)
 		}
 	})
 }

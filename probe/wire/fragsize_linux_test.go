@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/mtu"
 )
 
@@ -38,7 +39,7 @@ func TestParseFragSize(t *testing.T) {
 		}
 		return b
 	}
-	stamp := stampOOB(time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC))
+	stamp := probetest.TimestampCmsg(time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC))
 	for _, tt := range []struct {
 		name string
 		oob  []byte

@@ -36,7 +36,8 @@ const (
 	minQuotedTransport = 8 // RFC 792: the quote holds at least 8 bytes past the IP header
 	// rfc4884MinOrigLength is the shortest original datagram field an
 	// RFC 4884 length may give, and where x/net/icmp looks for extensions
-	// when a router sends them without setting the length (RFC 4884 §5).
+	// when a router sends them without setting the length, or sets it
+	// wrong (RFC 4884 §5).
 	rfc4884MinOrigLength = 128
 )
 
@@ -115,14 +116,18 @@ func parseV4(m *Message, b []byte) error {
 		}
 		// RFC 4884: byte 5 is the length of the original datagram in 32-bit
 		// words when an extension structure follows. Parameter Problem keeps
-		// its pointer in byte 4 and the length in byte 5 too.
-		body := b[mtu.ICMPHeader:]
-		length := origLength(body, int(b[5])*4)
-		q, err := parseQuote(body, length, false)
+		// its pointer in byte 4 and the length in byte 5 too. Where the
+		// structure is, x/net/icmp finds (extensions); without one, a
+		// length that is set and fits still ends the quote.
+		length, ext := extensions(b, false)
+		if length == 0 {
+			length = int(b[5]) * 4
+		}
+		q, err := parseQuote(b[mtu.ICMPHeader:], length, false)
 		if err != nil {
 			return err
 		}
-		m.Quote, m.Ext = q, extensionsAfter(body, length)
+		m.Quote, m.Ext = q, ext
 		return nil
 	}
 	return fmt.Errorf("%w: ICMPv4 type %d", ErrNotICMP, m.Type)
@@ -142,16 +147,20 @@ func parseV6(m *Message, b []byte) error {
 		m.Quote = q
 		return nil
 	case ICMPv6DstUnreach, ICMPv6TimeExceeded, ICMPv6ParamProblem:
-		body, length := b[mtu.ICMPHeader:], 0
+		var length int
+		var ext *Extensions
 		if m.Type != ICMPv6ParamProblem {
-			// RFC 4884 §4.5: byte 4, in 64-bit words, for ICMPv6.
-			length = origLength(body, int(b[4])*8)
+			length, ext = extensions(b, true)
+			if length == 0 {
+				// RFC 4884 §4.5: byte 4, in 64-bit words, for ICMPv6.
+				length = int(b[4]) * 8
+			}
 		}
-		q, err := parseQuote(body, length, true)
+		q, err := parseQuote(b[mtu.ICMPHeader:], length, true)
 		if err != nil {
 			return err
 		}
-		m.Quote, m.Ext = q, extensionsAfter(body, length)
+		m.Quote, m.Ext = q, ext
 		return nil
 	}
 	return fmt.Errorf("%w: ICMPv6 type %d", ErrNotICMP, m.Type)
@@ -161,39 +170,6 @@ func parseEcho(m *Message, b []byte) {
 	m.ID = int(binary.BigEndian.Uint16(b[4:6]))
 	m.Seq = int(binary.BigEndian.Uint16(b[6:8]))
 	m.Data = append([]byte(nil), b[mtu.ICMPHeader:]...)
-}
-
-// origLength is the length of the original datagram field of an ICMP
-// error whose RFC 4884 length field says length bytes (0: not set), in
-// b, what follows the ICMP header. A set length of at least 128 bytes
-// that fits is believed. Without one, a router may still have appended an
-// extension structure after a 128-byte field (RFC 4884 §5, "non-compliant"
-// applications; old MPLS routers do this): as x/net/icmp does, one that
-// parses at offset 128 is taken. 0 means the whole of b is the quote.
-func origLength(b []byte, length int) int {
-	if length >= rfc4884MinOrigLength && length <= len(b) {
-		return length
-	}
-	if length == 0 && len(b) > rfc4884MinOrigLength {
-		if _, err := parseExtensions(b[rfc4884MinOrigLength:]); err == nil {
-			return rfc4884MinOrigLength
-		}
-	}
-	return 0
-}
-
-// extensionsAfter returns the RFC 4884 extensions after an original
-// datagram field of length bytes (from origLength; 0 means none), or nil.
-// RFC 4884 §4: the field is at least 128 bytes, zero-padded.
-func extensionsAfter(b []byte, length int) *Extensions {
-	if length < rfc4884MinOrigLength || length >= len(b) {
-		return nil
-	}
-	ext, err := parseExtensions(b[length:])
-	if err != nil {
-		return nil
-	}
-	return ext
 }
 
 // parseQuote parses the quoted IP packet. length is the RFC 4884 length of

@@ -3,28 +3,13 @@ package wire
 import (
 	"testing"
 	"time"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/pmtu/pmtu/internal/probetest"
 )
 
-// stampOOB is the control message the kernel sends with SO_TIMESTAMPNS.
-func stampOOB(t time.Time) []byte {
-	ts := unix.NsecToTimespec(t.UnixNano())
-	size := int(unsafe.Sizeof(ts))
-	b := make([]byte, unix.CmsgSpace(size))
-	h := (*unix.Cmsghdr)(unsafe.Pointer(&b[0]))
-	h.Level, h.Type = unix.SOL_SOCKET, unix.SCM_TIMESTAMPNS
-	h.SetLen(unix.CmsgLen(size))
-	copy(b[unix.CmsgLen(0):], unsafe.Slice((*byte)(unsafe.Pointer(&ts)), size))
-	return b
-}
-
 func TestParseTimestamp(t *testing.T) {
 	want := time.Date(2026, 11, 22, 18, 30, 0, 123456789, time.UTC)
-	got, ok := ParseTimestamp(stampOOB(want))
+	got, ok := ParseTimestamp(probetest.TimestampCmsg(want))
 	if !ok || !got.Equal(want) {
 		t.Fatalf("parseTimestamp = %v, %v; want %v", got, ok, want)
 	}

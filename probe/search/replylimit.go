@@ -1,30 +1,9 @@
 package search
 
-import (
-	"context"
-	"net/netip"
-	"time"
+import "time"
 
-	"github.com/pmtu/pmtu/probe/wire"
-)
-
-// Conn is what a search needs of a transport: send a probe of an exact
-// size, and read what came back about the probes it sent, already matched
-// and validated. probe/transport's conns satisfy it; tests give it a fake
-// network.
-type Conn interface {
-	// Send sends p. The packet on the wire is exactly p.Size bytes.
-	Send(ctx context.Context, p wire.Probe) error
-	// Recv returns the next event, waiting until deadline at the latest;
-	// then it returns an error satisfying errors.Is(err,
-	// os.ErrDeadlineExceeded).
-	Recv(deadline time.Time) (wire.Event, error)
-	// Target is the address probes are sent to.
-	Target() netip.Addr
-}
-
-// ReplyLimiter is implemented by a Conn whose proof that a probe arrived
-// is an ICMP error from the target (UDP: Port Unreachable). Hosts
+// ReplyLimiter is implemented by a wire.Conn whose proof that a probe
+// arrived is an ICMP error from the target (UDP: Port Unreachable). Hosts
 // rate-limit those per destination (package ratelimit): Linux sends a
 // burst of 6, then one a second. Of a parallel round of 16 probes that
 // all arrive, 6 are answered: there, silence is no evidence that a size

@@ -3,7 +3,7 @@ package ecmp_test
 import (
 	"fmt"
 
-	"github.com/pmtu/pmtu/ecmp"
+	"github.com/pmtu/pmtu/probe/ecmp"
 )
 
 func ExampleMissBound() {

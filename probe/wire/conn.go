@@ -1,0 +1,31 @@
+package wire
+
+import (
+	"context"
+	"net/netip"
+	"time"
+)
+
+// Conn is one way of sending probes: it sends a probe of an exact size
+// and reports what came back about the probes it sent, already matched
+// and validated. probe/transport makes them (ICMP Echo, UDP, TCP);
+// probe/search drives them; tests give it a fake network.
+//
+// It is declared once, here: transport, which makes Conns, and search,
+// which drives them, may not import each other (probe/layers_test.go),
+// and wire is the lowest package both import, the one whose Probe and
+// Event its methods speak. Package probe, above both, uses it as it is.
+// A search never closes the Conn it is given; Close is for whoever
+// opened it.
+type Conn interface {
+	// Send sends p. The packet on the wire is exactly p.Size bytes.
+	Send(ctx context.Context, p Probe) error
+	// Recv returns the next event, waiting until deadline at the latest;
+	// then it returns an error satisfying errors.Is(err,
+	// os.ErrDeadlineExceeded).
+	Recv(deadline time.Time) (Event, error)
+	// Target is the address probes are sent to.
+	Target() netip.Addr
+	// Close closes the Conn's sockets; Send and Recv then fail.
+	Close() error
+}
