@@ -167,12 +167,21 @@ func TestRunCounts(t *testing.T) {
 
 // TestRunCancel: once the context ends, no search starts; those in flight
 // end Interrupted and still reach the sink; Run returns.
+//
+// The first 20 targets answer at once, the others wait for the cancel. The
+// cancel comes once the 20 answers are in and every worker is in one of the
+// waiting searches: then exactly parallel searches are in flight. Cancelling
+// on the 20th answer alone raced the workers: it could come before any
+// search beyond the 20th had started, leaving none to interrupt.
 func TestRunCancel(t *testing.T) {
 	const parallel = 8
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var started atomic.Int64
 	var afterCancel atomic.Int64
+	// waiting gets one value per search that waits for the cancel; no
+	// send blocks (there are at most 1000).
+	waiting := make(chan struct{}, 1000)
 	search := func(ctx context.Context, tg Target) Result[int] {
 		if ctx.Err() != nil {
 			afterCancel.Add(1)
@@ -181,15 +190,29 @@ func TestRunCancel(t *testing.T) {
 		if tg.Index < 20 {
 			return Result[int]{Status: Found, PMTU: 1500}
 		}
+		waiting <- struct{}{}
 		<-ctx.Done()
 		return Result[int]{Status: Interrupted}
 	}
 	var statuses []Status
 	sum := Run(ctx, Hosts(hosts(1000)), search, func(r Result[int], p Progress) {
 		statuses = append(statuses, r.Status)
-		if p.Done == 20 {
-			cancel()
+		if p.Done != 20 {
+			return
 		}
+		// Every answer is in and none is pending, so each worker is
+		// free to take a target beyond the 20th, and none can finish
+		// one: all parallel of them start one and wait.
+		for i := range parallel {
+			select {
+			case <-waiting:
+			case <-time.After(10 * time.Second):
+				t.Errorf("after 20 answers, %d of %d workers started a search", i, parallel)
+				cancel()
+				return
+			}
+		}
+		cancel()
 	}, &Config{Parallel: parallel})
 	if n := afterCancel.Load(); n != 0 {
 		t.Errorf("%d searches started after the cancel", n)
@@ -197,8 +220,8 @@ func TestRunCancel(t *testing.T) {
 	if !sum.Cancelled {
 		t.Error("Summary.Cancelled is false")
 	}
-	if sum.Found != 20 || sum.Interrupted == 0 || sum.Interrupted > parallel {
-		t.Errorf("found %d, interrupted %d; want 20 and 1..%d", sum.Found, sum.Interrupted, parallel)
+	if sum.Found != 20 || sum.Interrupted != parallel {
+		t.Errorf("found %d, interrupted %d; want 20 and %d", sum.Found, sum.Interrupted, parallel)
 	}
 	if int(started.Load()) != len(statuses) {
 		t.Errorf("%d searches started, %d reached the sink", started.Load(), len(statuses))

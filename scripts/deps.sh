@@ -2,7 +2,8 @@
 #
 # deps.sh: install what the tests need on a Debian machine, as root:
 # nftables, jq, iproute2, tracepath, ping, curl, socat (a TCP listener for the
-# silent cases) and prometheus (Debian packages;
+# silent cases), tcpdump (what the isolation case's sink saw, when it saw
+# something), shellcheck (test.sh checks the scripts) and prometheus (Debian packages;
 # prometheus brings promtool, and the serve case runs a real Prometheus), and for
 # the package test lintian, man-db and libcap2-bin, and zsh to check the zsh
 # completion, gcc (go test -race needs cgo), and staticcheck (go install, pinned). Idempotent: when everything is there it
@@ -42,13 +43,15 @@ declare -A pkg_of=(
 	[zsh]=zsh
 	[curl]=curl
 	[socat]=socat
+	[tcpdump]=tcpdump
+	[shellcheck]=shellcheck
 	[gcc]=gcc
 	[promtool]=prometheus
 	[prometheus]=prometheus
 )
 
 missing_pkgs=()
-for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb zsh curl socat gcc promtool prometheus; do
+for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb zsh curl socat tcpdump shellcheck gcc promtool prometheus; do
 	# Look in sbin too: nft and ip live there and a non-root PATH may lack it.
 	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 &&
 		[[ " ${missing_pkgs[*]} " != *" ${pkg_of[$cmd]} "* ]]; then

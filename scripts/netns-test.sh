@@ -546,7 +546,7 @@ if ((EUID != 0)); then
 fi
 
 missing=()
-for tool in ip nft jq ping tracepath timeout; do
+for tool in ip nft jq ping tracepath timeout unshare; do
 	command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if ((${#missing[@]})); then
@@ -570,7 +570,8 @@ if ((BUILD)); then
 fi
 [[ -x $BIN ]] || { echo "netns-test: no binary at $BIN" >&2; exit 2; }
 BIN_ABS=$(realpath "$BIN")
-PMTU_HELP=$("$BIN_ABS" --help 2>&1) || true
+# Even --help runs where nothing could leave.
+PMTU_HELP=$(unshare -n "$BIN_ABS" --help 2>&1) || true
 # Every run gets no cache, if pmtu can be told so; HOME and XDG_CACHE_HOME
 # point into the case's directory in any case.
 PMTU_ISOLATE=()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 #
 # test.sh: run every test. Installs what is missing (scripts/deps.sh), then
-# checks formatting (gofmt), go vet, staticcheck, the Prometheus examples
+# checks formatting (gofmt), go vet, staticcheck, shellcheck on the scripts, the Prometheus examples
 # (promtool check config, check rules, test rules), go test -race, each Go
 # fuzz target for FUZZTIME (default 100000x: a count of inputs), and, as root, the namespace tests
 # (scripts/netns-test.sh), the README's quick start (scripts/demo.sh, as
@@ -10,6 +10,15 @@
 #
 #     scripts/test.sh
 #     FUZZTIME=1000000x scripts/test.sh
+#
+# go test and the fuzzing run in a network namespace of their own that has
+# only loopback (unshare -n; as a user, unshare -rn where user namespaces
+# are allowed): nothing they send can leave the machine. The namespace is
+# checked first: if it has a route out, or a link besides lo, the tests do
+# not run. Where no namespace can be made those steps fail; they never run
+# in the host's. The go command there has no module proxy (GOPROXY=off) and
+# no toolchain download (GOTOOLCHAIN=local): the modules are downloaded
+# first, here.
 #
 # Run as a user, it runs itself again with sudo where there is sudo; where
 # there is none, it runs the steps that need no root and skips the others.
@@ -27,6 +36,7 @@ as_root scripts/test.sh "$@" ||
 # no failing input when the machine is loaded (golang/go#75804, fixed in
 # Go 1.27). A count has no deadline to race.
 FUZZTIME=${FUZZTIME:-100000x}
+export FUZZTIME # for fuzz, in its namespace
 passed=0
 failed=0
 skipped=0
@@ -88,6 +98,12 @@ staticcheck_run() {
 	"$sc" ./...
 }
 
+# check_scripts: shellcheck on the scripts, with the files they source.
+check_scripts() {
+	command -v shellcheck >/dev/null || { echo "shellcheck is not installed: run scripts/deps.sh"; return 1; }
+	shellcheck -x scripts/*.sh scripts/cases/*.sh
+}
+
 # promtool_examples: the shipped scrape config and alerts are valid, and
 # every alert passes its unit tests (examples/alerts_test.yml).
 promtool_examples() {
@@ -96,6 +112,54 @@ promtool_examples() {
 		promtool check rules examples/alerts.yml &&
 		promtool test rules examples/alerts_test.yml
 }
+
+# isolated COMMAND...: run COMMAND (a program or an exported function) in
+# a fresh network namespace with only loopback, up, once no_way_out agrees,
+# with a go command that fetches nothing. Fails, and runs nothing, when no
+# namespace can be made.
+isolated() {
+	local unshare=(unshare -n)
+	((EUID == 0)) || unshare=(unshare -rn)
+	if ! command -v unshare >/dev/null || ! "${unshare[@]}" true 2>/dev/null; then
+		echo "cannot make a network namespace (${unshare[*]}: $("${unshare[@]}" true 2>&1 | head -n 1)):"
+		echo "not running the tests, which would run in the host's namespace; run as root, or allow user namespaces"
+		return 1
+	fi
+	# The modules, from the module proxy, here: inside there is none.
+	go mod download || return
+	local goflags
+	goflags="$(go env GOFLAGS) -mod=readonly"
+	"${unshare[@]}" -- env PATH="$PATH:/usr/sbin:/sbin" GOPROXY=off GOFLAGS="${goflags# }" GOTOOLCHAIN=local \
+		bash -c 'no_way_out && "$@"' isolated "$@"
+}
+
+# no_way_out: in the namespace isolated made, bring lo up and check that
+# it is the only link and that no route leads off the host: every IPv4 and
+# IPv6 route in every table goes over lo, or nowhere (unreachable,
+# prohibit, blackhole, throw). Says what it found and fails otherwise.
+no_way_out() {
+	local links routes bad
+	ip link set lo up || { echo "no_way_out: cannot bring lo up"; return 1; }
+	links=$(ip -o link show | awk -F': ' '{ print $2 }')
+	if [[ $links != lo ]]; then
+		echo "no_way_out: the namespace has links besides lo: ${links//$'\n'/ }; not running the tests"
+		return 1
+	fi
+	routes=$(ip -4 route show table all && ip -6 route show table all) || {
+		echo "no_way_out: cannot list the routes; not running the tests"
+		return 1
+	}
+	bad=$(awk '$1 ~ /^(unreachable|prohibit|blackhole|throw)$/ { next }
+		/ dev lo( |$)/ && !/ via / && !/nexthop/ { next }
+		{ print }' <<<"$routes")
+	if [[ -n $bad ]]; then
+		echo "no_way_out: the namespace has a route out; not running the tests:"
+		echo "$bad"
+		return 1
+	fi
+	echo "network namespace: only lo, $(wc -l <<<"$routes") routes, all local"
+}
+export -f no_way_out
 
 # fuzz: run each fuzz target ("go test -list '^Fuzz'" names them per
 # package) for FUZZTIME.
@@ -128,6 +192,7 @@ fuzz() {
 	done
 	return "$rc"
 }
+export -f fuzz
 
 netns() {
 	if ((EUID != 0)); then
@@ -174,9 +239,10 @@ step deps deps
 step gofmt gofmt_clean
 step vet go vet ./...
 step staticcheck staticcheck_run
+step shellcheck check_scripts
 step promtool promtool_examples
-step "go test" go test -race -timeout 10m ./...
-step fuzz fuzz
+step "go test" isolated go test -race -timeout 10m ./...
+step fuzz isolated fuzz
 step netns netns
 step "quick start" quickstart
 step package package

@@ -206,8 +206,11 @@ case_webonly4() { webonly_case ipv4; }
 register webonly6 "IPv6, r1 drops ICMP echo and UDP: --proto tcp (and PMTU_PROTO=tcp) finds 1280; icmp and udp exit 1"
 case_webonly6() { webonly_case ipv6; }
 
-# netnsflag: pmtu --netns c, run from the root namespace, says what
-# ip netns exec c pmtu says, for every method.
+# netnsflag: pmtu --netns c, run from outside c, says what ip netns exec c
+# pmtu says, for every method. Outside is a namespace of its own with no
+# link but lo (unshare -n), not the root one: if pmtu ever stayed where it
+# started, its probes would find no route there, and never the machine's
+# network.
 netnsflag_case() {
 	local fam=$1 proto fields inside
 	chain_methods "$fam"
@@ -218,9 +221,9 @@ netnsflag_case() {
 		verdict
 		inside=$(jq -cS "$fields" <<<"$OUT")
 
-		echo "+ $BIN_ABS --netns $NS_C ${PMTU_ISOLATE[*]} --json --proto $proto $DST (from the root namespace)"
+		echo "+ unshare -n $BIN_ABS --netns $NS_C ${PMTU_ISOLATE[*]} --json --proto $proto $DST"
 		RC=0
-		OUT=$(timeout -k 5 60 env HOME="$CASE_DIR" XDG_CACHE_HOME="$CASE_DIR/cache" \
+		OUT=$(timeout -k 5 60 unshare -n env HOME="$CASE_DIR" XDG_CACHE_HOME="$CASE_DIR/cache" \
 			"$BIN_ABS" --netns "$NS_C" "${PMTU_ISOLATE[@]}" --json --proto "$proto" "$DST" 2>"$CASE_DIR/stderr") || RC=$?
 		ERR=$(<"$CASE_DIR/stderr")
 		echo "exit $RC"
@@ -233,7 +236,7 @@ netnsflag_case() {
 	done
 
 	RC=0
-	OUT=$("$BIN_ABS" --netns "pmtu-$$-no-such-ns" --json "$DST" 2>"$CASE_DIR/stderr") || RC=$?
+	OUT=$(timeout -k 5 60 unshare -n "$BIN_ABS" --netns "pmtu-$$-no-such-ns" --json "$DST" 2>"$CASE_DIR/stderr") || RC=$?
 	ERR=$(<"$CASE_DIR/stderr")
 	want_rc 2
 	[[ $ERR == *"no such network namespace"* ]] || PROBLEMS+=("missing namespace: stderr $ERR")
