@@ -38,16 +38,25 @@ type attempt struct {
 func (r *report) fromFind(res *probe.Result, ceil mtu.Size) {
 	r.Method, r.Port = string(res.Method), res.Port
 	r.Flow = flowOf(res.Flow)
-	r.Tried = nil
-	// One way tried (Echo answered, or --proto chosen): nothing to list.
-	for i := 0; len(res.Tried) > 1 && i < len(res.Tried); i++ {
-		a := res.Tried[i]
-		r.Tried = append(r.Tried, attempt{Way: a.String(), Proto: string(a.Proto), Port: a.Port,
-			Method: string(a.Method), Answered: a.Answered, Probes: a.Probes, Skipped: skippedText(a.Skipped)})
-	}
+	r.Tried = attemptsOf(res.Tried)
 	r.fromResult(&res.Result, ceil)
 	r.setBound(&res.Result, ceil)
 	r.fromDirections(res)
+}
+
+// attemptsOf is the ways tried (probe's Result.Tried, TraceResult.Tried)
+// in JSON; nil when one way was tried (Echo answered, or --proto chosen):
+// nothing to list.
+func attemptsOf(tried []probe.Attempt) []attempt {
+	if len(tried) < 2 {
+		return nil
+	}
+	out := make([]attempt, len(tried))
+	for i, a := range tried {
+		out[i] = attempt{Way: a.String(), Proto: string(a.Proto), Port: a.Port,
+			Method: string(a.Method), Answered: a.Answered, Probes: a.Probes, Skipped: skippedText(a.Skipped)}
+	}
+	return out
 }
 
 // setBound makes pmtu the upper bound an ICMP proved when no probe came
@@ -100,12 +109,15 @@ func (r *report) boundSentence() string {
 
 // triedLine says how each way of asking fared, "" when only one was
 // tried: "ICMP Echo unanswered; TCP to port 443 answered".
-func (r *report) triedLine() string {
-	if len(r.Tried) < 2 {
+func (r *report) triedLine() string { return triedText(r.Tried) }
+
+// triedText is triedLine for any report's ways tried.
+func triedText(tried []attempt) string {
+	if len(tried) < 2 {
 		return ""
 	}
-	parts := make([]string, len(r.Tried))
-	for i, a := range r.Tried {
+	parts := make([]string, len(tried))
+	for i, a := range tried {
 		switch {
 		case a.Skipped != "":
 			parts[i] = a.Way + " not tried: " + a.Skipped

@@ -122,6 +122,7 @@ func trace(cCtx *cli.Context) error {
 	rep.fromResult(&res.TraceResult, names.wait())
 	rep.fromReturn(res)
 	rep.Flow = flowOf(res.Flow)
+	rep.Method, rep.Port, rep.Tried = string(res.Method), res.Port, attemptsOf(res.Tried)
 	if terr != nil {
 		rep.Error = "stopped before the walk ended: " + plainErr(terr)
 		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
@@ -138,7 +139,13 @@ type traceReport struct {
 	Address string `json:"address"`
 	Family  string `json:"family"`
 	Flow    *flow  `json:"flow,omitempty"` // the flow every probe carried
-	PMTU    int    `json:"pmtu"`
+	// Method and Port say how the walk that stands went; Tried, without
+	// --proto when Echo did not reach the target, every way asked, as in
+	// pmtu HOST's report (silent.go).
+	Method string    `json:"method,omitempty"`
+	Port   int       `json:"port,omitempty"`
+	Tried  []attempt `json:"methods_tried,omitempty"`
+	PMTU   int       `json:"pmtu"`
 	// PMTUMax and PMTUMaxBy, when the target did not answer, bound the
 	// path MTU by what a router behind the last answering hop refused,
 	// and name that router.
@@ -392,6 +399,9 @@ func (r *traceReport) writeText(w io.Writer) error {
 		b.WriteString(h.line(width))
 	}
 	b.WriteString(r.summary())
+	if line := triedText(r.Tried); line != "" {
+		b.WriteString("    " + line + "\n")
+	}
 	if r.Reverse != nil {
 		b.WriteString("    return path from the target: " + reverseText(r.Reverse) + "\n")
 	}
