@@ -63,8 +63,8 @@ type report struct {
 	// BlackHoleDirection is "forward" or "return" where a black hole was
 	// found and its direction told; absent otherwise.
 	BlackHoleDirection string `json:"black_hole_direction,omitempty"`
-	// Reverse is what the replies proved of the return path's MTU;
-	// absent from the cache.
+	// Reverse is what the replies proved of the return path's MTU; from
+	// the cache, what the search that filled it proved.
 	Reverse *reverse `json:"reverse,omitempty"`
 	// ForwardMethod is the method that found pmtu when it is not
 	// method: udp, where the Echo Replies vanished on the way back.
@@ -175,6 +175,10 @@ func (r *report) fromCache(e pmtucache.Entry, now time.Time) {
 	if e.Hop.IsValid() {
 		r.LimitingHop = e.Hop.String()
 	}
+	if v := e.Return; v.Evidence != "" {
+		r.Reverse = &reverse{Min: v.Min, Max: v.Max, Evidence: v.Evidence}
+	}
+	r.BlackHoleDirection = e.BlackHoleDirection
 	s := int(e.ExpiresIn(now).Seconds())
 	r.ExpiresInS = &s
 	r.Events = []event{}
@@ -193,6 +197,10 @@ func (r *report) cacheEntry(q pmtucache.Query, inode uint64, kernel pmtucache.Ex
 	if hop, err := netip.ParseAddr(r.LimitingHop); err == nil {
 		e.Hop = hop
 	}
+	if v := r.Reverse; v != nil {
+		e.Return = pmtucache.ReturnPath{Min: v.Min, Max: v.Max, Evidence: v.Evidence}
+	}
+	e.BlackHoleDirection = r.BlackHoleDirection
 	return e
 }
 

@@ -5,7 +5,11 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"
 )
@@ -57,5 +61,33 @@ func TestReportAnswersStopped(t *testing.T) {
 	r.Voided = 0
 	if b, _ := json.Marshal(r); strings.Contains(string(b), "voided_rounds") {
 		t.Errorf("voided_rounds present when no round was voided: %s", b)
+	}
+}
+
+// An answer from the cache shows the return path and the black hole's
+// direction the probing run showed.
+func TestReportFromCacheKeepsReverse(t *testing.T) {
+	probed := &report{Family: "ipv4", Address: "198.18.3.2", PMTU: 1500, Exact: true, Hi: 1501, Evidence: "probes", Method: "icmp",
+		Reverse: &reverse{Min: 1300, Max: 1307, Evidence: search.ReturnFragmented}, BlackHoleDirection: probe.BlackHoleReturn}
+	q := pmtucache.Query{Key: pmtucache.Key{Dst: netip.MustParseAddr("198.18.3.2"), Proto: "icmp"}}
+	var c pmtucache.Cache
+	if _, err := c.Update(probed.cacheEntry(q, 0, pmtucache.Exception{})); err != nil {
+		t.Fatal(err)
+	}
+	e, ok := c.Lookup(q.Key)
+	if !ok {
+		t.Fatal("nothing cached")
+	}
+	cached := &report{Family: "ipv4"}
+	cached.fromCache(e, time.Now())
+	if diff := cmp.Diff(probed.Reverse, cached.Reverse); diff != "" || cached.BlackHoleDirection != probed.BlackHoleDirection {
+		t.Errorf("from the cache: direction %q, reverse (-probed +cached):\n%s", cached.BlackHoleDirection, diff)
+	}
+	// Nothing kept: no reverse, as before.
+	e.Return, e.BlackHoleDirection = pmtucache.ReturnPath{}, ""
+	cached = &report{Family: "ipv4"}
+	cached.fromCache(e, time.Now())
+	if cached.Reverse != nil || cached.BlackHoleDirection != "" {
+		t.Errorf("an entry without a return path gave reverse %+v, direction %q", cached.Reverse, cached.BlackHoleDirection)
 	}
 }
