@@ -70,36 +70,24 @@ const checkProbes = 2
 // answers, the ICMP search's Result stands (its bounds are what routers
 // proved), with every attempt in Tried.
 func (t *Target) findAny(ctx context.Context) (*Result, error) {
-	var tried []Attempt
 	res, err := t.find(ctx, ProtoICMP, 0)
-	if res != nil {
-		a := Attempt{Proto: ProtoICMP, Port: res.Port, Method: res.Method, Probes: res.Probes, Answered: res.Lo > 0 || !errors.Is(err, ErrNoReply)}
-		tried = append(tried, a)
-		if a.Answered || res.Hi <= t.floor() {
+	var tried []Attempt
+	if res == nil {
+		tried = t.echoSkipped(err)
+	} else {
+		tried = []Attempt{{Proto: ProtoICMP, Port: res.Port, Method: res.Method, Probes: res.Probes,
+			Answered: res.Lo > 0 || !errors.Is(err, ErrNoReply)}}
+		if tried[0].Answered || res.Hi <= t.floor() {
 			// Answered; or routers refused every size the search may
 			// try (--min-size above the path MTU): no other protocol
 			// would pass either.
 			res.Tried = tried
 			return res, err
 		}
-	} else {
-		tried = append(tried, Attempt{Proto: ProtoICMP, Skipped: err})
-		t.logf("ICMP Echo skipped: %v", err)
 	}
-	openErr := err
-	for _, fb := range Fallbacks {
-		if ctx.Err() != nil {
-			break
-		}
-		if askedAlready(tried, fb) {
-			continue
-		}
-		a := t.check(ctx, fb)
-		tried = append(tried, a)
-		if !a.Answered {
-			continue
-		}
-		t.logf("%s unanswered; %s answered: searching with it", tried[0], a)
+	tried, fb := t.askFallbacks(ctx, tried)
+	if fb != nil {
+		t.logf("%s unanswered; %s answered: searching with it", tried[0], tried[len(tried)-1])
 		r, err := t.find(ctx, fb.Proto, fb.Port)
 		if r != nil {
 			r.Tried = tried
@@ -107,7 +95,7 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 		return r, err
 	}
 	if res == nil {
-		return nil, openErr
+		return nil, err
 	}
 	res.Tried = tried
 	return res, err
@@ -123,22 +111,51 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 // *UnreachableError ends findAny): other protocols would meet the same
 // refusal.
 func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error) {
-	var tried []Attempt
 	res, err := t.trace(ctx, ProtoICMP, 0, maxHops)
-	if res != nil {
-		a := Attempt{Proto: ProtoICMP, Port: res.Port, Method: res.Method, Probes: res.Probes, Answered: answered(&res.TraceResult)}
-		tried = append(tried, a)
-		if a.Answered || err != nil || (res.Max > 0 && res.Max < t.floor()) {
+	var tried []Attempt
+	if res == nil {
+		tried = t.echoSkipped(err)
+	} else {
+		tried = []Attempt{{Proto: ProtoICMP, Port: res.Port, Method: res.Method, Probes: res.Probes,
+			Answered: answered(&res.TraceResult)}}
+		if tried[0].Answered || err != nil || (res.Max > 0 && res.Max < t.floor()) {
 			// Answered; or the walk could not go on; or routers
 			// refused every size it may try: no other protocol
 			// would pass either.
 			res.Tried = tried
 			return res, err
 		}
-	} else {
-		tried = append(tried, Attempt{Proto: ProtoICMP, Skipped: err})
-		t.logf("ICMP Echo skipped: %v", err)
 	}
+	tried, fb := t.askFallbacks(ctx, tried)
+	if fb != nil {
+		a := tried[len(tried)-1]
+		t.logf("%s unanswered; %s answered: walking with it", tried[0], a)
+		r, ferr := t.trace(ctx, fb.Proto, fb.Port, maxHops)
+		if r != nil && (res == nil || farther(&r.TraceResult, &res.TraceResult)) {
+			res = r
+		} else {
+			t.logf("the walk with %s proved no more: the first walk stands", a)
+		}
+		err = ferr
+	}
+	if res == nil {
+		return nil, err
+	}
+	res.Tried = tried
+	return res, err
+}
+
+// echoSkipped is the ways tried when ICMP Echo could not be sent, for
+// err.
+func (t *Target) echoSkipped(err error) []Attempt {
+	t.logf("ICMP Echo skipped: %v", err)
+	return []Attempt{{Proto: ProtoICMP, Skipped: err}}
+}
+
+// askFallbacks asks the target by each Fallback in turn (check), after
+// the ways already tried, until one is answered; it returns every way
+// tried and the one answered, nil if none was.
+func (t *Target) askFallbacks(ctx context.Context, tried []Attempt) ([]Attempt, *Fallback) {
 	for _, fb := range Fallbacks {
 		if ctx.Err() != nil {
 			break
@@ -148,24 +165,11 @@ func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error
 		}
 		a := t.check(ctx, fb)
 		tried = append(tried, a)
-		if !a.Answered {
-			continue
+		if a.Answered {
+			return tried, &fb
 		}
-		t.logf("%s unanswered; %s answered: walking with it", tried[0], a)
-		r, ferr := t.trace(ctx, fb.Proto, fb.Port, maxHops)
-		if r != nil && (res == nil || farther(&r.TraceResult, &res.TraceResult)) {
-			res = r
-		} else {
-			t.logf("the walk with %s proved no more: the first walk stands", a)
-		}
-		err = ferr
-		break
 	}
-	if res == nil {
-		return nil, err
-	}
-	res.Tried = tried
-	return res, err
+	return tried, nil
 }
 
 // answered reports whether the target answered a walk: it was reached,
