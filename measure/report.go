@@ -57,7 +57,8 @@ type Report struct {
 	// BlackHoleDirection is "forward" or "return" where a black hole was
 	// found and its direction told; absent otherwise.
 	BlackHoleDirection string `json:"black_hole_direction,omitempty"`
-	// Reverse is what the replies proved of the return path's MTU.
+	// Reverse is what the replies proved of the return path's MTU; from
+	// the cache, what the search that filled it proved.
 	Reverse *Reverse `json:"reverse,omitempty"`
 	// ForwardMethod is the method that found pmtu when it is not
 	// method: udp, where the Echo Replies vanished on the way back.
@@ -167,16 +168,25 @@ func newReport(host string, t *probe.Target) *Report {
 func (r *Report) FromFind(res *probe.Result, ceil mtu.Size) {
 	r.Method, r.Port = string(res.Method), res.Port
 	r.Flow = FlowOf(res.Flow)
-	r.Tried = nil
-	// One way tried (Echo answered, or a protocol chosen): nothing to list.
-	for i := 0; len(res.Tried) > 1 && i < len(res.Tried); i++ {
-		a := res.Tried[i]
-		r.Tried = append(r.Tried, Attempt{Way: a.String(), Proto: string(a.Proto), Port: a.Port,
-			Method: string(a.Method), Answered: a.Answered, Probes: a.Probes, Skipped: skippedText(a.Skipped)})
-	}
+	r.Tried = AttemptsOf(res.Tried)
 	r.FromResult(&res.Result, ceil)
 	r.setBound(&res.Result, ceil)
 	r.fromDirections(res)
+}
+
+// AttemptsOf is the ways tried (probe's Result.Tried, TraceResult.Tried)
+// in JSON; nil when one way was tried (Echo answered, or a protocol
+// chosen): nothing to list.
+func AttemptsOf(tried []probe.Attempt) []Attempt {
+	if len(tried) < 2 {
+		return nil
+	}
+	out := make([]Attempt, len(tried))
+	for i, a := range tried {
+		out[i] = Attempt{Way: a.String(), Proto: string(a.Proto), Port: a.Port,
+			Method: string(a.Method), Answered: a.Answered, Probes: a.Probes, Skipped: skippedText(a.Skipped)}
+	}
+	return out
 }
 
 // FromResult reports a search whose largest probe was ceil. A search
@@ -284,6 +294,10 @@ func (r *Report) fromCache(e pmtucache.Entry, now time.Time) {
 	if e.Hop.IsValid() {
 		r.LimitingHop = e.Hop.String()
 	}
+	if v := e.Return; v.Evidence != "" {
+		r.Reverse = &Reverse{Min: v.Min, Max: v.Max, Evidence: v.Evidence}
+	}
+	r.BlackHoleDirection = e.BlackHoleDirection
 	s := int(e.ExpiresIn(now).Seconds())
 	r.ExpiresInS = &s
 	r.Events = []Event{}
@@ -302,6 +316,10 @@ func (r *Report) cacheEntry(q pmtucache.Query, inode uint64, kernel pmtucache.Ex
 	if hop, err := netip.ParseAddr(r.LimitingHop); err == nil {
 		e.Hop = hop
 	}
+	if v := r.Reverse; v != nil {
+		e.Return = pmtucache.ReturnPath{Min: v.Min, Max: v.Max, Evidence: v.Evidence}
+	}
+	e.BlackHoleDirection = r.BlackHoleDirection
 	return e
 }
 

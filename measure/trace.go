@@ -83,6 +83,7 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceReport, err
 	rep.FromResult(&res.TraceResult, names.wait())
 	rep.fromReturn(res)
 	rep.Flow = FlowOf(res.Flow)
+	rep.Method, rep.Port, rep.Tried = string(res.Method), res.Port, AttemptsOf(res.Tried)
 	if terr != nil {
 		rep.Error = "stopped before the walk ended: " + plainErr(terr)
 		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
@@ -91,6 +92,10 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceReport, err
 	}
 	return rep, nil
 }
+
+// TriedLine says how each way of asking fared, "" when only one was
+// tried.
+func (r *TraceReport) TriedLine() string { return triedLine(r.Tried) }
 
 // fromReturn reports what the target's replies proved of the return path,
 // when the walk reached it.
@@ -107,7 +112,13 @@ type TraceReport struct {
 	Address string `json:"address"`
 	Family  string `json:"family"`
 	Flow    *Flow  `json:"flow,omitempty"` // the flow every probe carried
-	PMTU    int    `json:"pmtu"`
+	// Method and Port say how the walk that stands went; Tried, without
+	// a protocol chosen when Echo did not reach the target, every way
+	// asked, as in Host's Report.
+	Method string    `json:"method,omitempty"`
+	Port   int       `json:"port,omitempty"`
+	Tried  []Attempt `json:"methods_tried,omitempty"`
+	PMTU   int       `json:"pmtu"`
 	// PMTUMax and PMTUMaxBy, when the target did not answer, bound the
 	// path MTU by what a router behind the last answering hop refused,
 	// and name that router.

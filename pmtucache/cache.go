@@ -123,6 +123,37 @@ type Entry struct {
 	// Needed or Packet Too Big made it); the zero Exception if the
 	// kernel held none.
 	Kernel Exception
+	// Return is what the search's replies proved of the return path's
+	// MTU, shown again with a cached answer; the zero ReturnPath if
+	// nothing was kept.
+	Return ReturnPath
+	// BlackHoleDirection says, where the search found a black hole and
+	// told which way it lies, "forward" or "return" (probe's
+	// BlackHoleForward, BlackHoleReturn); "" otherwise. For showing,
+	// like Method.
+	BlackHoleDirection string
+}
+
+// ReturnPath is what the replies of a search proved of the return path's
+// MTU (probe.ReturnBounds): the way back carries Min (0: nothing known)
+// and no more than Max (0: no upper bound known). Evidence says how:
+// "whole replies", "fragmented replies", "lost replies" or "unknown"
+// (UDP and TCP answers are small); "" in the zero ReturnPath, which
+// means nothing was kept.
+type ReturnPath struct {
+	Min, Max int
+	Evidence string
+}
+
+// check returns an error if r cannot be cached.
+func (r ReturnPath) check() error {
+	switch {
+	case r.Evidence == "" && (r.Min != 0 || r.Max != 0):
+		return fmt.Errorf("pmtucache: return path %d to %d without evidence", r.Min, r.Max)
+	case r.Min < 0 || r.Max < 0 || max(r.Min, r.Max) > int(mtu.Max) || (r.Max != 0 && r.Max < r.Min):
+		return fmt.Errorf("pmtucache: return path bounds %d to %d impossible", r.Min, r.Max)
+	}
+	return nil
 }
 
 // ExpiresIn returns the time e has left at now, or 0 once it has expired.
@@ -156,7 +187,7 @@ func (e Entry) check() error {
 	case e.Port < 0 || e.Port > 65535:
 		return fmt.Errorf("pmtucache: port %d outside 0–65535", e.Port)
 	}
-	return nil
+	return e.Return.check()
 }
 
 // Action says what Cache.Update did.
@@ -241,7 +272,9 @@ func (c *Cache) Lookup(k Key) (Entry, bool) {
 // It returns an error, and changes nothing, for a value no path can have
 // (IPv6 below 1280, IPv4 below 68) or a malformed entry; otherwise it
 // reports whether the value was stored, refreshed the cached one, or was
-// ignored, and why. A refresh changes only the cached entry's Expires.
+// ignored, and why. A refresh changes only the cached entry's Expires and
+// what the latest replies proved of the way back (Return,
+// BlackHoleDirection).
 func (c *Cache) Update(e Entry) (Result, error) {
 	e.Key = e.Key.normal()
 	e.Hop = e.Hop.Unmap()
@@ -280,6 +313,7 @@ func (c *Cache) Update(e Entry) (Result, error) {
 		return Result{Action: Ignored, Reason: fmt.Sprintf("same value with %s left, more than half its lifetime", old.Expires.Sub(now)), Entry: old}, nil
 	}
 	old.Expires = e.Expires
+	old.Return, old.BlackHoleDirection = e.Return, e.BlackHoleDirection
 	c.m[e.Key] = old
 	return Result{Action: Refreshed, Reason: "same value with half its lifetime or less left", Entry: old}, nil
 }

@@ -301,6 +301,9 @@ func TestUpdateInvalid(t *testing.T) {
 		{"unknown evidence", Entry{Key: Key{Dst: dst4}, PMTU: 1400, Evidence: "rumour"}},
 		{"negative", Entry{Key: Key{Dst: dst4}, PMTU: -1, Evidence: EvidenceProbes}},
 		{"IPv6 below 1280 by probes", Entry{Key: Key{Dst: dst6}, PMTU: 1279, Evidence: EvidenceProbes}},
+		{"return path without evidence", Entry{Key: Key{Dst: dst4}, PMTU: 1400, Evidence: EvidenceProbes, Return: ReturnPath{Min: 1300}}},
+		{"return path max below min", Entry{Key: Key{Dst: dst4}, PMTU: 1400, Evidence: EvidenceProbes,
+			Return: ReturnPath{Min: 1300, Max: 1200, Evidence: "fragmented replies"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -517,4 +520,26 @@ func FuzzParseBootID(f *testing.F) {
 			t.Errorf("parseBootID(%q) = %q, which parses as %q, %v", b, id, again, err)
 		}
 	})
+}
+
+// A refresh keeps the answer but takes what the latest replies proved of
+// the way back: a cached answer then shows the newest return path.
+func TestRefreshTakesReturnPath(t *testing.T) {
+	clock := newFakeClock()
+	c := &Cache{Clock: clock.Now}
+	first := Entry{Key: Key{Dst: dst4}, PMTU: 1400, Evidence: EvidenceICMP, Hop: hop4,
+		Return: ReturnPath{Min: 1400, Evidence: "whole replies"}}
+	if _, err := c.Update(first); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(6 * time.Minute)
+	again := first
+	again.Return, again.BlackHoleDirection = ReturnPath{Min: 1300, Max: 1307, Evidence: "fragmented replies"}, "return"
+	r, err := c.Update(again)
+	if err != nil || r.Action != Refreshed {
+		t.Fatalf("Update = %v, %v; want refreshed", r.Action, err)
+	}
+	if r.Entry.Return != again.Return || r.Entry.BlackHoleDirection != "return" || !r.Entry.Learned.Equal(t0) {
+		t.Errorf("refreshed entry %+v: want the new return path, learned still %v", r.Entry, t0)
+	}
 }

@@ -26,7 +26,10 @@ const DefaultLockWait = 5 * time.Second
 // without a word and the next Store.Update rewrites the file.
 var ErrCorrupt = errors.New("cache file unusable, starting afresh")
 
-// The file format.
+// The file format. A field added since a version was set is optional
+// (omitempty), so files with and without it are both that version, and
+// a reader of either age reads both: version 2 gained "reverse" and
+// "black_hole_direction".
 const (
 	fileFormat  = "pmtu-cache"
 	fileVersion = 2
@@ -61,6 +64,16 @@ type fileEntry struct {
 	Learned     time.Time  `json:"learned"`
 	Expires     time.Time  `json:"expires"`
 	BelowFloor  bool       `json:"below_floor"`
+	// Optional, added within version 2.
+	Reverse            *fileReverse `json:"reverse,omitempty"`
+	BlackHoleDirection string       `json:"black_hole_direction,omitempty"`
+}
+
+// fileReverse is an Entry's ReturnPath, in the shape of pmtu's report.
+type fileReverse struct {
+	Min      int    `json:"min"`
+	Max      int    `json:"max"`
+	Evidence string `json:"evidence"`
 }
 
 // encode returns the file form of es.
@@ -75,7 +88,11 @@ func encode(es []Entry) ([]byte, error) {
 			IfIndex: e.IfIndex, IfName: e.IfName, IfMTU: e.IfMTU,
 			KernelMTU: e.Kernel.MTU,
 			Learned:   e.Learned.UTC(), Expires: e.Expires.UTC(),
-			BelowFloor: e.BelowFloor,
+			BelowFloor:         e.BelowFloor,
+			BlackHoleDirection: e.BlackHoleDirection,
+		}
+		if r := e.Return; r != (ReturnPath{}) {
+			fe.Reverse = &fileReverse{Min: r.Min, Max: r.Max, Evidence: r.Evidence}
 		}
 		if e.Kernel.MTU != 0 {
 			t := e.Kernel.Expires.UTC()
@@ -121,6 +138,10 @@ func decode(b []byte) ([]Entry, error) {
 			PMTU: fe.PMTU, Full: fe.Full, Refused: fe.Refused, Evidence: fe.Evidence, Hop: fe.Hop.Unmap(),
 			IfIndex: fe.IfIndex, IfName: fe.IfName, IfMTU: fe.IfMTU,
 			Learned: fe.Learned, Expires: fe.Expires,
+			BlackHoleDirection: fe.BlackHoleDirection,
+		}
+		if r := fe.Reverse; r != nil {
+			e.Return = ReturnPath{Min: r.Min, Max: r.Max, Evidence: r.Evidence}
 		}
 		if fe.KernelMTU != 0 && fe.KernelUntil != nil {
 			e.Kernel = Exception{MTU: fe.KernelMTU, Expires: *fe.KernelUntil}

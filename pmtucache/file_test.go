@@ -21,7 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/v2.json")
+var update = flag.Bool("update", false, "rewrite testdata/v2.json and testdata/v2-reverse.json")
 
 // goldenEntries are the entries of testdata/v2.json.
 var goldenEntries = []Entry{
@@ -47,9 +47,45 @@ var goldenEntries = []Entry{
 	},
 }
 
+// reverseEntries are the entries of testdata/v2-reverse.json: what the
+// replies proved of the way back, kept beside the answer (a return black
+// hole by Echo; a UDP search, whose small answers tell nothing).
+var reverseEntries = []Entry{
+	{
+		Key:  Key{Dst: dst4, Net: netA, Proto: "icmp"},
+		PMTU: 1500, Full: true, Refused: 1501, Evidence: EvidenceProbes,
+		Method: "icmp", IfIndex: 2, IfName: "veth1a", IfMTU: 1500, NetnsInode: 4026532000,
+		Learned: t0, Expires: t0.Add(DefaultLifetime),
+		Return:             ReturnPath{Min: 1300, Max: 1307, Evidence: "fragmented replies"},
+		BlackHoleDirection: "return",
+	},
+	{
+		Key:  Key{Dst: dst6, Net: netB, Proto: "udp", Port: 33434},
+		PMTU: 1400, Full: true, Refused: 1401, Evidence: EvidenceProbes,
+		Method: "udp", IfIndex: 3, IfName: "eth0", IfMTU: 1500,
+		Learned: t0, Expires: t0.Add(DefaultLifetime),
+		Return:             ReturnPath{Evidence: "unknown"},
+		BlackHoleDirection: "forward",
+	},
+}
+
+// The file format, pinned by testdata: v2.json was written before
+// entries kept the return path, and still reads (without one);
+// v2-reverse.json is what this code writes with one, and reads back.
 func TestFileFormat(t *testing.T) {
-	const golden = "testdata/v2.json"
-	b, err := encode(goldenEntries)
+	for _, tt := range []struct {
+		golden  string
+		entries []Entry
+	}{
+		{"testdata/v2.json", goldenEntries},
+		{"testdata/v2-reverse.json", reverseEntries},
+	} {
+		t.Run(tt.golden, func(t *testing.T) { testFileFormat(t, tt.golden, tt.entries) })
+	}
+}
+
+func testFileFormat(t *testing.T, golden string, entries []Entry) {
+	b, err := encode(entries)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +105,43 @@ func TestFileFormat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(goldenEntries, got, addrCmp); diff != "" {
+	if diff := cmp.Diff(entries, got, addrCmp); diff != "" {
 		t.Errorf("decode (-want +got):\n%s", diff)
+	}
+}
+
+// The return path goes through a Store as it came: an entry with one
+// reads back with it, an entry without one (an older pmtu's) reads back
+// without one.
+func TestStoreKeepsReturnPath(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	with := Entry{Key: Key{Dst: dst4, Proto: "icmp"}, PMTU: 1500, Evidence: EvidenceProbes,
+		Return: ReturnPath{Min: 1300, Max: 1307, Evidence: "fragmented replies"}, BlackHoleDirection: "return"}
+	without := Entry{Key: Key{Dst: dst6, Proto: "icmp"}, PMTU: 1400, Evidence: EvidenceICMP, Hop: hop6}
+	err := s.Update(ctx, func(c *Cache) error {
+		for _, e := range []Entry{with, without} {
+			if _, err := c.Update(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, warn := s.Load(ctx)
+	if warn != nil {
+		t.Fatalf("Load: %v", warn)
+	}
+	for _, want := range []Entry{with, without} {
+		got, ok := c.Lookup(want.Key)
+		if !ok {
+			t.Fatalf("no entry for %s after Load", want.Dst)
+		}
+		if got.Return != want.Return || got.BlackHoleDirection != want.BlackHoleDirection {
+			t.Errorf("%s: return %+v, direction %q; want %+v, %q", want.Dst, got.Return, got.BlackHoleDirection, want.Return, want.BlackHoleDirection)
+		}
 	}
 }
 

@@ -18,7 +18,9 @@
 // sockets with root or CAP_NET_RAW, else an ICMP datagram socket
 // (net.ipv4.ping_group_range) or UDP with the socket's error queue, which
 // need no privilege. Result.Method says which ran. Only Linux is
-// supported.
+// supported. Left unchosen, Proto is ICMP Echo, and Find and Trace ask a
+// target that never answers it by TCP to 443 and 80, then UDP
+// (Fallbacks), listing every way in Result.Tried and TraceResult.Tried.
 //
 // # Layers
 //

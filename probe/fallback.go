@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/wire"
 )
 
-// Attempt is one way Find asked the target, when Options.Proto was not
-// chosen: ICMP Echo first, then the Fallbacks.
+// Attempt is one way Find or Trace asked the target, when Options.Proto
+// was not chosen: ICMP Echo first, then the Fallbacks.
 type Attempt struct {
 	Proto Proto
 	// Port is the destination port; 0 for ICMP.
@@ -53,7 +54,8 @@ type Fallback struct {
 }
 
 // Fallbacks are tried in order when ICMP Echo earns no answer at any size
-// and the caller did not choose Options.Proto: a SYN-ACK or a RST from
+// (or, for Trace, no walk reaches the target) and the caller did not
+// choose Options.Proto: a SYN-ACK or a RST from
 // 443, then 80, proves a SYN arrived; a Port Unreachable proves a UDP
 // datagram to a high port did.
 var Fallbacks = []Fallback{{ProtoTCP, 443}, {ProtoTCP, 80}, {ProtoUDP, 0}}
@@ -68,23 +70,92 @@ const checkProbes = 2
 // answers, the ICMP search's Result stands (its bounds are what routers
 // proved), with every attempt in Tried.
 func (t *Target) findAny(ctx context.Context) (*Result, error) {
-	var tried []Attempt
 	res, err := t.find(ctx, ProtoICMP, 0)
-	if res != nil {
-		a := Attempt{Proto: ProtoICMP, Port: res.Port, Method: res.Method, Probes: res.Probes, Answered: res.Lo > 0 || !errors.Is(err, ErrNoReply)}
-		tried = append(tried, a)
-		if a.Answered || res.Hi <= t.floor() {
+	var tried []Attempt
+	if res == nil {
+		tried = t.echoSkipped(err)
+	} else {
+		tried = []Attempt{{Proto: ProtoICMP, Port: res.Port, Method: res.Method, Probes: res.Probes,
+			Answered: res.Lo > 0 || !errors.Is(err, ErrNoReply)}}
+		if tried[0].Answered || res.Hi <= t.floor() {
 			// Answered; or routers refused every size the search may
 			// try (--min-size above the path MTU): no other protocol
 			// would pass either.
 			res.Tried = tried
 			return res, err
 		}
-	} else {
-		tried = append(tried, Attempt{Proto: ProtoICMP, Skipped: err})
-		t.logf("ICMP Echo skipped: %v", err)
 	}
-	openErr := err
+	tried, fb := t.askFallbacks(ctx, tried)
+	if fb != nil {
+		t.logf("%s unanswered; %s answered: searching with it", tried[0], tried[len(tried)-1])
+		r, err := t.find(ctx, fb.Proto, fb.Port)
+		if r != nil {
+			r.Tried = tried
+		}
+		return r, err
+	}
+	if res == nil {
+		return nil, err
+	}
+	res.Tried = tried
+	return res, err
+}
+
+// traceAny is Trace with no protocol chosen, as findAny is Find: a walk
+// with ICMP Echo; when the target never answered it, each Fallback in
+// turn is asked with checkProbes small probes, and the first the target
+// answers walks again. The walk that proved more stands (farther): the
+// fallback's when it reached the target; else the Echo walk, whose
+// per-hop figures are what routers proved. Tried lists every way asked.
+// A walk ended by a Destination Unreachable was answered (as an
+// *UnreachableError ends findAny): other protocols would meet the same
+// refusal.
+func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error) {
+	res, err := t.trace(ctx, ProtoICMP, 0, maxHops)
+	var tried []Attempt
+	if res == nil {
+		tried = t.echoSkipped(err)
+	} else {
+		tried = []Attempt{{Proto: ProtoICMP, Port: res.Port, Method: res.Method, Probes: res.Probes,
+			Answered: answered(&res.TraceResult)}}
+		if tried[0].Answered || err != nil || (res.Max > 0 && res.Max < t.floor()) {
+			// Answered; or the walk could not go on; or routers
+			// refused every size it may try: no other protocol
+			// would pass either.
+			res.Tried = tried
+			return res, err
+		}
+	}
+	tried, fb := t.askFallbacks(ctx, tried)
+	if fb != nil {
+		a := tried[len(tried)-1]
+		t.logf("%s unanswered; %s answered: walking with it", tried[0], a)
+		r, ferr := t.trace(ctx, fb.Proto, fb.Port, maxHops)
+		if r != nil && (res == nil || farther(&r.TraceResult, &res.TraceResult)) {
+			res = r
+		} else {
+			t.logf("the walk with %s proved no more: the first walk stands", a)
+		}
+		err = ferr
+	}
+	if res == nil {
+		return nil, err
+	}
+	res.Tried = tried
+	return res, err
+}
+
+// echoSkipped is the ways tried when ICMP Echo could not be sent, for
+// err.
+func (t *Target) echoSkipped(err error) []Attempt {
+	t.logf("ICMP Echo skipped: %v", err)
+	return []Attempt{{Proto: ProtoICMP, Skipped: err}}
+}
+
+// askFallbacks asks the target by each Fallback in turn (check), after
+// the ways already tried, until one is answered; it returns every way
+// tried and the one answered, nil if none was.
+func (t *Target) askFallbacks(ctx context.Context, tried []Attempt) ([]Attempt, *Fallback) {
 	for _, fb := range Fallbacks {
 		if ctx.Err() != nil {
 			break
@@ -94,21 +165,38 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 		}
 		a := t.check(ctx, fb)
 		tried = append(tried, a)
-		if !a.Answered {
-			continue
+		if a.Answered {
+			return tried, &fb
 		}
-		t.logf("%s unanswered; %s answered: searching with it", tried[0], a)
-		r, err := t.find(ctx, fb.Proto, fb.Port)
-		if r != nil {
-			r.Tried = tried
+	}
+	return tried, nil
+}
+
+// answered reports whether the target answered a walk: it was reached,
+// or a Destination Unreachable ended the walk.
+func answered(res *search.TraceResult) bool {
+	n := len(res.Hops)
+	return res.Reached || (n > 0 && res.Hops[n-1].Reply == search.ReplyUnreachable)
+}
+
+// farther reports whether walk a proved more than walk b: a reached the
+// target and b did not, or, neither reaching it, a proved a path MTU at
+// a farther hop.
+func farther(a, b *search.TraceResult) bool {
+	if a.Reached != b.Reached {
+		return a.Reached
+	}
+	return provedTTL(a) > provedTTL(b)
+}
+
+// provedTTL is the farthest hop limit with a proved path MTU; 0 if none.
+func provedTTL(res *search.TraceResult) int {
+	for i := len(res.Hops) - 1; i >= 0; i-- {
+		if res.Hops[i].PMTU > 0 {
+			return res.Hops[i].TTL
 		}
-		return r, err
 	}
-	if res == nil {
-		return nil, openErr
-	}
-	res.Tried = tried
-	return res, err
+	return 0
 }
 
 // check asks the target by fb with checkProbes probes of the smallest

@@ -211,3 +211,122 @@ func contains(lines []string, prefix string) bool {
 	}
 	return false
 }
+
+// Trace falls back as Find does: with no protocol chosen, a walk the
+// target never answered is followed by TCP 443, TCP 80, then UDP, a
+// couple of probes each, and the first way the target answers walks
+// again; a walk it answered costs nothing more.
+func TestTraceFallback(t *testing.T) {
+	tests := []struct {
+		name        string
+		proto       Proto
+		answers     []string
+		noPrivilege []string
+		wantMethod  Method
+		wantPort    int
+		wantReached bool
+		wantTried   []Attempt
+		// wantChecks is how many probes judged each fallback; a way
+		// that answered walks too.
+		wantChecks map[string]int
+	}{
+		{name: "Echo answered: one walk", answers: []string{"icmp"},
+			wantMethod: MethodICMP, wantReached: true,
+			wantTried:  []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Answered: true, Probes: -1}},
+			wantChecks: map[string]int{}},
+		{name: "Echo filtered at the target, TCP 443 answers", answers: []string{"tcp:443"},
+			wantMethod: MethodTCP, wantPort: 443, wantReached: true,
+			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Answered: true, Probes: 2}},
+			wantChecks: map[string]int{"tcp:443": 2}},
+		{name: "only TCP 80 answers", answers: []string{"tcp:80"},
+			wantMethod: MethodTCP, wantPort: 80, wantReached: true,
+			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Answered: true, Probes: 2}},
+			wantChecks: map[string]int{"tcp:443": 2, "tcp:80": 2}},
+		{name: "no raw sockets: TCP skipped, UDP answers", answers: []string{"udp:33434"},
+			noPrivilege: []string{"tcp:443", "tcp:80"},
+			wantMethod:  MethodUDP, wantPort: 33434, wantReached: true,
+			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Skipped: noTCP},
+				{Proto: ProtoTCP, Port: 80, Skipped: noTCP},
+				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Answered: true, Probes: 2}},
+			wantChecks: map[string]int{"udp:33434": 2}},
+		{name: "nothing answers: the Echo walk stands", wantMethod: MethodICMP,
+			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Probes: 2}},
+			wantChecks: map[string]int{"tcp:443": 2, "tcp:80": 2, "udp:33434": 2}},
+		{name: "--proto icmp: ICMP only", proto: ProtoICMP, answers: []string{"tcp:443"},
+			wantMethod: MethodICMP, wantChecks: map[string]int{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &waysNetwork{answers: set(tt.answers), noPrivilege: set(tt.noPrivilege), written: map[string]int{}}
+			o := &TraceOptions{Options: Options{Proto: tt.proto, sys: w.network()}, MaxHops: 4}
+			res, err := Trace(context.Background(), waysDst.String(), o)
+			if err != nil {
+				t.Fatalf("Trace: %v", err)
+			}
+			if res.Method != tt.wantMethod || res.Port != tt.wantPort || res.Reached != tt.wantReached {
+				t.Errorf("method %s port %d reached %v, want %s %d %v", res.Method, res.Port, res.Reached, tt.wantMethod, tt.wantPort, tt.wantReached)
+			}
+			// Each walk's cost varies with the sizer: the Echo walk's
+			// is what it wrote; the walk that stands wrote its Probes
+			// beyond its way's check.
+			for i := range res.Tried {
+				if a := &res.Tried[i]; a.Proto == ProtoICMP {
+					if a.Probes != w.written["icmp"] || a.Probes == 0 {
+						t.Errorf("ICMP attempt says %d probes, %d written", a.Probes, w.written["icmp"])
+					}
+					a.Probes = -1
+				}
+			}
+			if diff := cmp.Diff(tt.wantTried, res.Tried, cmp.Comparer(sameError)); diff != "" {
+				t.Errorf("Tried (-want +got):\n%s", diff)
+			}
+			if way := fmt.Sprintf("%s:%d", res.Method, res.Port); res.Method != MethodICMP {
+				w.written[way] -= res.Probes
+			}
+			delete(w.written, "icmp")
+			if diff := cmp.Diff(tt.wantChecks, w.written); diff != "" {
+				t.Errorf("probes written per way, beyond the walk that stands (-want +got):\n%s", diff)
+			}
+			// r1 said 1500 on the way to the target, whichever walk
+			// stands: hop 1 carries the egress's 2000, the path beyond
+			// it 1500.
+			if len(res.Hops) < 2 || res.Hops[0].Addr != waysR1 || res.Hops[0].PMTU != 2000 ||
+				!res.Hops[1].MTUDrop || res.Hops[1].ReportedBy != waysR1 || res.Hops[1].ReportedMTU != 1500 {
+				t.Errorf("hops %+v: want r1 at 2000, then a drop to 1500 it reported", res.Hops)
+			}
+			if tt.wantReached && (res.PMTU != 1500 || len(res.Hops) != 2) {
+				t.Errorf("pmtu %d over %d hops, want 1500 over 2", res.PMTU, len(res.Hops))
+			}
+			if !tt.wantReached && (res.Max != 1500 || res.MaxBy != waysR1) {
+				t.Errorf("bound %d by %s, want 1500 by %s", res.Max, res.MaxBy, waysR1)
+			}
+		})
+	}
+}
+
+// A walk the target answers with Echo costs what a walk with --proto icmp
+// does: not one probe more.
+func TestTraceEchoAnsweredNoMore(t *testing.T) {
+	probes := map[Proto]int{}
+	for _, proto := range []Proto{"", ProtoICMP} {
+		w := &waysNetwork{answers: set([]string{"icmp", "tcp:443"}), written: map[string]int{}}
+		res, err := Trace(context.Background(), waysDst.String(), &TraceOptions{Options: Options{Proto: proto, sys: w.network()}})
+		if err != nil || !res.Reached {
+			t.Fatalf("--proto %q: reached %v, %v", proto, res != nil && res.Reached, err)
+		}
+		if len(w.written) != 1 || w.written["icmp"] != res.Probes {
+			t.Errorf("--proto %q: written %v, want %d ICMP probes alone", proto, w.written, res.Probes)
+		}
+		probes[proto] = res.Probes
+	}
+	if probes[""] != probes[ProtoICMP] {
+		t.Errorf("%d probes with no protocol chosen, %d with --proto icmp", probes[""], probes[ProtoICMP])
+	}
+}

@@ -140,6 +140,12 @@ type TraceResult struct {
 	Return ReturnBounds
 	// Flow is the flow every probe carried (see Options.Flow).
 	Flow Flow
+	// Port is the port the probes went to (0 for ICMP).
+	Port int
+	// Tried lists, when Options.Proto was not chosen, every way the
+	// target was asked, in order, as for Result.Tried (fallback.go);
+	// nil otherwise. Probes counts only the walk that stands.
+	Tried []Attempt
 }
 
 // Find finds the path MTU to host: Lookup, then Target.Find. o may be
@@ -221,8 +227,21 @@ func (t *Target) searchConfig(c wire.Conn, floor mtu.Size) *search.Config {
 // Trace walks every hop limit up to maxHops (0 means 30) toward t at once
 // and finds the path MTU up to each. The Result is nil when no probe
 // could be sent, as for Find; not reaching the target is no error.
+//
+// With Options.Proto "" (not chosen), a target that never answered the
+// walk with ICMP Echo is asked by other means in turn, as Find does, and
+// the first that it answers walks again (fallback.go); TraceResult.Tried
+// lists them all.
 func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
-	c, m, err := t.open(false)
+	if t.opts.Proto == "" {
+		return t.traceAny(ctx, maxHops)
+	}
+	return t.trace(ctx, t.opts.Proto, t.opts.Port, maxHops)
+}
+
+// trace walks with one protocol and port.
+func (t *Target) trace(ctx context.Context, proto Proto, port, maxHops int) (*TraceResult, error) {
+	c, m, err := t.openProto(proto, port, false)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +258,7 @@ func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 	if res == nil {
 		res = &search.TraceResult{Target: t.Addr}
 	}
-	out := &TraceResult{TraceResult: *res, Target: t, Method: m, Return: returnUnknown, Flow: flow}
+	out := &TraceResult{TraceResult: *res, Target: t, Method: m, Port: portOf(m.Proto(), port), Return: returnUnknown, Flow: flow}
 	if rc != nil {
 		out.Return = rc.bounds()
 	}

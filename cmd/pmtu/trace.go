@@ -144,6 +144,9 @@ func writeTraceText(w io.Writer, r *measure.TraceReport) error {
 		b.WriteString(hopLine(h, width))
 	}
 	b.WriteString(traceSummary(r))
+	if line := r.TriedLine(); line != "" {
+		b.WriteString("    " + line + "\n")
+	}
 	if r.Reverse != nil {
 		b.WriteString("    return path from the target: " + reverseText(r.Reverse) + "\n")
 	}

@@ -329,3 +329,45 @@ func TestTraceReportKeepsTheDrop(t *testing.T) {
 		}
 	}
 }
+
+// A walk that reached the target over TCP after Echo went unanswered
+// says so as pmtu HOST does: method, port and methods_tried in the JSON,
+// one line of the ways asked in the text.
+func TestTraceReportTried(t *testing.T) {
+	r := &measure.TraceReport{Target: "t4", Address: t4.String(), Family: "ipv4"}
+	r.FromResult(traceResult(), nil)
+	r.Method, r.Port = string(probe.MethodTCP), 443
+	r.Tried = measure.AttemptsOf([]probe.Attempt{{Proto: probe.ProtoICMP, Method: probe.MethodICMP, Probes: 90},
+		{Proto: probe.ProtoTCP, Port: 443, Method: probe.MethodTCP, Answered: true, Probes: 2}})
+	var out bytes.Buffer
+	if err := printTrace(&out, r, false); err != nil {
+		t.Fatalf("exit %v for a reached target", err)
+	}
+	want := "    path MTU 1280, 4 hops, reached; 23 probes in 4 round trips, 1.1s\n" +
+		"    ICMP Echo unanswered; TCP to port 443 answered\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("text ends %q, want %q", out.String(), want)
+	}
+	out.Reset()
+	if err := printTrace(&out, r, true); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Method string           `json:"method"`
+		Port   int              `json:"port"`
+		Tried  []map[string]any `json:"methods_tried"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out.String())
+	}
+	wantTried := []map[string]any{
+		{"way": "ICMP Echo", "proto": "icmp", "method": "icmp", "answered": false, "probes": 90.0},
+		{"way": "TCP to port 443", "proto": "tcp", "port": 443.0, "method": "tcp", "answered": true, "probes": 2.0},
+	}
+	if got.Method != "tcp" || got.Port != 443 {
+		t.Errorf("method %q port %d, want tcp 443", got.Method, got.Port)
+	}
+	if diff := cmp.Diff(wantTried, got.Tried); diff != "" {
+		t.Errorf("methods_tried (-want +got):\n%s", diff)
+	}
+}

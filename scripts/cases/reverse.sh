@@ -48,6 +48,23 @@ want_reverse_around() {
 	want '.reverse.max - .reverse.min' '<=' 7
 }
 
+# want_cached_reverse DST: a run that fills the cache (pmtu_cached, from
+# cache.sh) and the next, answered from the cache, show the same reverse
+# and black_hole_direction.
+want_cached_reverse() {
+	local probed
+	pmtu_cached c --json "$1"
+	want_rc 0
+	want_str .source probe
+	verdict
+	probed=$(jq -c '{reverse, black_hole_direction}' <<<"$OUT")
+	pmtu_cached c --json "$1"
+	want_rc 0
+	want_str .source cache
+	want '{reverse, black_hole_direction}' == "$probed"
+	verdict
+}
+
 # ret1300: the way back has a 1300 link, the way out 1500 all along. IPv4:
 # r2 cuts the Echo Replies, which Linux sends without DF; IPv6: t cuts them
 # itself, after r2's Packet Too Big. The forward answer stays 1500, the
@@ -72,6 +89,10 @@ ret1300_case() {
 	pmtu c "$dst"
 	want_rc 0
 	[[ $OUT == *"return path: MTU "*" (fragmented replies)"* ]] || PROBLEMS+=("no return path line in the text")
+	verdict
+	# An answer from the cache says what the run that filled it said.
+	want_cached_reverse "$dst"
+	want_reverse_around 1300
 	verdict
 	# pmtu trace says the same at the target.
 	pmtu c trace --json -n "$dst"
@@ -118,6 +139,10 @@ case_retptb6() {
 	pmtu c "$T6"
 	want_rc 0
 	[[ $OUT == *"the black hole is on the way back"* ]] || PROBLEMS+=("the text does not say the hole is on the way back")
+	verdict
+	want_cached_reverse "$T6"
+	want_str .black_hole_direction return
+	want_str .reverse.evidence "lost replies"
 	verdict
 }
 register retptb6 "IPv6, r2 drops the PTB t is owed: black_hole_direction return, forward 1500"

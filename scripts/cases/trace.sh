@@ -336,7 +336,9 @@ case_trace_dropkept() {
 	t nft add chain inet pmtu out '{ type filter hook output priority filter; policy accept; }'
 	t nft add rule inet pmtu out icmp type echo-reply drop
 
-	pmtu c trace --json -n --max-hops 8 "$T4"
+	# --proto icmp: without it the walk would fall back to TCP, whose
+	# RST from t reaches it (trace_echofiltered).
+	pmtu c trace --json -n --proto icmp --max-hops 8 "$T4"
 	want_rc 1
 	want_object
 	want .reached == false
@@ -348,7 +350,7 @@ case_trace_dropkept() {
 	want_str .pmtu_max_by "$a1"
 	verdict
 
-	pmtu c trace -n --max-hops 8 "$T4"
+	pmtu c trace -n --proto icmp --max-hops 8 "$T4"
 	want_rc 1
 	[[ $OUT == *" 2  no reply "*"pmtu ≤ 1500"*"MTU drops here: $a1 said 1500"* ]] ||
 		PROBLEMS+=("text does not show the drop to 1500 at hop 2: $OUT")
@@ -357,3 +359,66 @@ case_trace_dropkept() {
 		PROBLEMS+=("the closing line does not say what r1 proved: $OUT")
 	OUT='' verdict
 }
+
+# trace_echofiltered (issue 23): the target drops every Echo Request that
+# reaches it and listens on no port, so the Echo walk never reaches it;
+# without --proto the walk falls back as pmtu HOST does: a SYN to 443
+# earns a RST, and a TCP walk reaches t with the path MTU r1 named. The
+# report says how (method tcp, methods_tried), and --proto icmp stays
+# with Echo alone (exit 1, no SYN sent).
+#
+#   c ──2000── r1 ──1500── t        t input: drop echo-request
+trace_echofiltered_case() {
+	local fam=$1 dst a1 a2 syns
+	chain_build 2000 1500
+	if [[ $fam == ipv4 ]]; then dst=$T4; else dst=$T6; fi
+	a1=$(trace_addr "$fam" 1) a2=$(trace_addr "$fam" 2)
+	t nft add table inet pmtu
+	t nft add chain inet pmtu in '{ type filter hook input priority filter; policy accept; }'
+	t nft add rule inet pmtu in icmp type echo-request drop
+	t nft add rule inet pmtu in icmpv6 type echo-request drop
+	ping_df c "$dst" 1280 1 && fail "topology broken: $dst answers a ping through the drop rule"
+	flush_pmtu c
+	r1 nft -f - <<-EOF
+		table inet pmtucount {
+			chain probes {
+				type filter hook prerouting priority -300; policy accept;
+				tcp dport 443 tcp flags & (syn | ack) == syn counter
+			}
+		}
+	EOF
+
+	pmtu c trace --json -n --timeout 300ms "$dst"
+	want_rc 0
+	want_object
+	want .reached == true
+	want .pmtu == 1500
+	want '(.error // "")' == '""'
+	want_str .method tcp
+	want .port == 443
+	want_hops "1/$a1/2000/time_exceeded" "2/$a2/1500/reached/drop:$a1"
+	want '[.methods_tried[] | "\(.way)/\(.answered)"]' == '["ICMP Echo/false","TCP to port 443/true"]'
+	want '.methods_tried[1].probes' == 2
+	verdict
+
+	pmtu c trace -n --timeout 300ms "$dst"
+	want_rc 0
+	[[ $OUT == *"path MTU 1500, 2 hops, reached"*"ICMP Echo unanswered; TCP to port 443 answered"* ]] ||
+		PROBLEMS+=("the text does not say how the target was reached: $OUT")
+	OUT='' verdict
+
+	syns=$(probes_counted r1)
+	pmtu c trace --json -n --proto icmp --timeout 300ms --max-hops 4 "$dst"
+	want_rc 1
+	want .reached == false
+	want_str .method icmp
+	want '.methods_tried // "none"' == '"none"'
+	((syns == $(probes_counted r1))) || PROBLEMS+=("--proto icmp sent SYNs to 443")
+	verdict
+}
+
+register trace_echofiltered "trace, IPv4, target drops Echo, no listener: the walk falls back to TCP 443 and reaches it, 1500"
+case_trace_echofiltered() { trace_echofiltered_case ipv4; }
+
+register trace_echofiltered6 "trace, IPv6, target drops Echo, no listener: the walk falls back to TCP 443 and reaches it, 1500"
+case_trace_echofiltered6() { trace_echofiltered_case ipv6; }
