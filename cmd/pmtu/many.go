@@ -18,7 +18,6 @@ import (
 	"github.com/pmtu/pmtu/probe"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
-	"golang.org/x/time/rate"
 )
 
 // Defaults of --parallel and --rate; README.md says why. In short: the
@@ -125,7 +124,7 @@ type manyReport struct {
 // manyRun is the state shared by the searches of one run.
 type manyRun struct {
 	o      manyOpts
-	budget *rate.Limiter
+	budget *probe.Budget
 	// engine shares one raw ICMP socket per family among the searches.
 	engine *probe.Engine
 	// cache is the cache file as it was read once at the start; nil with
@@ -174,7 +173,7 @@ func findMany(cCtx *cli.Context) error {
 	}
 	// A burst of a fiftieth of a second's budget: 20 at the default rate,
 	// within a Linux router's icmp_msgs_burst of 50.
-	m.budget = rate.NewLimiter(rate.Limit(o.rate), max(1, int(o.rate/50)))
+	m.budget = probe.NewBudget(o.rate, int(o.rate/50))
 	targets, total, closeInput, err := m.openTargets(o)
 	if err != nil {
 		return err
@@ -278,7 +277,7 @@ func (m *manyRun) search(ctx context.Context, t fleet.Target) fleet.Result[*many
 	po := m.o.probeOpts
 	po.host = t.Host
 	opts := po.options()
-	opts.Pace = probe.Pace(m.budget)
+	opts.Pace = m.budget.Wait
 	opts.Engine = m.engine
 	tgt, errRoute, err := lookup(ctx, po, opts)
 	if err != nil {
