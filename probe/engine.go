@@ -67,7 +67,7 @@ type answerKey struct {
 // answerBudget is the answer budget of one target and when it was last
 // drawn on.
 type answerBudget struct {
-	b    *rate.Limiter
+	b    *Budget
 	last time.Time
 	full time.Duration // how long an idle budget takes to fill again
 }
@@ -109,7 +109,7 @@ func (e *Engine) answers(netns string, dst netip.Addr, c any) func(context.Conte
 	now := e.clock()
 	t := e.targets[key]
 	if t == nil {
-		b := rate.NewLimiter(rate.Every(every), burst)
+		b := NewBudget(float64(time.Second)/float64(every), burst)
 		if e.targets == nil {
 			e.targets = map[answerKey]*answerBudget{}
 		}
@@ -125,7 +125,7 @@ func (e *Engine) answers(netns string, dst netip.Addr, c any) func(context.Conte
 	}
 	t.last = now
 	return func(ctx context.Context) error {
-		err := wait(ctx, t.b)
+		err := t.b.Wait(ctx)
 		e.mu.Lock()
 		if n := e.clock(); n.After(t.last) {
 			t.last = n
@@ -135,30 +135,57 @@ func (e *Engine) answers(netns string, dst netip.Addr, c any) func(context.Conte
 	}
 }
 
-// Pace returns an Options.Pace that takes each probe's token from l, one
-// packet budget for every search of a run (pmtu's --rate). It waits as
-// l.Wait does but for one thing: a token due only after ctx's deadline
-// is waited for until that deadline, which then ends the wait with
-// ctx.Err(), where l.Wait would fail at once with an error of its own. A
-// search out of time thus ends as one that ran out of time, and reads
-// the answers that arrive meanwhile no sooner or later than before. l's
-// burst must be at least 1.
-func Pace(l *rate.Limiter) func(context.Context) error {
-	return func(ctx context.Context) error { return wait(ctx, l) }
+// Budget is a packet budget: a token bucket (golang.org/x/time/rate's)
+// that lets at most burst + perSecond×T probes go in any T seconds,
+// shared by every search of a run (pmtu's --rate) through Options.Pace.
+// Make one with NewBudget; it is safe for concurrent use.
+//
+// It takes its tokens with rate.Limiter's explicit-time methods, the
+// clock read under one lock. Limiter.Wait reads the clock before it
+// takes the Limiter's lock, and a Limiter given a time before the last
+// it saw moves back to it and counts the time since then again: under
+// contention Wait grants more than its rate (2000 goroutines waiting on
+// 1000 a second, under the race detector, took their 2000 tokens in
+// 1.77 s, where no fewer than 1.99 s were due).
+type Budget struct {
+	mu sync.Mutex
+	l  *rate.Limiter
 }
 
-// wait takes a token of l for one probe, as Pace says.
-func wait(ctx context.Context, l *rate.Limiter) error {
-	err := l.Wait(ctx)
-	if err == nil || ctx.Err() != nil {
+// NewBudget returns a full Budget of burst tokens (at least 1) that gains
+// perSecond tokens a second.
+func NewBudget(perSecond float64, burst int) *Budget {
+	return &Budget{l: rate.NewLimiter(rate.Limit(perSecond), max(1, burst))}
+}
+
+// Wait takes one token, waiting until it is due; b.Wait is an
+// Options.Pace. It returns ctx.Err() if ctx ends first, and gives the
+// token back. A token due only after ctx's deadline is waited for until
+// that deadline (where Limiter.Wait fails at once with an error of its
+// own), so a search out of time ends as one that ran out of time.
+func (b *Budget) Wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if _, ok := ctx.Deadline(); ok {
-		// The token is due after the deadline: l took none.
-		<-ctx.Done()
+	b.mu.Lock()
+	now := time.Now()
+	r := b.l.ReserveN(now, 1)
+	b.mu.Unlock()
+	d := r.DelayFrom(now)
+	if d <= 0 {
+		return nil // OK: burst is at least 1
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		b.mu.Lock()
+		r.CancelAt(time.Now())
+		b.mu.Unlock()
 		return ctx.Err()
 	}
-	return err
 }
 
 // Close closes the Engine's sockets. Searches still running on them end

@@ -41,7 +41,7 @@ func TestFindEngine(t *testing.T) {
 		return shared, nil
 	}})}
 	defer e.Close()
-	o := &Options{Engine: e, Pace: Pace(rate.NewLimiter(10000, 20)), sys: nw}
+	o := &Options{Engine: e, Pace: NewBudget(10000, 20).Wait, sys: nw}
 	want, got := map[string]string{}, map[string]string{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -147,10 +147,10 @@ func TestEngineAnswersIdle(t *testing.T) {
 	}
 }
 
-// Pace waits as rate.Limiter.Wait does, but a token due after the
-// context's deadline is waited for until the deadline, which ends it as
-// the context's own error.
-func TestPace(t *testing.T) {
+// Budget.Wait waits for a token due after the context's deadline until
+// the deadline, which ends it as the context's own error, and gives back
+// a token it waited for in vain.
+func TestBudgetWait(t *testing.T) {
 	tests := []struct {
 		name    string
 		timeout time.Duration // 0: cancelled after 20 ms instead
@@ -161,8 +161,8 @@ func TestPace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			pace := Pace(rate.NewLimiter(rate.Every(time.Hour), 1))
-			if err := pace(context.Background()); err != nil {
+			b := NewBudget(10, 1) // a token every 100 ms
+			if err := b.Wait(context.Background()); err != nil {
 				t.Fatalf("the burst's token: %v", err)
 			}
 			start := time.Now()
@@ -173,13 +173,61 @@ func TestPace(t *testing.T) {
 				time.AfterFunc(20*time.Millisecond, cancel)
 			}
 			defer cancel()
-			err := pace(ctx)
-			if !errors.Is(err, tt.want) {
+			if err := b.Wait(ctx); !errors.Is(err, tt.want) {
 				t.Errorf("err = %v, want %v", err, tt.want)
 			}
 			if took := time.Since(start); took < 20*time.Millisecond {
 				t.Errorf("returned after %v, before the context ended", took)
 			}
+			// The token given back is due 100 ms after the first, not 200.
+			b.Wait(context.Background())
+			if took := time.Since(start); took > 150*time.Millisecond {
+				t.Errorf("the next token came %v later: the one waited for in vain was not given back", took)
+			}
 		})
+	}
+}
+
+// BenchmarkBudgetWait: Budget.Wait against rate.Limiter.Wait at pmtu's
+// highest --rate (1e6 a second, burst 20000 as cmd/pmtu sets it; run it
+// with -benchtime 2000000x so that the burst is a small part), one sender
+// and every CPU at once; and /cost, at a rate no sender reaches: what a
+// token costs.
+func BenchmarkBudgetWait(b *testing.B) {
+	ctx := context.Background()
+	for _, r := range []struct {
+		name  string
+		pps   float64
+		burst int
+	}{{"1e6", 1e6, 20000}, {"cost", 1e15, 1 << 30}} {
+		for _, w := range []struct {
+			name string
+			wait func() func(context.Context) error
+		}{
+			{"Budget", func() func(context.Context) error { return NewBudget(r.pps, r.burst).Wait }},
+			{"rate.Limiter", func() func(context.Context) error { return rate.NewLimiter(rate.Limit(r.pps), r.burst).Wait }},
+		} {
+			b.Run(r.name+"/"+w.name, func(b *testing.B) {
+				wait := w.wait()
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := wait(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(r.name+"/"+w.name+"/parallel", func(b *testing.B) {
+				wait := w.wait()
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := wait(ctx); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		}
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/pmtu/pmtu/probe"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
-	"golang.org/x/time/rate"
 )
 
 // Defaults of --parallel and --rate; README.md says why. In short: the
@@ -155,11 +154,11 @@ func findMany(cCtx *cli.Context) error {
 
 	// A burst of a fiftieth of a second's budget: 20 at the default rate,
 	// within a Linux router's icmp_msgs_burst of 50.
-	budget := rate.NewLimiter(rate.Limit(o.rate), max(1, int(o.rate/50)))
+	budget := probe.NewBudget(o.rate, int(o.rate/50))
 	engine := probe.NewEngine(nil)
 	defer engine.Close()
 	mo := o.measureOptions(cCtx)
-	mo.Probe.Pace, mo.Probe.Engine = probe.Pace(budget), engine
+	mo.Probe.Pace, mo.Probe.Engine = budget.Wait, engine
 	m := &manyRun{o: o, cancel: cancel, session: measure.NewSession(mo)}
 	defer m.session.Close()
 	targets, total, closeInput, err := m.openTargets(o)
