@@ -298,6 +298,8 @@ func (r *Report) fromCache(e pmtucache.Entry, now time.Time) {
 		r.Reverse = &Reverse{Min: v.Min, Max: v.Max, Evidence: v.Evidence}
 	}
 	r.BlackHoleDirection = e.BlackHoleDirection
+	// A direction is told only of a black hole (fromDirections).
+	r.BlackHole = e.BlackHoleDirection != ""
 	s := int(e.ExpiresIn(now).Seconds())
 	r.ExpiresInS = &s
 	r.Events = []Event{}

@@ -28,6 +28,9 @@ func TestReportFromCacheKeepsReverse(t *testing.T) {
 	}
 	cached := &Report{Family: "ipv4"}
 	cached.fromCache(e, time.Now())
+	if !cached.BlackHole {
+		t.Error("a cached return black hole is not a black hole")
+	}
 	if diff := cmp.Diff(probed.Reverse, cached.Reverse); diff != "" || cached.BlackHoleDirection != probed.BlackHoleDirection {
 		t.Errorf("from the cache: direction %q, reverse (-probed +cached):\n%s", cached.BlackHoleDirection, diff)
 	}

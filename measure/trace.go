@@ -81,6 +81,7 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceReport, err
 		return nil, OpenError(po.Proto, t.Addr, &po, o.Exe, terr)
 	}
 	rep.FromResult(&res.TraceResult, names.wait())
+	rep.answeredBy(res.Method)
 	rep.fromReturn(res)
 	rep.Flow = FlowOf(res.Flow)
 	rep.Method, rep.Port, rep.Tried = string(res.Method), res.Port, AttemptsOf(res.Tried)
@@ -91,6 +92,31 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceReport, err
 		}
 	}
 	return rep, nil
+}
+
+// answeredBy labels the target's own answer by the method that earned
+// it: an Echo Reply for ICMP, the Port Unreachable itself for UDP (a
+// real ICMP, kept as read), and no ICMP at all for any other method (a
+// TCP SYN-ACK or RST is no ICMP message, though the walk records it as
+// an event of type 0).
+func (r *TraceReport) answeredBy(m probe.Method) {
+	for i := range r.Hops {
+		h := &r.Hops[i]
+		if h.Reply != probe.ReplyReached.String() {
+			continue
+		}
+		switch m.Proto() {
+		case probe.ProtoICMP:
+			typ := 0
+			if r.Family == "ipv6" {
+				typ = 129
+			}
+			h.ICMP = &TraceICMP{Type: typ, Name: "echo reply"}
+		case probe.ProtoUDP:
+		default:
+			h.ICMP = nil
+		}
+	}
 }
 
 // TriedLine says how each way of asking fared, "" when only one was

@@ -8,7 +8,9 @@ import (
 
 // The layers import only downward: wire imports neither the sockets nor
 // the search, the search does not import the sockets, and ecmp (merging
-// what searches found) imports neither.
+// what searches found) imports neither; probe does not import the
+// workflow (measure), nor measure the commands; no binary or library
+// links the fake network.
 func TestLayers(t *testing.T) {
 	const mod = "github.com/pmtu/pmtu/"
 	tests := []struct {
@@ -25,6 +27,15 @@ func TestLayers(t *testing.T) {
 		// Gone from the top: the token bucket is golang.org/x/time/rate's,
 		// ecmp is probe/ecmp.
 		{"...", []string{"ratebudget", "ecmp"}},
+		// The probe library knows nothing of the workflow above it, and
+		// the workflow nothing of the command line or the exporter.
+		{"probe", []string{"measure", "exporter", "fleet", "pmtucache", "explain"}},
+		{"measure", []string{"exporter", "fleet", "internal/clidoc"}},
+		// The fakes are for tests: the binary, the workflow and the
+		// exporter never link them.
+		{"cmd/pmtu", []string{"internal/fakenet", "internal/probetest"}},
+		{"exporter", []string{"internal/fakenet", "internal/probetest"}},
+		{"measure", []string{"internal/fakenet", "internal/probetest"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.pkg, func(t *testing.T) {
