@@ -69,13 +69,7 @@ func manInfo(tree *clidoc.Cmd, bi buildinfo.Info) clidoc.ManInfo {
 	if len(date) >= 10 {
 		date = date[:10]
 	}
-	// The "   N  meaning" lines of exitCodesHelp.
-	var exits []clidoc.ManItem
-	for _, line := range strings.Split(exitCodesHelp, "\n")[1:] {
-		if code, what, ok := strings.Cut(strings.TrimSpace(line), "  "); ok {
-			exits = append(exits, clidoc.ManItem{Tag: ".B " + clidoc.Roff(code), Text: clidoc.Roff(what)})
-		}
-	}
+	exits, exitNote := manExits(exitCodesHelp)
 	return clidoc.ManInfo{
 		Section: "8", Date: date, Source: "pmtu " + bi.Version,
 		Manual: "System Manager's Manual", Command: "pmtu gendoc man",
@@ -88,7 +82,7 @@ Without it, \fB\-\-proto icmp\fR uses ICMP datagram sockets where \fBnet.ipv4.pi
 and UDP probes read their errors from the socket's error queue (IP_RECVERR), which needs no privilege.
 TCP probes need raw sockets.
 \fBpmtu version\fR says which of these methods the calling user may use, and why.`},
-			{Name: "EXIT STATUS", Items: exits},
+			{Name: "EXIT STATUS", Items: append(exits, clidoc.ManItem{Tag: ".I with many hosts", Text: clidoc.Roff(exitNote)})},
 			{Name: "ENVIRONMENT", Items: []clidoc.ManItem{
 				{Tag: ".B " + clidoc.Roff(strings.Join(clidoc.EnvVars(tree), ", ")), Text: "The probe flags of the same names."},
 				{Tag: ".B XDG_CACHE_HOME", Text: `Where the cache file lives, as \fI$XDG_CACHE_HOME/pmtu/cache.json\fR (default \fI~/.cache\fR).`},
@@ -103,4 +97,26 @@ TCP probes need raw sockets.
 .BR capabilities (7)`},
 		},
 	}
+}
+
+// manExits reads --help's EXIT CODES: each "   N  meaning" line, with the
+// more-indented lines that continue it, is an item; the lines after the
+// last item are a note.
+func manExits(help string) (items []clidoc.ManItem, note string) {
+	var notes []string
+	for _, line := range strings.Split(help, "\n")[1:] {
+		code, what, ok := strings.Cut(strings.TrimPrefix(line, "   "), "  ")
+		switch {
+		case ok && len(code) == 1 && code[0] >= '0' && code[0] <= '9':
+			items = append(items, clidoc.ManItem{Tag: ".B " + code, Text: what})
+		case strings.HasPrefix(line, "      ") && len(items) > 0 && len(notes) == 0:
+			items[len(items)-1].Text += " " + strings.TrimSpace(line)
+		case strings.TrimSpace(line) != "":
+			notes = append(notes, strings.TrimSpace(line))
+		}
+	}
+	for i := range items {
+		items[i].Text = clidoc.Roff(items[i].Text)
+	}
+	return items, strings.Join(notes, " ")
 }
