@@ -3,6 +3,7 @@ package measure
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
 	"path/filepath"
 	"testing"
@@ -180,5 +181,23 @@ func TestSessionSaveOneTransaction(t *testing.T) {
 	s.Save(ctx)
 	if len(notes) != 0 {
 		t.Errorf("Save after cancel: %q", notes)
+	}
+}
+
+// A lookup cut short by the context is Stopped, never bad input: a
+// many-host run interrupted while resolving counts the host as cut
+// short, not as a bad line.
+func TestHostStoppedWhileResolving(t *testing.T) {
+	w := fakenet.New()
+	nw := w.Network()
+	nw.LookupNetIP = func(ctx context.Context, network, host string) ([]netip.Addr, error) {
+		<-ctx.Done()
+		return nil, &net.DNSError{Err: "operation was canceled", Name: host}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep, err := Host(ctx, "slow.example", &Options{Probe: probe.Options{Net: nw}, Fresh: true})
+	if rep != nil || KindOf(err) != Stopped {
+		t.Errorf("report %v, error %v (kind %d), want no report and Stopped", rep, err, KindOf(err))
 	}
 }

@@ -141,6 +141,11 @@ func (s *Session) Host(ctx context.Context, host string) (*Report, error) {
 	po := s.o.Probe
 	t, err := Lookup(ctx, host, &po)
 	if t == nil {
+		if ctx.Err() != nil {
+			// A lookup cut short (Ctrl-C, a deadline) says nothing of
+			// the host.
+			return nil, &Error{Kind: Stopped, Msg: "stopped before the search ended: " + Bounds(nil), Err: ctx.Err()}
+		}
 		return nil, err
 	}
 	rep := newReport(host, t)
