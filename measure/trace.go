@@ -49,6 +49,38 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceReport, err
 	if o == nil {
 		o = &TraceOptions{}
 	}
+	t, po, names, err := o.lookup(ctx, host)
+	if t == nil {
+		return nil, err
+	}
+	rep := &TraceReport{Target: host, Address: t.Addr.String(), Family: FamilyName(t.Addr), Hops: []TraceHop{}}
+	if err != nil {
+		rep.Error = err.Error()
+		return rep, err
+	}
+	res, terr := t.Trace(ctx, o.MaxHops)
+	if res == nil {
+		return nil, OpenError(po.Proto, t.Addr, po, o.Exe, terr)
+	}
+	rep.FromResult(&res.TraceResult, names.wait())
+	rep.answeredBy(res.Method)
+	rep.fromReturn(res)
+	rep.Flow = FlowOf(res.Flow)
+	rep.Method, rep.Port, rep.Tried = string(res.Method), res.Port, AttemptsOf(res.Tried)
+	if terr != nil {
+		rep.Error = "stopped before the walk ended: " + plainErr(terr)
+		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
+			rep.Error = "stopped before the walk ended"
+		}
+	}
+	return rep, nil
+}
+
+// lookup is Lookup for a walk: the probe options it runs with, whose
+// OnEvent also starts a name lookup for every hop that answers, and the
+// namer that holds those lookups. What the user should know of the
+// target goes to Notes.
+func (o *TraceOptions) lookup(ctx context.Context, host string) (*probe.Target, *probe.Options, *namer, error) {
 	lookup := o.LookupAddr
 	if lookup == nil {
 		lookup = net.DefaultResolver.LookupAddr
@@ -65,33 +97,10 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceReport, err
 		}
 	}
 	t, err := Lookup(ctx, host, &po)
-	if t == nil {
-		return nil, err
-	}
-	rep := &TraceReport{Target: host, Address: t.Addr.String(), Family: FamilyName(t.Addr), Hops: []TraceHop{}}
-	if t.Note != "" && o.Notes != nil {
+	if t != nil && t.Note != "" && o.Notes != nil {
 		o.Notes("note: " + t.Note)
 	}
-	if err != nil {
-		rep.Error = err.Error()
-		return rep, err
-	}
-	res, terr := t.Trace(ctx, o.MaxHops)
-	if res == nil {
-		return nil, OpenError(po.Proto, t.Addr, &po, o.Exe, terr)
-	}
-	rep.FromResult(&res.TraceResult, names.wait())
-	rep.answeredBy(res.Method)
-	rep.fromReturn(res)
-	rep.Flow = FlowOf(res.Flow)
-	rep.Method, rep.Port, rep.Tried = string(res.Method), res.Port, AttemptsOf(res.Tried)
-	if terr != nil {
-		rep.Error = "stopped before the walk ended: " + plainErr(terr)
-		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
-			rep.Error = "stopped before the walk ended"
-		}
-	}
-	return rep, nil
+	return t, &po, names, err
 }
 
 // answeredBy labels the target's own answer by the method that earned

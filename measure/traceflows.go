@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 
 	"github.com/pmtu/pmtu/probe"
@@ -18,27 +17,9 @@ func TraceFlows(ctx context.Context, host string, n int, o *TraceOptions) (*Trac
 	if o == nil {
 		o = &TraceOptions{}
 	}
-	lookup := o.LookupAddr
-	if lookup == nil {
-		lookup = net.DefaultResolver.LookupAddr
-	}
-	names := newNamer(ctx, lookup, !o.Numeric)
-	po := o.Probe
-	onEvent := po.OnEvent
-	po.OnEvent = func(ev probe.Event) {
-		if onEvent != nil {
-			onEvent(ev)
-		}
-		if ev.Kind == probe.TimeExceeded || ev.Kind == probe.Reached || ev.Kind == probe.Unreachable {
-			names.start(ev.From)
-		}
-	}
-	t, err := Lookup(ctx, host, &po)
+	t, po, names, err := o.lookup(ctx, host)
 	if t == nil {
 		return nil, err
-	}
-	if t.Note != "" && o.Notes != nil {
-		o.Notes("note: " + t.Note)
 	}
 	if err != nil {
 		return &TraceFlowsReport{Target: host, Address: t.Addr.String(), Family: FamilyName(t.Addr), Error: err.Error()}, err
@@ -49,7 +30,7 @@ func TraceFlows(ctx context.Context, host string, n int, o *TraceOptions) (*Trac
 		if errors.As(err, &ie) {
 			return nil, &Error{Kind: BadInput, Msg: "--" + ie.Error(), Err: err}
 		}
-		return nil, OpenError(po.Proto, t.Addr, &po, o.Exe, errors.Unwrap(err))
+		return nil, OpenError(po.Proto, t.Addr, po, o.Exe, errors.Unwrap(err))
 	}
 	return TraceFlowsReportOf(tr, host, names.wait()), nil
 }
