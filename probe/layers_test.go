@@ -29,8 +29,11 @@ func TestLayers(t *testing.T) {
 		{"...", []string{"ratebudget", "ecmp"}},
 		// The probe library knows nothing of the workflow above it, and
 		// the workflow nothing of the command line or the exporter.
-		{"probe", []string{"measure", "exporter", "fleet", "pmtucache", "explain"}},
-		{"measure", []string{"exporter", "fleet", "internal/clidoc"}},
+		{"probe", []string{"measure", "measure/fleet", "exporter", "pmtucache", "explain"}},
+		{"measure", []string{"exporter", "internal/clidoc"}},
+		// The many-host runner knows no sockets and no probes.
+		{"measure/fleet", []string{"probe", "probe/transport", "sockopt"}},
+		{"...", []string{"fleet"}},
 		// The fakes are for tests: the binary, the workflow and the
 		// exporter never link them.
 		{"cmd/pmtu", []string{"internal/fakenet", "internal/probetest"}},

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pmtu/pmtu/fleet"
+	"github.com/pmtu/pmtu/measure/fleet"
 	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/urfave/cli/v2"

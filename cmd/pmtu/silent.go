@@ -7,7 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/pmtu/pmtu/fleet"
+	"github.com/pmtu/pmtu/measure/fleet"
 	"github.com/pmtu/pmtu/measure"
 )
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pmtu/pmtu/fleet"
+	"github.com/pmtu/pmtu/measure/fleet"
 )
 
 // A host file searched one target at a time by a stand-in search; the
