@@ -224,7 +224,11 @@ func locate(sent int, hops []MSSHop, reached bool, src netip.Addr) (*MSSClamp, F
 	var skipped []string // hops between after and the next visible one
 	for _, h := range hops {
 		if !h.Visible {
-			skipped = append(skipped, fmt.Sprintf("hop %d (%s)", h.TTL, cmp.Or(h.Address, "no answer")))
+			if h.Address == "" {
+				skipped = append(skipped, fmt.Sprintf("hop %d did not answer", h.TTL))
+			} else {
+				skipped = append(skipped, fmt.Sprintf("hop %d (%s) quoted only %d bytes of it", h.TTL, h.Address, h.Quoted))
+			}
 			continue
 		}
 		if h.MSS == sent {
@@ -244,7 +248,7 @@ func locate(sent int, hops []MSSHop, reached bool, src netip.Addr) (*MSSClamp, F
 			f.Evidence = fmt.Sprintf("hop %d's Time Exceeded quotes the SYN with MSS %d as sent; hop %d's quotes it with %s", after, sent, h.TTL, mssText(h.MSS))
 		}
 		if len(skipped) > 0 {
-			f.Evidence += "; " + strings.Join(skipped, ", ") + " in between showed no options"
+			f.Evidence += "; in between, " + strings.Join(skipped, ", ")
 		}
 		f.Advice = fmt.Sprintf("a router or middlebox at %s (or on its link to hop %d) rewrites the MSS of SYNs (iptables TCPMSS, nft maxseg): "+
 			"right where the path behind it has a smaller MTU, a lost %d bytes a segment where it has not", hopName(after, afterAddr), h.TTL, sent-h.MSS)
@@ -260,14 +264,14 @@ func locate(sent int, hops []MSSHop, reached bool, src netip.Addr) (*MSSClamp, F
 		}
 	case len(skipped) == 0 && reached:
 		f.Result = OK
-		f.Summary = fmt.Sprintf("MSS not clamped up to hop %d (%s), the last router", after, afterAddr)
+		f.Summary = fmt.Sprintf("MSS unchanged up to hop %d (%s), the last router", after, afterAddr)
 		f.Evidence = fmt.Sprintf("hop %d quotes the SYN with MSS %d as sent; a rewrite by that router itself, toward the target, is not visible to this method", after, sent)
 	default:
 		f.Result = Unknown
-		f.Summary = fmt.Sprintf("MSS not clamped up to hop %d (%s); not visible past it", after, afterAddr)
+		f.Summary = fmt.Sprintf("MSS unchanged up to hop %d (%s); not visible past that hop", after, afterAddr)
 		f.Evidence = fmt.Sprintf("hop %d quotes the SYN with MSS %d as sent", after, sent)
 		if len(skipped) > 0 {
-			f.Evidence += "; " + strings.Join(skipped, ", ") + " quoted only 8 bytes (or did not answer): a rewrite there or later is not visible"
+			f.Evidence += "; then " + strings.Join(skipped, ", ") + ": a rewrite there or later is not visible"
 		}
 		if !reached {
 			f.Evidence += "; the SYNs never reached the target"
