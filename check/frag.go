@@ -51,6 +51,7 @@ func (rn *runner) fragments(ctx context.Context, r *Report) {
 		fr.Forward = Pass
 		fr.ForwardWhy = fmt.Sprintf("a %d-byte Echo Request sent as 2 fragments was answered (a whole one is too)", smallEcho)
 		fwd.Result = OK
+		fwd.Summary = fam + " fragments pass forward"
 	default:
 		fr.Forward = Dropped
 		fr.ForwardWhy = fmt.Sprintf("a %d-byte Echo Request sent as 2 fragments got no answer in %d tries, while a whole one did", smallEcho, rn.o.tries())
@@ -76,6 +77,7 @@ func (rn *runner) fragments(ctx context.Context, r *Report) {
 		fr.Return = Pass
 		fr.ReturnWhy = fmt.Sprintf("the %d-byte reply to a %d-byte Echo Request came back in fragments (the largest %d bytes)", size, size, big.frag)
 		ret.Result = OK
+		ret.Summary = fam + " fragments pass on the way back"
 	case big.replied:
 		fr.Return = Unknown
 		fr.ReturnWhy = fmt.Sprintf("the %d-byte reply came back, but this host cannot tell whether it was fragmented (no IP_RECVFRAGSIZE)", size)
