@@ -41,10 +41,14 @@ type Conn interface {
 type Options struct {
 	// Measure is how the path MTU is measured (measure.Host, always
 	// afresh). Its Probe also says where the checks' packets leave from
-	// (Netns, Interface, Source), the family (Network), the port of the
-	// SYNs (Port; 0 is 443), how long a packet waits for its answer
+	// (Netns, Interface, Source), the family (Network), how long a
+	// packet waits for its answer
 	// (Wait; 0 is 1 s) and the world probed (Net, in tests).
 	Measure measure.Options
+	// Port is the destination port of the SYNs; 0 is Measure.Probe.Port
+	// if set, else 443. Something must listen there for the target's
+	// SYN-ACK to give its MSS.
+	Port int
 	// Open opens the checks' conn toward dst; nil is
 	// transport.OpenRawIP.
 	Open func(dst netip.Addr, cfg *transport.OpenConfig) (Conn, error)
@@ -58,6 +62,7 @@ type Options struct {
 
 func (o *Options) wait() time.Duration { return cmp.Or(o.Measure.Probe.Wait, time.Second) }
 func (o *Options) tries() int          { return cmp.Or(o.Tries, defaultTries) }
+func (o *Options) port() int           { return cmp.Or(o.Port, o.Measure.Probe.Port, defaultTCPPort) }
 
 // Host checks the path to host: the path MTU (measure.Host), then MSS
 // clamping, fragments each way and, for IPv6, extension headers. o may

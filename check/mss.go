@@ -54,7 +54,7 @@ func (rn *runner) mss(ctx context.Context, r *Report) {
 	r.SynAckMSS, r.SynAckHop = w.synAckMSS, w.targetTTL
 	var f Finding
 	r.MSSClamp, f = locate(sent, r.MSSHops, w.targetTTL > 0, rn.src)
-	f.Evidence = joinSentences(f.Evidence, targetText(w, cmp.Or(rn.o.Measure.Probe.Port, defaultTCPPort)))
+	f.Evidence = joinSentences(f.Evidence, targetText(w, rn.o.port()))
 	r.add(f)
 	r.StallRisk, r.StallWhy = stallRisk(w.synAckMSS, rn.ifMTU, rn.pm)
 	sf := Finding{Check: CheckStallRisk, Needs: privilegeRaw, Evidence: r.StallWhy}
@@ -74,7 +74,7 @@ func (rn *runner) mss(ctx context.Context, r *Report) {
 // walk sends the SYNs and reads what comes back.
 func (rn *runner) walk(ctx context.Context, sent uint16) synWalk {
 	w := synWalk{hops: map[int]*MSSHop{}}
-	port := uint16(cmp.Or(rn.o.Measure.Probe.Port, defaultTCPPort))
+	port := uint16(rn.o.port())
 	sport := uint16(32768 + rn.rand32()%28000)
 	maxHops := cmp.Or(rn.o.MaxHops, defaultMaxHops)
 	isns := map[uint32]int{} // initial sequence number → hop limit

@@ -30,6 +30,7 @@ func newCheckCommand() *cli.Command {
 		Flags: append(newProbeFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of text"},
 			&cli.IntFlag{Name: "max-hops", Value: 30, Usage: "the largest hop limit of the SYNs (1–255)"},
+			&cli.IntFlag{Name: "syn-port", Value: 443, Usage: "destination `PORT` of the SYNs; something must listen there for the target's SYN-ACK MSS"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every packet the checks sent and what came back"},
 		),
 		Action:          runCheck,
@@ -50,8 +51,12 @@ func runCheck(cCtx *cli.Context) error {
 	if maxHops < 1 || maxHops > 255 {
 		return usageError(fmt.Sprintf("pmtu: --max-hops %d is outside 1–255", maxHops))
 	}
+	synPort := cCtx.Int("syn-port")
+	if synPort < 1 || synPort > 65535 {
+		return usageError(fmt.Sprintf("pmtu: --syn-port %d is outside 1–65535", synPort))
+	}
 	w, ew := cCtx.App.Writer, cCtx.App.ErrWriter
-	co := &check.Options{Measure: measure.Options{Probe: *po.options()}, MaxHops: maxHops, Open: worldOf(cCtx).openRaw}
+	co := &check.Options{Measure: measure.Options{Probe: *po.options()}, MaxHops: maxHops, Port: synPort, Open: worldOf(cCtx).openRaw}
 	co.Measure.Notes = func(line string) { fmt.Fprintf(ew, "pmtu: %s\n", line) }
 	if cCtx.Bool("verbose") {
 		co.Log = func(line string) { fmt.Fprintf(ew, "pmtu: check: %s\n", line) }
