@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"testing"
 	"time"
 
@@ -59,6 +60,11 @@ func results(r *Report) map[string]string {
 	return m
 }
 
+func TestMain(m *testing.M) {
+	retryGap = 30 * time.Millisecond // the fake routers' limits are counts, not times
+	os.Exit(m.Run())
+}
+
 func TestHost(t *testing.T) {
 	clampAt2 := []checktest.Hop{{}, {ClampMSS: 1300}}
 	for _, tt := range []struct {
@@ -83,6 +89,11 @@ func TestHost(t *testing.T) {
 		{name: "clamped at hop 2, ipv6", v6: true, hops: clampAt2, wantBroken: true,
 			wantClamp: &MSSClamp{Hop: 3, Address: "2001:db8:3::2", AfterHop: 2, AfterAddress: "2001:db8:2::2", Sent: 1440, Seen: 1300},
 			wantFrag:  Fragments{Forward: Pass, Return: Pass}, wantHBH: Pass},
+		{name: "clamped at hop 2, every router rate-limited once", hops: []checktest.Hop{{Limited: 1}, {ClampMSS: 1300, Limited: 1}, {Limited: 1}}, wantBroken: true,
+			wantClamp: &MSSClamp{Hop: 3, Address: "198.18.3.2", AfterHop: 2, AfterAddress: "198.18.2.2", Sent: 1460, Seen: 1300},
+			wantFrag:  Fragments{Forward: Pass, Return: Pass}},
+		{name: "hop 3 silent: not visible past hop 2", hops: []checktest.Hop{{}, {}, {Silent: true}},
+			wantFrag: Fragments{Forward: Pass, Return: Pass}, want: map[string]string{CheckMSSClamp: Unknown}},
 		{name: "clamped at hop 1", hops: []checktest.Hop{{ClampMSS: 1360}}, wantBroken: true,
 			wantClamp: &MSSClamp{Hop: 2, Address: "198.18.2.2", AfterHop: 1, AfterAddress: "198.18.1.2", Sent: 1460, Seen: 1360},
 			wantFrag:  Fragments{Forward: Pass, Return: Pass}},

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/ratelimit"
 	"github.com/pmtu/pmtu/probe/wire"
 )
 
@@ -71,7 +73,9 @@ func (rn *runner) mss(ctx context.Context, r *Report) {
 	r.add(sf)
 }
 
-// walk sends the SYNs and reads what comes back.
+// walk sends the SYNs and reads what comes back. Each window of hop
+// limits is sent Tries+1 times at most: hops rate-limit their Time
+// Exceeded, and a loss is not silence.
 func (rn *runner) walk(ctx context.Context, sent uint16) synWalk {
 	w := synWalk{hops: map[int]*MSSHop{}}
 	port := uint16(rn.o.port())
@@ -81,10 +85,26 @@ func (rn *runner) walk(ctx context.Context, sent uint16) synWalk {
 	for first := 1; first <= maxHops && w.targetTTL == 0; first += defaultWindow {
 		last := min(first+defaultWindow-1, maxHops)
 		answered := false
-		for try := 0; try < rn.o.tries(); try++ {
+		var sentAt time.Time
+		for try := 0; try < rn.o.tries()+1; try++ {
+			unanswered := func(ttl int) bool { return w.hops[ttl] == nil && (w.targetTTL == 0 || ttl < w.targetTTL) }
+			if !slices.ContainsFunc(ttlRange(first, last), unanswered) {
+				break
+			}
+			if try > 0 {
+				// A hop that did not answer may have spent its ICMP
+				// tokens (Linux: a burst of 6, then one a second, per
+				// destination): ask again once one has come back, so
+				// that a limited hop is not taken for a silent one.
+				if err := sleepCtx(ctx, time.Until(sentAt.Add(retryGap))); err != nil {
+					w.err = err
+					return w
+				}
+			}
+			sentAt = time.Now()
 			pending := 0
 			for ttl := first; ttl <= last; ttl++ {
-				if w.hops[ttl] != nil || (w.targetTTL > 0 && ttl >= w.targetTTL) {
+				if !unanswered(ttl) {
 					continue
 				}
 				isn := rn.rand32()
@@ -97,9 +117,6 @@ func (rn *runner) walk(ctx context.Context, sent uint16) synWalk {
 				}
 				w.lastTTL = max(w.lastTTL, ttl)
 				pending++
-			}
-			if pending == 0 {
-				break
 			}
 			rn.log("sent SYNs with MSS %d from port %d to %d at hop limits %d–%d", sent, sport, port, first, last)
 			deadline := time.Now().Add(rn.o.wait())
@@ -129,6 +146,33 @@ func (rn *runner) walk(ctx context.Context, sent uint16) synWalk {
 		}
 	}
 	return w
+}
+
+func ttlRange(first, last int) []int {
+	var r []int
+	for ttl := first; ttl <= last; ttl++ {
+		r = append(r, ttl)
+	}
+	return r
+}
+
+// retryGap is how long after sending a window of SYNs the hops that did
+// not answer are asked again: past the refill of a Linux router's ICMP
+// rate limit.
+var retryGap = ratelimit.Linux.Every + 100*time.Millisecond
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // readSYNAnswer reads one packet: a router's quote of one of our SYNs,

@@ -31,6 +31,9 @@ type Hop struct {
 	Quote int
 	// Silent makes it send no Time Exceeded.
 	Silent bool
+	// Limited is how many of its first Time Exceeded it does not send,
+	// as a router whose ICMP rate limit is spent.
+	Limited int
 	// ClampMSS, if set, rewrites the MSS option of every SYN it forwards
 	// (both ways) down to this.
 	ClampMSS int
@@ -111,10 +114,14 @@ func (c *Conn) WritePacket(ctx context.Context, b []byte) error {
 	if len(b) > c.mtu() {
 		return nil // too big for the path: lost (the checks never send such)
 	}
-	for _, h := range c.p.Hops {
+	for i := range c.p.Hops {
+		h := &c.p.Hops[i]
 		if p.TTL <= 1 {
-			if !h.Silent {
-				c.timeExceeded(h, p)
+			switch {
+			case h.Limited > 0:
+				h.Limited--
+			case !h.Silent:
+				c.timeExceeded(*h, p)
 			}
 			return nil
 		}
