@@ -290,20 +290,7 @@ func MarshalEchoTo(src, dst netip.Addr, id, seq int, data []byte) ([]byte, error
 }
 
 // inetChecksum is the Internet checksum (RFC 1071) of b.
-func inetChecksum(b []byte) uint16 {
-	var sum uint32
-	for len(b) >= 2 {
-		sum += uint32(b[0])<<8 | uint32(b[1])
-		b = b[2:]
-	}
-	if len(b) == 1 {
-		sum += uint32(b[0]) << 8
-	}
-	for sum>>16 != 0 {
-		sum = sum&0xffff + sum>>16
-	}
-	return ^uint16(sum)
-}
+func inetChecksum(b []byte) uint16 { return ^fold(sum16(0, b)) }
 
 func boolInt(b bool) int {
 	if b {

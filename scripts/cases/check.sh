@@ -15,17 +15,9 @@
 # mbox_chain [MTU...]: the chain (default four 1500 links) and the
 # listener on t's TCP 443, v4 and v6.
 mbox_chain() {
-	command -v socat >/dev/null || skip "socat is not installed (scripts/deps.sh)"
 	(($#)) || set -- 1500 1500 1500 1500
 	chain_build "$@"
-	# One dual-stack listener: IPv4 comes as mapped addresses.
-	t socat TCP6-LISTEN:443,fork,reuseaddr OPEN:/dev/null &
-	local i
-	for ((i = 0; i < 50; i++)); do
-		t ss -Hltn 'sport = :443' | grep -q . && break
-		sleep 0.1
-	done
-	t ss -Hltn 'sport = :443' | grep -q . || fail "topology broken: no listener on t:443"
+	listen_tcp t 443
 }
 
 # mbox_rule ROUTER RULE...: add a rule to ROUTER's forward chain.
@@ -225,12 +217,7 @@ mbox_quote8_case() {
 	r3 nft insert rule inet pmtu silent meta skuid 0 accept
 	go build -o "$forge" ./internal/icmpforge
 	r3 "$forge" -quote8 -i veth3b -from4 "$(chain_hop4 3)" -from6 "$(chain_hop6 3)" -for 40s >"$log" 2>&1 &
-	local i
-	for ((i = 0; i < 50; i++)); do
-		grep -q ready "$log" && break
-		sleep 0.1
-	done
-	grep -q ready "$log" || fail "icmpforge did not start: $(cat "$log")"
+	wait_ready "$log" icmpforge
 	mbox_run "$fam"
 	want_rc 0
 	want .mss_clamp == null
