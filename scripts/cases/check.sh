@@ -256,3 +256,48 @@ case_check_stall() {
 	want_str '.findings[] | select(.check == "path_mtu") | .result' found
 	verdict
 }
+
+# check_nobody: user nobody, no capabilities (methods.sh's pmtu_nobody):
+# the path MTU is still measured, with an unprivileged method, and every
+# other check is listed as not run, saying it needs raw sockets. Nothing
+# found: exit 0.
+register check_nobody "pmtu check as user nobody: path MTU measured, the other checks not run and why, exit 0"
+case_check_nobody() {
+	mbox_chain
+	mbox_rule r2 tcp flags syn tcp option maxseg size set 1300
+	nobody_bin
+	pmtu_nobody c check --json --timeout 500ms "$T4"
+	want_rc 0
+	want_object
+	want .path_mtu.pmtu == 1500
+	want_str '.findings[] | select(.check == "path_mtu") | .result' ok
+	want '.not_run | length' == 4
+	want_true '[.not_run[] | select(.why | test("root or CAP_NET_RAW"))] | length == 4' "not_run does not say raw sockets are needed"
+	want .mss_clamp == null
+	want_str .fragments.ipv4.forward unknown
+	verdict
+}
+
+# check_serve: pmtu serve's module=check over real sockets: r2 clamps the
+# MSS and r1 drops fragments from the client; one gauge per finding says
+# so, and pmtu_check_broken is 1.
+register check_serve "pmtu serve, module=check: a gauge per finding (mss_clamp and fragments_forward found)"
+case_check_serve() {
+	local listen=127.0.0.1:10150 metrics
+	mbox_chain
+	mbox_rule r2 tcp flags syn tcp option maxseg size set 1300
+	mbox_rule r1 iifname veth1b ip frag-off '&' 0x3fff '!=' 0 drop
+	ip netns exec "$NS_C" "$BIN_ABS" serve --listen "$listen" >"$CASE_DIR/serve.log" 2>&1 &
+	serve_wait_http c "http://$listen/metrics" 10 || fail "pmtu serve does not answer on $listen: $(cat "$CASE_DIR/serve.log")"
+	metrics=$(c curl -s -H 'X-Prometheus-Scrape-Timeout-Seconds: 20' "http://$listen/probe?target=$T4&module=check&timeout=500ms")
+	grep '^pmtu_check\|^pmtu_probe_success\|^pmtu_path_mtu_bytes' <<<"$metrics"
+	local want
+	for want in 'pmtu_probe_success 1' 'pmtu_path_mtu_bytes 1500' 'pmtu_check_broken 1' \
+		'pmtu_check_finding{check="mss_clamp",result="found"} 1' \
+		'pmtu_check_finding{check="fragments_forward",result="found"} 1' \
+		'pmtu_check_finding{check="fragments_return",result="unknown"} 0' \
+		'pmtu_check_finding{check="path_mtu",result="ok"} 0'; do
+		grep -qxF "$want" <<<"$metrics" || PROBLEMS+=("no line $want")
+	done
+	OUT='' verdict
+}
