@@ -68,6 +68,13 @@ func (rn *runner) fragments(ctx context.Context, r *Report) {
 		hl += 8 // the Fragment header
 	}
 	per := int(pmtu) - hl
+	if fr.Forward == Dropped {
+		fr.Return = Unknown
+		fr.ReturnWhy = "not asked: fragments do not reach the target, so no request can make it fragment a reply"
+		ret.Result, ret.Evidence = Unknown, fr.ReturnWhy
+		done()
+		return
+	}
 	big := rn.echo(ctx, echoShape{size: size, per: per})
 	switch {
 	case big.err != nil:
