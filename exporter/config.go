@@ -19,6 +19,12 @@ import (
 //	    proto: tcp
 //	    port: 443
 //	    timeout: 500ms
+//	  check-ssh:
+//	    check: true
+//	    port: 22
+//
+// The module "check" ({check: true}: pmtu check's findings) is there
+// unless the file names a module so itself.
 type Config struct {
 	Modules map[string]Options
 }
@@ -34,6 +40,7 @@ type module struct {
 	Tries   int    `yaml:"tries"`
 	Timeout string `yaml:"timeout"`
 	Trace   bool   `yaml:"trace"`
+	Check   bool   `yaml:"check"`
 }
 
 type configFile struct {
@@ -55,7 +62,7 @@ func ParseConfig(b []byte) (*Config, error) {
 			return nil, errors.New("config: a module has an empty name")
 		}
 		o := Options{Proto: m.Proto, Port: m.Port, Family: m.Family, MaxSize: m.MaxSize,
-			MinSize: m.MinSize, Tries: m.Tries, Trace: m.Trace}
+			MinSize: m.MinSize, Tries: m.Tries, Trace: m.Trace, Checks: m.Check}
 		if m.Timeout != "" {
 			d, err := time.ParseDuration(m.Timeout)
 			if err != nil {

@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"time"
 
+	"github.com/pmtu/pmtu/check"
 	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/transport"
 )
 
 // Measure is the Prober of pmtu serve: the workflow of pmtu HOST without
@@ -17,6 +20,13 @@ import (
 // report turned into a Result. logEvent, if set, writes each probe
 // answer to a request's debug log.
 func Measure(net *probe.Network, logEvent func(io.Writer, probe.Event)) Prober {
+	return MeasureWith(net, nil, logEvent)
+}
+
+// MeasureWith is Measure whose module=check (Options.Checks) opens the
+// checks' conn with open (nil: this host's raw sockets), the seam of
+// tests.
+func MeasureWith(net *probe.Network, open func(netip.Addr, *transport.OpenConfig) (check.Conn, error), logEvent func(io.Writer, probe.Event)) Prober {
 	return func(ctx context.Context, target string, o Options, log io.Writer) (Result, error) {
 		po := probe.Options{
 			Network: cmp.Or(o.Family, "ip"),
@@ -38,7 +48,25 @@ func Measure(net *probe.Network, logEvent func(io.Writer, probe.Event)) Prober {
 			mo.Log = func(line string) { fmt.Fprintf(log, "pmtu: %s\n", line) }
 			mo.Probe.Log = mo.Log
 		}
-		rep, err := measure.Host(ctx, target, mo)
+		var (
+			rep *measure.Report
+			err error
+			cr  *check.Report
+		)
+		if o.Checks {
+			co := &check.Options{Measure: *mo, Open: open, Port: o.Port}
+			if o.Proto == "" || o.Proto == "icmp" {
+				co.Measure.Probe.Port = 0 // the port is the SYNs'; ICMP has none
+			}
+			if log != nil {
+				co.Log = func(line string) { fmt.Fprintf(log, "check: %s\n", line) }
+			}
+			if cr, err = check.Host(ctx, target, co); cr != nil {
+				rep = cr.PathMTU
+			}
+		} else {
+			rep, err = measure.Host(ctx, target, mo)
+		}
 		if rep == nil {
 			if measure.KindOf(err) == measure.BadInput {
 				// No path MTU to such a target: bad input, 400.
@@ -49,6 +77,11 @@ func Measure(net *probe.Network, logEvent func(io.Writer, probe.Event)) Prober {
 		r := Result{
 			PMTU: rep.PMTU, Evidence: rep.Evidence, LimitingHop: rep.LimitingHop, BlackHole: rep.BlackHole,
 			InterfaceMTU: rep.InterfaceMTU, Probes: rep.Probes, Rounds: rep.Rounds, Ignored: rep.Ignored,
+		}
+		if cr != nil {
+			for _, f := range cr.Findings {
+				r.Findings = append(r.Findings, Finding{Check: f.Check, Result: f.Result})
+			}
 		}
 		if rep.Bounded() {
 			// The target never answered: what a router proved is exported

@@ -36,6 +36,18 @@ func register(reg *prometheus.Registry, res Result, ok bool, dur time.Duration) 
 	if res.KernelCachedMTU > 0 {
 		gauge("pmtu_kernel_cached_mtu_bytes", "Path MTU the kernel has cached for the target (a route exception); absent when it has none.", float64(res.KernelCachedMTU))
 	}
+	if len(res.Findings) > 0 {
+		findings := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pmtu_check_finding",
+			Help: "With module=check: one per check of pmtu check, 1 when it found something that breaks big packets, else 0; result is found, ok, unknown or not_run."},
+			[]string{"check", "result"})
+		broken := false
+		for _, f := range res.Findings {
+			findings.WithLabelValues(f.Check, f.Result).Set(b2f(f.Result == "found"))
+			broken = broken || f.Result == "found"
+		}
+		reg.MustRegister(findings)
+		gauge("pmtu_check_broken", "With module=check: 1 if any check found something that breaks big packets (pmtu check would exit 3), else 0.", b2f(broken))
+	}
 	if !ok {
 		if res.PMTUMax > 0 {
 			bound := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pmtu_path_mtu_max_bytes",

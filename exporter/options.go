@@ -30,7 +30,14 @@ type Options struct {
 	Tries   int           // unanswered probes before a size counts as too big; 0 is the default
 	Timeout time.Duration // how long one probe waits; 0 is the default
 	Trace   bool          // also walk the hops and report each hop's path MTU
+	// Checks runs pmtu check's checks after the search (package check):
+	// one gauge per finding. Port is then the port of its SYNs.
+	Checks bool
 }
+
+// CheckModule is the module name that runs pmtu check's checks when the
+// configuration defines no module of that name.
+const CheckModule = "check"
 
 // ParamError is a bad request parameter (or module setting): which one,
 // and why. Its Error is the one line a 400 answer carries.
@@ -89,6 +96,9 @@ func ParseRequest(q url.Values, modules map[string]Options) (Request, error) {
 	if q.Has("module") {
 		r.Module = q.Get("module")
 		m, ok := modules[r.Module]
+		if !ok && r.Module == CheckModule {
+			m, ok = Options{Checks: true}, true
+		}
 		if !ok {
 			names := make([]string, 0, len(modules))
 			for n := range modules {
@@ -175,7 +185,7 @@ func (o Options) Check() error {
 	default:
 		return &ParamError{Param: "family", Value: o.Family, Why: "want ip4 or ip6"}
 	}
-	if o.Port != 0 {
+	if o.Port != 0 && !o.Checks {
 		if o.Proto == "" || o.Proto == "icmp" {
 			return &ParamError{Param: "port", Value: strconv.Itoa(o.Port), Why: "only for proto udp and tcp; ICMP has no ports"}
 		}
@@ -193,6 +203,9 @@ func (o Options) Check() error {
 	}
 	if o.MinSize != 0 && o.MaxSize != 0 && o.MinSize > o.MaxSize {
 		return &ParamError{Param: "min_size", Value: strconv.Itoa(o.MinSize), Why: fmt.Sprintf("above max_size %d", o.MaxSize)}
+	}
+	if o.Checks && (o.Port < 0 || o.Port > 65535) {
+		return &ParamError{Param: "port", Value: strconv.Itoa(o.Port), Why: "outside 1-65535"}
 	}
 	if o.Tries != 0 && (o.Tries < 1 || o.Tries > 100) {
 		return &ParamError{Param: "tries", Value: strconv.Itoa(o.Tries), Why: "outside 1-100"}

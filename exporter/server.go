@@ -45,6 +45,15 @@ type Result struct {
 	// unconfirmed; PMTUMaxBy that router. 0 when nothing was proved.
 	PMTUMax   int
 	PMTUMaxBy string
+	// Findings, with Options.Checks, are pmtu check's findings.
+	Findings []Finding
+}
+
+// Finding is one check of pmtu check and its result: "found", "ok",
+// "unknown" or "not_run" (package check).
+type Finding struct {
+	Check  string
+	Result string
 }
 
 // TargetError is a Prober's answer for a target that can have no path

@@ -161,6 +161,30 @@ sanity() {
 	echo "sanity: DF ping of $3 bytes from $1 to $2 passes, $(($3 + 1)) does not"
 }
 
+# wait_ready LOG WHAT: wait (at most 5 s) until LOG says "ready", as
+# internal/icmpforge does once it listens; fail saying WHAT did not start.
+wait_ready() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		grep -q ready "$1" && return 0
+		sleep 0.1
+	done
+	fail "$2 did not start: $(cat "$1")"
+}
+
+# listen_tcp SHORT PORT: a TCP listener (socat, dual stack) on PORT in
+# SHORT, whose SYN-ACKs answer SYNs; skip the case without socat.
+listen_tcp() {
+	command -v socat >/dev/null || skip "socat is not installed (scripts/deps.sh)"
+	"$1" socat "TCP6-LISTEN:$2,fork,reuseaddr" OPEN:/dev/null &
+	local i
+	for ((i = 0; i < 50; i++)); do
+		"$1" ss -Hltn "sport = :$2" | grep -q . && return 0
+		sleep 0.1
+	done
+	fail "topology broken: no listener on $1's TCP $2"
+}
+
 # sanity_tracepath SHORT DST PMTU: tracepath agrees on the path MTU.
 sanity_tracepath() {
 	local out

@@ -30,7 +30,7 @@ func newServeCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "listen", Value: DefaultListen, Usage: "listen on `ADDR` (host:port); the default answers this host only"},
 			&cli.StringFlag{Name: "allow", Usage: "probe only targets in these prefixes (`CIDR,...`); others get 403", DefaultText: "any target"},
-			&cli.StringFlag{Name: "config", Usage: "YAML `FILE` of named modules (modules: NAME: {proto, port, family, max_size, min_size, tries, timeout, trace})"},
+			&cli.StringFlag{Name: "config", Usage: "YAML `FILE` of named modules (modules: NAME: {proto, port, family, max_size, min_size, tries, timeout, trace, check}); module=check runs pmtu check, a gauge per finding"},
 			&cli.IntFlag{Name: "max-concurrent", Value: 16, Usage: "run at most `N` searches at once; past it /probe answers 503"},
 			&cli.DurationFlag{Name: "margin", Value: 500 * time.Millisecond, Usage: "take `D` off Prometheus's scrape timeout, to leave time for the answer"},
 		},
@@ -120,7 +120,7 @@ func serve(cCtx *cli.Context) error {
 		fmt.Fprintf(ew, "pmtu serve: warning: listening on %s with no --allow: whoever reaches it can make this host probe any address\n", ln.Addr())
 	}
 	fmt.Fprintf(ew, "pmtu serve: listening on http://%s/ (probe: /probe?target=HOST)\n", ln.Addr())
-	s := &exporter.Server{Prober: exporter.Measure(worldOf(cCtx).net, traceEvent), Resolve: worldOf(cCtx).lookupHost, Modules: c.modules, Allow: c.allow, MaxConcurrent: c.max, Margin: c.margin}
+	s := &exporter.Server{Prober: exporter.MeasureWith(worldOf(cCtx).net, worldOf(cCtx).openRaw, traceEvent), Resolve: worldOf(cCtx).lookupHost, Modules: c.modules, Allow: c.allow, MaxConcurrent: c.max, Margin: c.margin}
 	if err := s.Serve(cCtx.Context, ln, 5*time.Second); err != nil {
 		return cli.Exit(fmt.Sprintf("pmtu serve: %v", err), exitNoAnswer)
 	}

@@ -7,7 +7,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/pmtu/pmtu/check"
 	"github.com/pmtu/pmtu/probe"
+	"github.com/pmtu/pmtu/probe/transport"
 )
 
 // world is what the commands act on: this host's kernel and resolver, or
@@ -20,6 +22,9 @@ type world struct {
 	// flush HOST) and reverse (trace's hop names).
 	lookupHost func(ctx context.Context, network, host string) ([]netip.Addr, error)
 	lookupAddr func(ctx context.Context, addr string) ([]string, error)
+	// openRaw opens pmtu check's raw IP conn; nil is the kernel's
+	// (transport.OpenRawIP).
+	openRaw func(dst netip.Addr, cfg *transport.OpenConfig) (check.Conn, error)
 }
 
 // kernelWorld is the real one.

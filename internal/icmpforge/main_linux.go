@@ -11,6 +11,13 @@
 //
 // A correct prober ignores all three. It exits after -for or -max probes.
 // It is for tests only: it sends nothing but to the probe's source.
+//
+// With -quote8 it plays an old router instead: every packet that arrives
+// with hop limit 1 (whose Time Exceeded the router owes) is answered with
+// a Time Exceeded quoting its IP header and only the 8 bytes past it that
+// RFC 792 asks for, as routers that do not follow RFC 1812 do. The
+// router's own Time Exceeded must be dropped (nft) for the test to mean
+// anything.
 package main
 
 import (
@@ -31,14 +38,15 @@ func main() {
 	from6 := flag.String("from6", "", "IPv6 source of the forged messages")
 	dur := flag.Duration("for", 30*time.Second, "how long to run")
 	maxProbes := flag.Int("max", 1000, "stop after answering this many probes")
+	quote8 := flag.Bool("quote8", false, "answer packets arriving with hop limit 1 with a Time Exceeded quoting 8 bytes, instead of forging Frag Needed")
 	flag.Parse()
-	if err := run(*ifname, *from4, *from6, *dur, *maxProbes); err != nil {
+	if err := run(*ifname, *from4, *from6, *dur, *maxProbes, *quote8); err != nil {
 		fmt.Fprintln(os.Stderr, "icmpforge:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ifname, from4, from6 string, dur time.Duration, maxProbes int) error {
+func run(ifname, from4, from6 string, dur time.Duration, maxProbes int, quote8 bool) error {
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
 		return err
@@ -82,6 +90,13 @@ func run(ifname, from4, from6 string, dur time.Duration, maxProbes int) error {
 		}
 		pkt := buf[:n]
 		switch {
+		case quote8 && len(pkt) >= 28 && pkt[0]>>4 == 4 && pkt[8] == 1 && c4 != nil:
+			timeExceeded8(c4, pkt, false)
+			answered++
+		case quote8 && len(pkt) >= 48 && pkt[0]>>4 == 6 && pkt[7] == 1 && c6 != nil:
+			timeExceeded8(c6, pkt, true)
+			answered++
+		case quote8:
 		case len(pkt) >= 28 && pkt[0]>>4 == 4 && pkt[9] == 1 && pkt[20] == 8 && c4 != nil:
 			forge(c4, pkt, false)
 			answered++
@@ -90,8 +105,25 @@ func run(ifname, from4, from6 string, dur time.Duration, maxProbes int) error {
 			answered++
 		}
 	}
-	fmt.Printf("icmpforge: answered %d probes with 3 forged messages each\n", answered)
+	if quote8 {
+		fmt.Printf("icmpforge: answered %d packets with a Time Exceeded quoting 8 bytes\n", answered)
+	} else {
+		fmt.Printf("icmpforge: answered %d probes with 3 forged messages each\n", answered)
+	}
 	return nil
+}
+
+// timeExceeded8 sends pkt's source a Time Exceeded quoting pkt's IP
+// header and the 8 bytes after it: RFC 792's minimum.
+func timeExceeded8(c net.PacketConn, pkt []byte, ipv6 bool) {
+	hl, typ, src := int(pkt[0]&0x0f)*4, 11, net.IP(pkt[12:16])
+	if ipv6 {
+		hl, typ, src = 40, 3, net.IP(pkt[8:24])
+	}
+	if len(pkt) < hl+8 {
+		return
+	}
+	_, _ = c.WriteTo(probetest.Error(ipv6, typ, 0, 0, pkt[:hl+8]), &net.IPAddr{IP: src})
 }
 
 // forge sends the three forged messages about probe pkt to its source.

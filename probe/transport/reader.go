@@ -37,6 +37,9 @@ type arrival struct {
 	// m is a fromICMP arrival already parsed, by a shared socket's
 	// reader (demux.go); nil: b is to be parsed.
 	m *wire.Message
+	// frag is the largest fragment of a packet the kernel reassembled
+	// (IP_RECVFRAGSIZE), 0 if it arrived whole or the socket cannot tell.
+	frag mtu.Size
 }
 
 // inbox gathers what the reader goroutines of a conn read, for Recv.
@@ -200,7 +203,7 @@ func readPackets(c net.PacketConn, src source, now func() time.Time, put func(ar
 			}
 			return // closed
 		}
-		a := arrival{src: src, seq: -1, from: from, b: append([]byte(nil), r.buf[:n]...), n: n, at: at}
+		a := arrival{src: src, seq: -1, from: from, b: append([]byte(nil), r.buf[:n]...), n: n, at: at, frag: r.frag}
 		if !put(a) {
 			return
 		}

@@ -24,6 +24,7 @@ const (
 	rawTCP                       // raw TCP: SYN probes out, SYN-ACK and RST in
 	udpSocket                    // a UDP datagram socket: one UDP probe
 	pingSocket                   // an ICMP datagram ("ping") socket
+	rawIP                        // IPPROTO_RAW: whole IP packets out, header included; reads nothing
 )
 
 // icmpFilter says which ICMP types reach a raw ICMP socket (ICMP_FILTER):
@@ -125,6 +126,10 @@ func newSocket(cfg socketConfig) (net.PacketConn, error) {
 // network is the net.ListenPacket network of the socket.
 func (cfg socketConfig) network() string {
 	switch {
+	case cfg.kind == rawIP && cfg.v6:
+		return "ip6:255"
+	case cfg.kind == rawIP:
+		return "ip4:255"
 	case cfg.kind == rawTCP && cfg.v6:
 		return "ip6:tcp"
 	case cfg.kind == rawTCP:

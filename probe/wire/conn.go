@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/netip"
 	"time"
+
+	"github.com/pmtu/pmtu/mtu"
 )
 
 // Conn is one way of sending probes: it sends a probe of an exact size
@@ -28,4 +30,19 @@ type Conn interface {
 	Target() netip.Addr
 	// Close closes the Conn's sockets; Send and Recv then fail.
 	Close() error
+}
+
+// Received is a packet a raw socket read, not yet judged: what pmtu
+// check reads back about the packets it built itself, an ICMP message or
+// a TCP segment (without the IP header either way).
+type Received struct {
+	From netip.Addr
+	// Proto is ProtoICMP, ProtoICMPv6 or ProtoTCP.
+	Proto int
+	Data  []byte
+	// FragSize is, for a packet the kernel reassembled, the IP size of
+	// its largest fragment (IP_RECVFRAGSIZE); 0 when it arrived whole or
+	// the socket cannot tell.
+	FragSize mtu.Size
+	At       time.Time
 }

@@ -90,31 +90,39 @@ func MarshalSYN(src, dst netip.Addr, sport, dport uint16, isn uint32, payload []
 // segment b, whose checksum field is zero, with the pseudo-header of src
 // and dst.
 func TransportChecksum(src, dst netip.Addr, proto int, b []byte) uint16 {
-	var sum uint32
-	add := func(p []byte) {
-		for len(p) >= 2 {
-			sum += uint32(p[0])<<8 | uint32(p[1])
-			p = p[2:]
-		}
-		if len(p) == 1 {
-			sum += uint32(p[0]) << 8
-		}
-	}
-	add(src.Unmap().AsSlice())
-	add(dst.Unmap().AsSlice())
-	var tail [8]byte
+	var pseudo [40]byte
+	n := copy(pseudo[:], src.Unmap().AsSlice())
+	n += copy(pseudo[n:], dst.Unmap().AsSlice())
 	if dst.Unmap().Is6() {
-		binary.BigEndian.PutUint32(tail[0:], uint32(len(b)))
-		tail[7] = byte(proto)
-		add(tail[:8])
+		binary.BigEndian.PutUint32(pseudo[n:], uint32(len(b)))
+		pseudo[n+7] = byte(proto)
+		n += 8
 	} else {
-		tail[1] = byte(proto)
-		binary.BigEndian.PutUint16(tail[2:], uint16(len(b)))
-		add(tail[:4])
+		pseudo[n+1] = byte(proto)
+		binary.BigEndian.PutUint16(pseudo[n+2:], uint16(len(b)))
+		n += 4
 	}
-	add(b)
+	return ^fold(sum16(sum16(0, pseudo[:n]), b))
+}
+
+// sum16 adds the 16-bit words of b (the last byte, if odd, as the high
+// half of a word) to sum, without folding: the Internet checksum of RFC
+// 1071 is ^fold of it.
+func sum16(sum uint32, b []byte) uint32 {
+	for len(b) >= 2 {
+		sum += uint32(b[0])<<8 | uint32(b[1])
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		sum += uint32(b[0]) << 8
+	}
+	return sum
+}
+
+// fold folds the carries of a 32-bit sum into 16 bits.
+func fold(sum uint32) uint16 {
 	for sum>>16 != 0 {
 		sum = sum&0xffff + sum>>16
 	}
-	return ^uint16(sum)
+	return uint16(sum)
 }

@@ -117,12 +117,7 @@ forged_case() {
 	# owning socket; icmpforge's come from its raw socket, owned by root.
 	r1 nft insert rule inet pmtu blackhole meta skuid 0 accept
 	r1 "$forge" -i veth1b -from4 "$(chain_hop4 1)" -from6 "$(chain_hop6 1)" -for 40s >"$log" 2>&1 &
-	local i
-	for ((i = 0; i < 50; i++)); do
-		grep -q ready "$log" && break
-		sleep 0.1
-	done
-	grep -q ready "$log" || fail "icmpforge did not start: $(cat "$log")"
+	wait_ready "$log" icmpforge
 
 	pmtu c --json --timeout 300ms "$dst"
 	echo "kernel: $(c ip route get "$dst" | tr '\n' ' ')"

@@ -157,16 +157,9 @@ case_silent_noreturn() {
 # the search over TCP finds the exact path MTU 1500 and says how.
 register silent_tcp443 "target drops ICMP Echo, listens on 443: found 1500 over TCP, and says so"
 case_silent_tcp443() {
-	command -v socat >/dev/null || skip "socat is not installed (scripts/deps.sh)"
 	chain_build 2000 1500
 	silent_drop requests
-	t socat TCP-LISTEN:443,fork,reuseaddr OPEN:/dev/null &
-	local i
-	for ((i = 0; i < 50; i++)); do
-		t ss -Hltn 'sport = :443' | grep -q . && break
-		sleep 0.1
-	done
-	t ss -Hltn 'sport = :443' | grep -q . || fail "topology broken: no listener on $T4:443"
+	listen_tcp t 443
 	t nft add chain inet pmtu out '{ type filter hook output priority filter; policy accept; }'
 	t nft add rule inet pmtu out tcp sport 443 tcp flags '&' '(syn | ack)' == 'syn | ack' counter
 	t nft add rule inet pmtu out tcp sport 443 tcp flags '&' rst == rst counter

@@ -1,0 +1,83 @@
+package check
+
+import (
+	"context"
+	"fmt"
+)
+
+// extHeaders checks IPv6 extension headers forward: Echo Requests that
+// carry a Hop-by-Hop or a Destination Options header (one PadN option,
+// 8 bytes), small and of the path MTU, each beside a plain one of the
+// same size that must be answered for the result to count. The way back
+// needs a far end that sends such headers back: not yet (responderMissingWhy).
+func (rn *runner) extHeaders(ctx context.Context, r *Report) {
+	pmtu := rn.pmtu()
+	h := &IPv6Headers{}
+	r.IPv6Headers = h
+	plainSmall := rn.echo(ctx, echoShape{size: smallEcho})
+	plainLarge := rn.echo(ctx, echoShape{size: pmtu})
+	for _, x := range []struct {
+		hdr      *Header
+		fwd, ret string
+		name     string
+		shape    echoShape
+	}{
+		{&h.HopByHop, CheckHopByHopForward, CheckHopByHopReturn, "Hop-by-Hop", echoShape{hopByHop: true}},
+		{&h.DestinationOptions, CheckDstOptsForward, CheckDstOptsReturn, "Destination Options", echoShape{dstOpts: true}},
+	} {
+		x.hdr.Size = int(pmtu)
+		s := x.shape
+		s.size = smallEcho
+		small := rn.echo(ctx, s)
+		s.size = pmtu
+		large := rn.echo(ctx, s)
+		x.hdr.Small = verdict(small, plainSmall)
+		x.hdr.Large = verdict(large, plainLarge)
+		f := Finding{Check: x.fwd, Needs: privilegeRaw}
+		switch {
+		case x.hdr.Small == Dropped || x.hdr.Large == Dropped:
+			x.hdr.Forward, f.Result = Dropped, Found
+			f.Summary = fmt.Sprintf("IPv6 %s headers are dropped on the way to the target", x.name)
+			f.Advice = fmt.Sprintf("a router or firewall on the way drops packets with a %s header (RFC 7872, RFC 9098): protocols that need it fail on this path", x.name)
+		case x.hdr.Small == Pass && x.hdr.Large == Pass:
+			x.hdr.Forward, f.Result = Pass, OK
+			f.Summary = fmt.Sprintf("IPv6 %s headers pass forward", x.name)
+		default:
+			x.hdr.Forward, f.Result = Unknown, Unknown
+			f.Summary = fmt.Sprintf("IPv6 %s headers forward: unknown", x.name)
+		}
+		x.hdr.ForwardWhy = fmt.Sprintf("a %d-byte Echo Request with a %s header: %s; one of %d bytes: %s",
+			smallEcho, x.name, verdictText(x.hdr.Small, plainSmall), pmtu, verdictText(x.hdr.Large, plainLarge))
+		f.Evidence = x.hdr.ForwardWhy
+		r.add(f)
+		x.hdr.Return, x.hdr.ReturnWhy = Unknown, responderMissingWhy
+		r.add(Finding{Check: x.ret, Result: Unknown, Summary: fmt.Sprintf("IPv6 %s headers on the way back: unknown", x.name),
+			Evidence: responderMissingWhy, Needs: privilegeRaw})
+	}
+}
+
+// verdict is what an Echo Request with a header did, next to a plain one
+// of its size: a loss counts only where the plain one was answered.
+func verdict(with, plain echoAnswer) string {
+	switch {
+	case with.err != nil:
+		return Unknown
+	case with.replied:
+		return Pass
+	case plain.replied:
+		return Dropped
+	}
+	return Unknown
+}
+
+func verdictText(v string, plain echoAnswer) string {
+	switch {
+	case v == Pass:
+		return "answered"
+	case v == Dropped:
+		return "no answer, while a plain one of that size was answered"
+	case plain.err != nil:
+		return "not sent: " + plain.err.Error()
+	}
+	return "no answer, and none to a plain one of that size either"
+}

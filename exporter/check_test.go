@@ -1,0 +1,88 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/pmtu/pmtu/check"
+	"github.com/pmtu/pmtu/internal/checktest"
+	"github.com/pmtu/pmtu/internal/fakenet"
+	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/probe/transport"
+)
+
+// module=check (built in) asks the prober for the checks, and each
+// finding is one gauge: 1 where something was found.
+func TestProbeCheckModule(t *testing.T) {
+	f := &fakeProber{res: Result{PMTU: 1500, Evidence: "probes", Findings: []Finding{
+		{Check: "path_mtu", Result: "ok"}, {Check: "mss_clamp", Result: "found"},
+		{Check: "fragments_return", Result: "unknown"}, {Check: "hop_by_hop_forward", Result: "not_run"},
+	}}}
+	ts := newTestServer(t, f, &Server{})
+	want := `# HELP pmtu_check_broken With module=check: 1 if any check found something that breaks big packets (pmtu check would exit 3), else 0.
+# TYPE pmtu_check_broken gauge
+pmtu_check_broken 1
+# HELP pmtu_check_finding With module=check: one per check of pmtu check, 1 when it found something that breaks big packets, else 0; result is found, ok, unknown or not_run.
+# TYPE pmtu_check_finding gauge
+pmtu_check_finding{check="fragments_return",result="unknown"} 0
+pmtu_check_finding{check="hop_by_hop_forward",result="not_run"} 0
+pmtu_check_finding{check="mss_clamp",result="found"} 1
+pmtu_check_finding{check="path_mtu",result="ok"} 0
+`
+	if err := testutil.ScrapeAndCompare(ts.URL+"/probe?target=198.18.3.2&module=check", strings.NewReader(want),
+		"pmtu_check_finding", "pmtu_check_broken"); err != nil {
+		t.Error(err)
+	}
+	if len(f.opts) != 1 || !f.opts[0].Checks {
+		t.Errorf("prober asked %+v, want Checks", f.opts)
+	}
+}
+
+// A module of the configuration may run the checks too, with the SYNs'
+// port; a module named check in the file replaces the built-in one.
+func TestParseConfigCheck(t *testing.T) {
+	c, err := ParseConfig([]byte("modules:\n  ssh:\n    check: true\n    port: 22\n  check:\n    max_size: 1400\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := c.Modules["ssh"]; !o.Checks || o.Port != 22 {
+		t.Errorf("ssh module %+v", o)
+	}
+	r, err := ParseRequest(map[string][]string{"target": {"t"}, "module": {"check"}}, c.Modules)
+	if err != nil || r.Checks || r.MaxSize != 1400 {
+		t.Errorf("module check from the file: %+v, %v", r, err)
+	}
+}
+
+// MeasureWith runs package check for module=check: the clamp at r2 is a
+// finding.
+func TestMeasureWithChecks(t *testing.T) {
+	src, dst := netip.MustParseAddr("198.18.1.1"), netip.MustParseAddr("198.18.4.2")
+	pp := &probetest.Path{Src: src, Dst: dst, RTT: time.Millisecond}
+	cp := &checktest.Path{Src: src, Dst: dst, SynAckMSS: 1460}
+	for i := range 3 {
+		a := netip.MustParseAddr(fmt.Sprintf("198.18.%d.2", i+1))
+		pp.Hops = append(pp.Hops, probetest.Hop{Addr: a, MTU: 1500})
+		cp.Hops = append(cp.Hops, checktest.Hop{Addr: a})
+	}
+	cp.Hops[1].ClampMSS = 1300
+	open := func(netip.Addr, *transport.OpenConfig) (check.Conn, error) { return cp.Conn(), nil }
+	res, err := MeasureWith(fakenet.New(pp).Network(), open, nil)(context.Background(), dst.String(),
+		Options{Checks: true, Port: 8443, Timeout: 20 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range res.Findings {
+		got[f.Check] = f.Result
+	}
+	if res.PMTU != 1500 || got["mss_clamp"] != "found" || got["fragments_forward"] != "ok" || got["path_mtu"] != "ok" {
+		t.Errorf("result %+v", res)
+	}
+}
