@@ -62,3 +62,19 @@ func LoopbackUp() error {
 	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
 	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
 }
+
+// LoopbackMTU sets lo's MTU in the calling thread's namespace: 1500
+// makes loopback look like an Ethernet path (its default is 65536).
+func LoopbackMTU(m uint32) error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	ifr.SetUint32(m)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFMTU, ifr)
+}
