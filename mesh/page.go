@@ -32,7 +32,7 @@ func (c Cell) Mismatch() bool { return c.PMTU > 0 && c.InterfaceMTU > 0 && c.PMT
 // Matrix is the mesh as the page shows it: rows are sources, columns
 // targets.
 type Matrix struct {
-	Nodes []string                    // every source and target, sorted
+	Nodes []string                   // every source and target, sorted
 	Cells map[string]map[string]Cell // source → target → cell
 	// Missing says why a node's row could not be read.
 	Missing map[string]string
