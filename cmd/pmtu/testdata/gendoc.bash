@@ -10,6 +10,7 @@ _pmtu_flags() {
 	_pmtu_trace) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json -n --max-hops --verbose -v --flows --help -h' ;;
 	_pmtu_watch) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --interval --json --exit-on-drop --no-reverse --help -h' ;;
 	_pmtu_serve) echo '--listen --allow --config --max-concurrent --margin --help -h' ;;
+	_pmtu_mesh) echo '--peers --listen --interval --key-file --rate --parallel --help -h' ;;
 	_pmtu_version) echo '--json --help -h' ;;
 	esac
 }
@@ -64,6 +65,12 @@ _pmtu_valued() {
 	_pmtu_serve:--config) return 0 ;;
 	_pmtu_serve:--max-concurrent) return 0 ;;
 	_pmtu_serve:--margin) return 0 ;;
+	_pmtu_mesh:--peers) return 0 ;;
+	_pmtu_mesh:--listen) return 0 ;;
+	_pmtu_mesh:--interval) return 0 ;;
+	_pmtu_mesh:--key-file) return 0 ;;
+	_pmtu_mesh:--rate) return 0 ;;
+	_pmtu_mesh:--parallel) return 0 ;;
 	esac
 	return 1
 }
@@ -71,7 +78,7 @@ _pmtu_valued() {
 # _pmtu_subs CMD: the subcommands of CMD.
 _pmtu_subs() {
 	case $1 in
-	_pmtu) echo 'cache trace watch serve version' ;;
+	_pmtu) echo 'cache trace watch serve mesh version' ;;
 	_pmtu_cache) echo 'list flush' ;;
 	esac
 }

@@ -18,6 +18,22 @@ _pmtu_version() {
 	return ret
 }
 
+_pmtu_mesh() {
+	local curcontext=$curcontext state line ret=1
+	typeset -A opt_args
+	_arguments -C -s -S \
+		'--peers=[the peers\: SPEC is dns\:NAME (every A/AAAA record, e.g. a headless Service), file\:PATH (one address a line, re-read on change) or a comma list]:SPEC: ' \
+		'--listen=[serve /metrics, / and the responder on ADDR\:PORT (TCP and UDP); the peers'\'' responders are on the same port]:ADDR\:PORT: ' \
+		'--interval=[measure each peer, and resolve the peers again, every D]:D: ' \
+		'--key-file=[a FILE holding the mesh'\''s shared key (at least 16 bytes)\: probes and answers carry its HMAC-SHA256, and others get no answer]:FILE: ' \
+		'--rate=[send at most N probes a second, all peers together]:N: ' \
+		'--parallel=[run at most N searches at once]:N: ' \
+		'(--help -h)--help[show help]' \
+		'(--help -h)-h[show help]' \
+		&& ret=0
+	return ret
+}
+
 _pmtu_serve() {
 	local curcontext=$curcontext state line ret=1
 	typeset -A opt_args
@@ -165,7 +181,7 @@ _pmtu() {
 		'1: :->first' \
 		'*:: :->args' && ret=0
 	case $state in
-	first) _alternative 'commands:command:((cache\:"show or clear the path MTUs pmtu remembers" trace\:"show every hop to HOST with the path MTU up to it, hops probed side by side" watch\:"measure the path MTU to each HOST every --interval and print each change" serve\:"run a Prometheus exporter\: GET /probe?target=HOST measures the path MTU to HOST afresh" version\:"print the version, and which probe methods work here and why"))' 'hosts:host:_hosts' && ret=0 ;;
+	first) _alternative 'commands:command:((cache\:"show or clear the path MTUs pmtu remembers" trace\:"show every hop to HOST with the path MTU up to it, hops probed side by side" watch\:"measure the path MTU to each HOST every --interval and print each change" serve\:"run a Prometheus exporter\: GET /probe?target=HOST measures the path MTU to HOST afresh" mesh\:"run one agent of a mesh\: measure the path MTU to every peer, answer the peers'\'' probes, serve /metrics" version\:"print the version, and which probe methods work here and why"))' 'hosts:host:_hosts' && ret=0 ;;
 	args)
 		curcontext=${curcontext%:*:*}:pmtu-$line[1]:
 		case $line[1] in
@@ -173,6 +189,7 @@ _pmtu() {
 		trace) _pmtu_trace && ret=0 ;;
 		watch) _pmtu_watch && ret=0 ;;
 		serve) _pmtu_serve && ret=0 ;;
+		mesh) _pmtu_mesh && ret=0 ;;
 		version) _pmtu_version && ret=0 ;;
 		esac
 		;;
