@@ -241,7 +241,7 @@ type page struct {
 // carries less, grey where nothing is known; its title says the rest.
 func pageData(mx Matrix, now time.Time) page {
 	n := len(mx.Nodes)
-	p := page{Width: labelW + n*cellW + 10, Height: labelH + n*cellH + 10, Nodes: n, Now: now.UTC().Format(time.RFC3339)}
+	p := page{Width: labelW + n*cellW + 100, Height: labelH + n*cellH + 10, Nodes: n, Now: now.UTC().Format(time.RFC3339)}
 	for i, node := range mx.Nodes {
 		p.Rows = append(p.Rows, svgLabel{X: labelW - 8, Y: labelH + i*cellH + cellH/2 + 5, Text: node})
 		p.Cols = append(p.Cols, svgLabel{X: labelW + i*cellW + cellW/2, Y: labelH - 8, Text: node})
@@ -290,6 +290,7 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>pmtu mesh</title>
 <style>
 body { font-family: sans-serif; margin: 1em; color: #212121; }
+h1 { font-size: 1.3em; }
 svg text { font-family: sans-serif; font-size: 12px; }
 .legend span { display: inline-block; padding: 2px 8px; margin-right: 8px; }
 </style></head>
