@@ -304,3 +304,120 @@ case_mesh() {
 	fi
 	OUT='' verdict
 }
+
+# mesh_count_acks SHORT: count, in namespace SHORT, the mesh
+# acknowledgements that arrive (UDP from the mesh port whose payload
+# starts "PMTM" and is of kind 2) and the probes that leave (kind 1), in
+# nft table inet meshcount.
+mesh_count_acks() {
+	"$1" nft -f - <<-EOF
+		table inet meshcount {
+			chain in {
+				type filter hook input priority filter; policy accept;
+				udp sport $MESH_PORT @th,64,32 0x504d544d @th,104,8 2 counter
+			}
+			chain out {
+				type filter hook output priority filter; policy accept;
+				udp dport $MESH_PORT @th,64,32 0x504d544d @th,104,8 1 counter
+			}
+		}
+	EOF
+}
+
+# mesh_counted SHORT CHAIN: the packets counted in CHAIN (in or out).
+mesh_counted() {
+	"$1" nft list chain inet meshcount "$2" | grep -oE 'packets [0-9]+' | awk '{print $2}'
+}
+
+# meshfaults: on the six-node mesh, once exact:
+#   - n5's agent stops: the pairs to and from n5 go stale in Prometheus
+#     (the series end), MeshPathStale fires for the pairs into n5, the
+#     other 20 stay; n5's agent comes back: all 30 exact again.
+#   - n7, on the bridge but in nobody's peer set, runs an agent with the
+#     right key toward n1: not one acknowledgement reaches it, and n1's
+#     responder counts its probes as not_peer.
+#   - n4's agent restarts with a wrong key: not one acknowledgement
+#     reaches n4, the others' responders count bad_mac, and n4's pairs
+#     end; with the right key again, all 30 are exact.
+# (1000 forged acknowledgements believed 0 times: TestMeshForgedAcks in
+# probe/transport, a unit test.)
+register meshfaults "pmtu mesh faults: a peer goes and comes back (stale, then back), a non-peer's probes and a bad HMAC get no answer"
+case_meshfaults() {
+	mesh_setup
+	local i got
+	mesh_wait_exact 60 || fail "not all 30 pairs exact within 60 s: $MESH_GOT"
+	echo "all 30 pairs exact"
+
+	# A peer goes away.
+	kill "${MESH_AGENT[5]}"
+	wait "${MESH_AGENT[5]}" 2>/dev/null || true
+	echo "n5's agent stopped"
+	for ((i = 0; i < 60; i++)); do
+		got=$(mprom 'count(pmtu_mesh_path_mtu_bytes{target="198.18.100.5"} or pmtu_mesh_path_mtu_bytes{source="198.18.100.5"})')
+		[[ -z $got ]] && break
+		sleep 0.5
+	done
+	[[ -z $got ]] || PROBLEMS+=("30 s after n5's agent stopped, Prometheus still has $got series to or from n5")
+	[[ $(mprom 'count(pmtu_mesh_path_mtu_bytes)') == *" 20" ]] || PROBLEMS+=("the other pairs: $(mprom 'count(pmtu_mesh_path_mtu_bytes)'), want 20")
+	for ((i = 0; i < 60; i++)); do
+		got=$(n1 curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/alerts" |
+			jq -r '[.data.alerts[] | select(.labels.alertname == "MeshPathStale" and .state == "firing" and .labels.target == "198.18.100.5")] | length')
+		((got == 5)) && break
+		sleep 0.5
+	done
+	echo "pairs to or from n5 gone from Prometheus; MeshPathStale firing for $got pairs into n5"
+	((got == 5)) || PROBLEMS+=("MeshPathStale fires for $got pairs into n5, want the 5 from the other agents")
+	mesh_agent 5
+	mesh_wait_exact 60 || PROBLEMS+=("after n5's agent came back, not all 30 pairs exact within 60 s: $(mesh_matrix_want | diff - <(echo "$MESH_GOT") | tr '\n' ' ')")
+	echo "n5 back: all 30 pairs exact again"
+
+	# A stranger probes n1.
+	ns_add n7
+	veth_link n7 eth0 sw p7 1500
+	sw ip link set p7 master br0
+	n7 ip addr add 198.18.0.7/24 dev eth0
+	mesh_count_acks n7
+	ip netns exec "$NS_N7" setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
+		"$BIN_ABS" mesh --peers 198.18.0.1 --listen "0.0.0.0:$MESH_PORT" --interval 2s --key-file "$MESH_KEYDIR/key" >"$CASE_DIR/agent7.log" 2>&1 &
+	MESH_PIDS+=" $!"
+	local before_np
+	before_np=$(mprom 'sum(pmtu_mesh_responder_probes_total{verdict="not_peer"})')
+	sleep 6
+	local acks probes np
+	acks=$(mesh_counted n7 in) probes=$(mesh_counted n7 out)
+	np=$(mprom 'sum(pmtu_mesh_responder_probes_total{verdict="not_peer"})')
+	echo "n7, no peer of n1's: sent $probes probes, got $acks acknowledgements; not_peer ${before_np##* } -> ${np##* }"
+	((probes > 0)) || PROBLEMS+=("n7 sent no probe, so its silence proves nothing")
+	((acks == 0)) || PROBLEMS+=("n7, in nobody's peer set, got $acks acknowledgements")
+	((${np##* } > ${before_np##* })) || PROBLEMS+=("n1's responder did not count n7's probes as not_peer")
+	grep -q 'path MTU [0-9]' "$CASE_DIR/agent7.log" && PROBLEMS+=("n7 found a path MTU: $(cat "$CASE_DIR/agent7.log")")
+
+	# A peer with the wrong key.
+	kill "${MESH_AGENT[4]}"
+	wait "${MESH_AGENT[4]}" 2>/dev/null || true
+	head -c 32 /dev/urandom | base64 >"$MESH_KEYDIR/wrong"
+	chmod 644 "$MESH_KEYDIR/wrong"
+	mesh_count_acks n4
+	local before_bm
+	before_bm=$(mprom 'sum(pmtu_mesh_responder_probes_total{verdict="bad_mac"})')
+	ip netns exec "$NS_N4" setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
+		"$BIN_ABS" mesh --peers "dns:$MESH_NAME" --listen "0.0.0.0:$MESH_PORT" --interval 3s --key-file "$MESH_KEYDIR/wrong" >"$CASE_DIR/agent4-wrong.log" 2>&1 &
+	local wrong=$!
+	MESH_PIDS+=" $wrong"
+	sleep 8
+	acks=$(mesh_counted n4 in) probes=$(mesh_counted n4 out)
+	local bm
+	bm=$(mprom 'sum(pmtu_mesh_responder_probes_total{verdict="bad_mac"})')
+	got=$(mprom 'count(pmtu_mesh_path_mtu_bytes{source="198.18.100.4"} or pmtu_mesh_path_mtu_bytes{target="198.18.100.4"})')
+	echo "n4 with a wrong key: sent $probes probes, got $acks acknowledgements; bad_mac ${before_bm##* } -> ${bm##* }; pairs of n4 in Prometheus: ${got:-none}"
+	((probes > 0)) || PROBLEMS+=("n4 sent no probe with its wrong key, so its silence proves nothing")
+	((acks == 0)) || PROBLEMS+=("n4, with a wrong key, got $acks acknowledgements")
+	((${bm##* } > ${before_bm##* })) || PROBLEMS+=("no responder counted bad_mac")
+	[[ -z $got ]] || PROBLEMS+=("with a wrong key on n4, Prometheus still has $got pairs of n4")
+	kill "$wrong"
+	wait "$wrong" 2>/dev/null || true
+	mesh_agent 4
+	mesh_wait_exact 60 || PROBLEMS+=("after n4 got the right key back, not all 30 pairs exact within 60 s")
+	echo "n4 with the right key: all 30 pairs exact again"
+	OUT='' verdict
+}
