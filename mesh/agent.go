@@ -130,6 +130,7 @@ type peerState struct {
 	next    time.Time
 	running bool
 	confirm bool // the last result changed: search again at once, once
+	fails   int  // searches in a row that found no path MTU
 }
 
 type agentStats struct {
@@ -400,11 +401,22 @@ func (a *Agent) measure(ctx context.Context, peer netip.Addr) {
 	}
 	changed := !prev.At.IsZero() && (prev.PMTU != m.PMTU)
 	st.m, st.running = m, false
-	if changed && !st.confirm {
+	if m.PMTU == 0 {
+		st.fails++
+	} else {
+		st.fails = 0
+	}
+	switch {
+	case changed && !st.confirm:
 		// A path that changed is searched again at once: a change is
 		// worth a second look before the next interval.
 		st.confirm, st.next = true, time.Time{}
-	} else {
+	case st.fails == 1:
+		// A first failure (a peer whose agent is still starting, a
+		// lost burst) is tried again a tenth of an interval later;
+		// failures in a row wait for their turn.
+		st.confirm, st.next = false, a.now().Add(a.opts.Interval/10)
+	default:
 		st.confirm, st.next = false, a.nextRun(a.now(), st.phase)
 	}
 	a.mu.Unlock()

@@ -421,3 +421,91 @@ case_meshfaults() {
 	echo "n4 with the right key: all 30 pairs exact again"
 	OUT='' verdict
 }
+
+# meshscale: 30 agents on one bridge (the underlay, no overlay), n29's and
+# n30's ports at 1400: 870 ordered pairs, peers from a file. Every pair
+# must be exact within two intervals (10 s each) of the agents' start:
+# into n29 and n30 1404 (the bridge passes a port's MTU plus a VLAN tag's
+# 4 bytes), out of them 1400 (their interface), 1500 elsewhere. Prints
+# each agent's CPU and RSS after a minute.
+register meshscale "pmtu mesh at scale: 30 agents, 870 pairs exact within two intervals; CPU and RSS per agent"
+case_meshscale() {
+	command -v setpriv >/dev/null || skip "no setpriv"
+	local n=30 i s t iv=10 start
+	MESH_PIDS=
+	trap 'mesh_stop; netns_cleanup' EXIT
+	ns_add sw
+	sw ip link add br0 type bridge
+	if [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]]; then
+		sw sysctl -q -w net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 net.bridge.bridge-nf-call-arptables=0
+	fi
+	sw ip link set br0 up
+	MESH_KEYDIR=$(mktemp -d /tmp/pmtu-mesh-key.XXXXXX)
+	chmod 755 "$MESH_KEYDIR"
+	for ((i = 1; i <= n; i++)); do
+		ns_add "n$i"
+		veth_link "n$i" eth0 sw "p$i" 1500
+		sw ip link set "p$i" master br0
+		"n$i" ip addr add "198.18.0.$i/24" dev eth0
+		echo "198.18.0.$i" >>"$MESH_KEYDIR/peers"
+	done
+	for i in 29 30; do
+		"n$i" ip link set eth0 mtu 1400
+		sw ip link set "p$i" mtu 1400
+	done
+	chmod 644 "$MESH_KEYDIR/peers"
+	ping_df n1 198.18.0.2 1500 || fail "topology broken: n1 → n2 does not carry 1500"
+	start=$SECONDS
+	declare -A pid=()
+	for ((i = 1; i <= n; i++)); do
+		ip netns exec "$(ns_full "n$i")" setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs --inh-caps=-all --bounding-set=-all \
+			"$BIN_ABS" mesh --peers "file:$MESH_KEYDIR/peers" --listen "0.0.0.0:$MESH_PORT" --interval "${iv}s" >"$CASE_DIR/agent$i.log" 2>&1 &
+		pid[$i]=$!
+		MESH_PIDS+=" $!"
+	done
+	local exact wrong
+	for ((;;)); do
+		exact=0 wrong=
+		for ((s = 1; s <= n; s++)); do
+			local want metrics got
+			metrics=$("n$s" curl -sf --max-time 2 "http://198.18.0.$s:$MESH_PORT/metrics" | grep '^pmtu_mesh_path_mtu_bytes') || true
+			for ((t = 1; t <= n; t++)); do
+				((s == t)) && continue
+				if ((s >= 29)); then want=1400; elif ((t >= 29)); then want=1404; else want=1500; fi
+				got=$(grep -F "target=\"198.18.0.$t\"}" <<<"$metrics" | awk '{print $2}') || true
+				if [[ $got == "$want" ]]; then exact=$((exact + 1)); else wrong="$s>$t:${got:-none}/$want"; fi
+			done
+		done
+		((exact == n * (n - 1))) && break
+		((SECONDS - start > 2 * iv + 5)) && break
+		sleep 1
+	done
+	echo "$exact of $((n * (n - 1))) pairs exact $((SECONDS - start)) s after the agents started${wrong:+ (e.g. $wrong)}"
+	((exact == n * (n - 1))) || fail "only $exact of $((n * (n - 1))) pairs exact within two intervals (plus the 5 s the check takes)"
+	((SECONDS - start <= 2 * iv + 5)) || fail "all exact only after $((SECONDS - start)) s"
+	# A minute of steady state, then CPU and RSS per agent.
+	declare -A cpu0=()
+	local hz t0 t1
+	hz=$(getconf CLK_TCK)
+	t0=$EPOCHREALTIME
+	for ((i = 1; i <= n; i++)); do cpu0[$i]=$(awk '{print $14 + $15}' "/proc/${pid[$i]}/stat"); done
+	sleep 60
+	t1=$EPOCHREALTIME
+	local total=0 maxrss=0 probes=0 line
+	for ((i = 1; i <= n; i++)); do
+		local c r
+		c=$(awk '{print $14 + $15}' "/proc/${pid[$i]}/stat")
+		r=$(awk '/^VmRSS/ {print $2}' "/proc/${pid[$i]}/status")
+		line+=$(awk -v a="${cpu0[$i]}" -v b="$c" -v hz="$hz" -v t0="$t0" -v t1="$t1" -v i="$i" -v r="$r" \
+			'BEGIN { printf "n%d %.2f%% %.1fMB  ", i, 100 * (b - a) / hz / (t1 - t0), r / 1024 }')
+		total=$((total + c - cpu0[$i]))
+		((r > maxrss)) && maxrss=$r
+	done
+	echo "per agent over 60 s (CPU of one core, RSS): $line"
+	probes=$(for ((i = 1; i <= n; i++)); do "n$i" curl -sf "http://198.18.0.$i:$MESH_PORT/metrics" | awk '/^pmtu_mesh_probes_sent_total/ {print $2}'; done | awk '{s += $1} END {print s}')
+	awk -v t="$total" -v hz="$hz" -v n="$n" -v d="$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" -v m="$maxrss" -v p="$probes" -v up="$((SECONDS - start))" \
+		'BEGIN { printf "mean CPU %.2f%% of one core per agent, largest RSS %.1f MB; %d probes sent by all agents in %d s: %.1f probes/s per agent\n", 100 * t / hz / d / n, m / 1024, p, up, p / up / n }'
+	local series
+	series=$("n1" curl -sf "http://198.18.0.1:$MESH_PORT/metrics" | grep -c '^pmtu_mesh_') || true
+	echo "pmtu_mesh_* series on one agent: $series"
+}
