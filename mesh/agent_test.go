@@ -26,12 +26,7 @@ const testPort = 40151
 // loopbackNamespace: a namespace of the test's own, lo up at MTU 1500.
 func loopbackNamespace(t *testing.T) func(func() error) error {
 	t.Helper()
-	path := nstest.New(t, func() error {
-		if err := nstest.LoopbackUp(); err != nil {
-			return err
-		}
-		return nstest.LoopbackMTU(1500)
-	})
+	path := nstest.NewLoopback(t, 1500)
 	return func(fn func() error) error { return netns.Do(path, fn) }
 }
 

@@ -22,12 +22,7 @@ import (
 // 1500 and returns what enters it.
 func meshNamespace(t *testing.T) func(func() error) error {
 	t.Helper()
-	path := nstest.New(t, func() error {
-		if err := nstest.LoopbackUp(); err != nil {
-			return err
-		}
-		return nstest.LoopbackMTU(1500)
-	})
+	path := nstest.NewLoopback(t, 1500)
 	return func(fn func() error) error { return netns.Do(path, fn) }
 }
 

@@ -120,13 +120,7 @@ mesh_agent() {
 
 # mesh_stop: stop what the case started.
 mesh_stop() {
-	local pid
-	for pid in ${MESH_PIDS:-}; do
-		kill "$pid" 2>/dev/null || true
-	done
-	for pid in ${MESH_PIDS:-}; do
-		wait "$pid" 2>/dev/null || true
-	done
+	SERVE_PIDS=${MESH_PIDS:-} serve_stop
 	MESH_PIDS=
 	[[ -z ${MESH_KEYDIR:-} ]] || rm -rf "$MESH_KEYDIR"
 }
