@@ -38,6 +38,7 @@ func TestLayers(t *testing.T) {
 		// exporter never link them.
 		{"cmd/pmtu", []string{"internal/fakenet", "internal/probetest"}},
 		{"exporter", []string{"internal/fakenet", "internal/probetest"}},
+		{"mesh", []string{"internal/fakenet", "internal/probetest", "measure", "exporter"}},
 		{"measure", []string{"internal/fakenet", "internal/probetest"}},
 	}
 	for _, tt := range tests {

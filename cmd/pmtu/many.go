@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pmtu/pmtu/measure/fleet"
 	"github.com/pmtu/pmtu/measure"
+	"github.com/pmtu/pmtu/measure/fleet"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"

@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/pmtu/pmtu/measure/fleet"
 	"github.com/pmtu/pmtu/measure"
+	"github.com/pmtu/pmtu/measure/fleet"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/search"

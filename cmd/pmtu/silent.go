@@ -7,8 +7,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/pmtu/pmtu/measure/fleet"
 	"github.com/pmtu/pmtu/measure"
+	"github.com/pmtu/pmtu/measure/fleet"
 )
 
 // A target that never answers still leaves proof behind: a router's

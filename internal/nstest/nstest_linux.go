@@ -47,6 +47,38 @@ func New(t testing.TB, setup func() error) string {
 // LoopbackUp brings lo up in the calling thread's namespace; a new
 // namespace's lo is down.
 func LoopbackUp() error {
+	return onLoopback(func(fd int, ifr *unix.Ifreq) error {
+		if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+			return err
+		}
+		ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+		return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+	})
+}
+
+// LoopbackMTU sets lo's MTU in the calling thread's namespace: 1500
+// makes loopback look like an Ethernet path (its default is 65536).
+func LoopbackMTU(m uint32) error {
+	return onLoopback(func(fd int, ifr *unix.Ifreq) error {
+		ifr.SetUint32(m)
+		return unix.IoctlIfreq(fd, unix.SIOCSIFMTU, ifr)
+	})
+}
+
+// NewLoopback is New with lo up at MTU m: a namespace where what is sent
+// to 127.0.0.0/8 crosses a path of that MTU and goes nowhere else.
+func NewLoopback(t testing.TB, m uint32) string {
+	t.Helper()
+	return New(t, func() error {
+		if err := LoopbackUp(); err != nil {
+			return err
+		}
+		return LoopbackMTU(m)
+	})
+}
+
+// onLoopback runs fn with a socket and lo's ifreq, for an ioctl.
+func onLoopback(fn func(fd int, ifr *unix.Ifreq) error) error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
@@ -56,9 +88,5 @@ func LoopbackUp() error {
 	if err != nil {
 		return err
 	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+	return fn(fd, ifr)
 }

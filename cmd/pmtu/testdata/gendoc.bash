@@ -8,8 +8,10 @@ _pmtu_flags() {
 	_pmtu_cache_list) echo '--json --help -h' ;;
 	_pmtu_cache_flush) echo '--help -h' ;;
 	_pmtu_trace) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json -n --max-hops --verbose -v --flows --help -h' ;;
+	_pmtu_check) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --max-hops --syn-port --verbose -v --help -h' ;;
 	_pmtu_watch) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --interval --json --exit-on-drop --no-reverse --help -h' ;;
 	_pmtu_serve) echo '--listen --allow --config --max-concurrent --margin --help -h' ;;
+	_pmtu_mesh) echo '--peers --listen --interval --key-file --rate --parallel --help -h' ;;
 	_pmtu_version) echo '--json --help -h' ;;
 	esac
 }
@@ -48,6 +50,18 @@ _pmtu_valued() {
 	_pmtu_trace:--netns) return 0 ;;
 	_pmtu_trace:--max-hops) return 0 ;;
 	_pmtu_trace:--flows) return 0 ;;
+	_pmtu_check:--max-size) return 0 ;;
+	_pmtu_check:--min-size) return 0 ;;
+	_pmtu_check:--timeout) return 0 ;;
+	_pmtu_check:--tries) return 0 ;;
+	_pmtu_check:--proto) return 0 ;;
+	_pmtu_check:--port) return 0 ;;
+	_pmtu_check:--flow) return 0 ;;
+	_pmtu_check:--interface) return 0 ;;
+	_pmtu_check:--source) return 0 ;;
+	_pmtu_check:--netns) return 0 ;;
+	_pmtu_check:--max-hops) return 0 ;;
+	_pmtu_check:--syn-port) return 0 ;;
 	_pmtu_watch:--max-size) return 0 ;;
 	_pmtu_watch:--min-size) return 0 ;;
 	_pmtu_watch:--timeout) return 0 ;;
@@ -64,6 +78,12 @@ _pmtu_valued() {
 	_pmtu_serve:--config) return 0 ;;
 	_pmtu_serve:--max-concurrent) return 0 ;;
 	_pmtu_serve:--margin) return 0 ;;
+	_pmtu_mesh:--peers) return 0 ;;
+	_pmtu_mesh:--listen) return 0 ;;
+	_pmtu_mesh:--interval) return 0 ;;
+	_pmtu_mesh:--key-file) return 0 ;;
+	_pmtu_mesh:--rate) return 0 ;;
+	_pmtu_mesh:--parallel) return 0 ;;
 	esac
 	return 1
 }
@@ -71,7 +91,7 @@ _pmtu_valued() {
 # _pmtu_subs CMD: the subcommands of CMD.
 _pmtu_subs() {
 	case $1 in
-	_pmtu) echo 'cache trace watch serve version' ;;
+	_pmtu) echo 'cache trace check watch serve mesh version' ;;
 	_pmtu_cache) echo 'list flush' ;;
 	esac
 }
@@ -113,7 +133,7 @@ _pmtu() {
 	fi
 	mapfile -t COMPREPLY < <(compgen -W "$(_pmtu_subs "$cmd")" -- "$cur")
 	case $cmd in
-	_pmtu | _pmtu_cache_flush | _pmtu_trace | _pmtu_watch) _known_hosts_real -a -- "$cur" ;;
+	_pmtu | _pmtu_cache_flush | _pmtu_trace | _pmtu_check | _pmtu_watch) _known_hosts_real -a -- "$cur" ;;
 	esac
 } &&
 	complete -F _pmtu pmtu

@@ -18,13 +18,29 @@ _pmtu_version() {
 	return ret
 }
 
+_pmtu_mesh() {
+	local curcontext=$curcontext state line ret=1
+	typeset -A opt_args
+	_arguments -C -s -S \
+		'--peers=[the peers\: SPEC is dns\:NAME (every A/AAAA record, e.g. a headless Service), file\:PATH (one address a line, re-read on change) or a comma list]:SPEC: ' \
+		'--listen=[serve /metrics, / and the responder on ADDR\:PORT (TCP and UDP); the peers'\'' responders are on the same port]:ADDR\:PORT: ' \
+		'--interval=[measure each peer, and resolve the peers again, every D]:D: ' \
+		'--key-file=[a FILE holding the mesh'\''s shared key (at least 16 bytes)\: probes and answers carry its HMAC-SHA256, and others get no answer]:FILE: ' \
+		'--rate=[send at most N probes a second, all peers together]:N: ' \
+		'--parallel=[run at most N searches at once]:N: ' \
+		'(--help -h)--help[show help]' \
+		'(--help -h)-h[show help]' \
+		&& ret=0
+	return ret
+}
+
 _pmtu_serve() {
 	local curcontext=$curcontext state line ret=1
 	typeset -A opt_args
 	_arguments -C -s -S \
 		'--listen=[listen on ADDR (host\:port); the default answers this host only]:ADDR: ' \
 		'--allow=[probe only targets in these prefixes (CIDR,...); others get 403]:CIDR,...: ' \
-		'--config=[YAML FILE of named modules (modules\: NAME\: {proto, port, family, max_size, min_size, tries, timeout, trace})]:FILE: ' \
+		'--config=[YAML FILE of named modules (modules\: NAME\: {proto, port, family, max_size, min_size, tries, timeout, trace, check}); module=check runs pmtu check, a gauge per finding]:FILE: ' \
 		'--max-concurrent=[run at most N searches at once; past it /probe answers 503]:N: ' \
 		'--margin=[take D off Prometheus'\''s scrape timeout, to leave time for the answer]:D: ' \
 		'(--help -h)--help[show help]' \
@@ -53,6 +69,33 @@ _pmtu_watch() {
 		'--json[print JSON Lines, one object per line printed]' \
 		'--exit-on-drop[exit 3 the first time a path MTU falls]' \
 		'--no-reverse[send no UDP probes to tell which way an ICMP black hole lies (black_hole_direction)]' \
+		'(--help -h)--help[show help]' \
+		'(--help -h)-h[show help]' \
+		'1:host:_hosts' && ret=0
+	return ret
+}
+
+_pmtu_check() {
+	local curcontext=$curcontext state line ret=1
+	typeset -A opt_args
+	_arguments -C -s -S \
+		'-4[use IPv4 only]' \
+		'-6[use IPv6 only]' \
+		'--max-size=[largest probe, in IP bytes]:value: ' \
+		'--min-size=[smallest probe, in IP bytes]:value: ' \
+		'--timeout=[how long one probe waits for an answer]:value: ' \
+		'--tries=[unanswered probes before a size counts as too big]:value: ' \
+		'--proto=[probe with PROTO\: icmp (Echo Requests), udp (datagrams to --port, answered by Port Unreachable) or tcp (SYNs to --port, answered by SYN-ACK or RST; needs root)]:PROTO:(icmp udp tcp)' \
+		'--port=[destination PORT of udp and tcp probes]:PORT: ' \
+		'--flow=[keep every probe on flow ID (1–1024)\: source port 40000+ID for udp and tcp, Echo identifier 40000+ID for icmp, so an ECMP router sends them down the same branch on every run; the cache is not used]:ID: ' \
+		'--interface=[send probes out of interface NAME only (SO_BINDTODEVICE)]:NAME:_net_interfaces' \
+		'--source=[send probes from address ADDR, one of this host'\''s]:ADDR: ' \
+		'--netns=[probe from the network namespace NAME (/run/netns/NAME, or a path), as ip netns exec NAME pmtu would; needs root]:NAME:_pmtu_netns' \
+		'--json[print one JSON object instead of text]' \
+		'--max-hops=[the largest hop limit of the SYNs (1–255)]:value: ' \
+		'--syn-port=[destination PORT of the SYNs; something must listen there for the target'\''s SYN-ACK MSS]:PORT: ' \
+		'(--verbose -v)--verbose[print every packet the checks sent and what came back]' \
+		'(--verbose -v)-v[print every packet the checks sent and what came back]' \
 		'(--help -h)--help[show help]' \
 		'(--help -h)-h[show help]' \
 		'1:host:_hosts' && ret=0
@@ -165,14 +208,16 @@ _pmtu() {
 		'1: :->first' \
 		'*:: :->args' && ret=0
 	case $state in
-	first) _alternative 'commands:command:((cache\:"show or clear the path MTUs pmtu remembers" trace\:"show every hop to HOST with the path MTU up to it, hops probed side by side" watch\:"measure the path MTU to each HOST every --interval and print each change" serve\:"run a Prometheus exporter\: GET /probe?target=HOST measures the path MTU to HOST afresh" version\:"print the version, and which probe methods work here and why"))' 'hosts:host:_hosts' && ret=0 ;;
+	first) _alternative 'commands:command:((cache\:"show or clear the path MTUs pmtu remembers" trace\:"show every hop to HOST with the path MTU up to it, hops probed side by side" check\:"look for middleboxes that break big packets\: MSS clamping located to its hop, fragments and IPv6 extension headers each way" watch\:"measure the path MTU to each HOST every --interval and print each change" serve\:"run a Prometheus exporter\: GET /probe?target=HOST measures the path MTU to HOST afresh" mesh\:"run one agent of a mesh\: measure the path MTU to every peer, answer the peers'\'' probes, serve /metrics" version\:"print the version, and which probe methods work here and why"))' 'hosts:host:_hosts' && ret=0 ;;
 	args)
 		curcontext=${curcontext%:*:*}:pmtu-$line[1]:
 		case $line[1] in
 		cache) _pmtu_cache && ret=0 ;;
 		trace) _pmtu_trace && ret=0 ;;
+		check) _pmtu_check && ret=0 ;;
 		watch) _pmtu_watch && ret=0 ;;
 		serve) _pmtu_serve && ret=0 ;;
+		mesh) _pmtu_mesh && ret=0 ;;
 		version) _pmtu_version && ret=0 ;;
 		esac
 		;;

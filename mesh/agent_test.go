@@ -1,0 +1,251 @@
+package mesh
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/pmtu/pmtu/internal/nstest"
+	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/netns"
+	"github.com/pmtu/pmtu/probe/search"
+	"github.com/pmtu/pmtu/probe/transport"
+	"github.com/pmtu/pmtu/route"
+)
+
+const testPort = 40151
+
+// loopbackNamespace: a namespace of the test's own, lo up at MTU 1500.
+func loopbackNamespace(t *testing.T) func(func() error) error {
+	t.Helper()
+	path := nstest.NewLoopback(t, 1500)
+	return func(fn func() error) error { return netns.Do(path, fn) }
+}
+
+func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// testAgent runs an agent on self (127.0.0.x) in the namespace, its
+// routes all on lo at 1500, its pages read from the other test agents'
+// handlers.
+type testAgent struct {
+	*Agent
+	self netip.Addr
+}
+
+func startAgent(t *testing.T, enter func(func() error) error, self netip.Addr, peers string, key []byte, handlers map[netip.Addr]http.Handler) *testAgent {
+	t.Helper()
+	spec, err := ParseSpec(peers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Options{
+		Peers:    spec,
+		Interval: 400 * time.Millisecond,
+		Wait:     150 * time.Millisecond,
+		Key:      key,
+		Local:    func(x netip.Addr) bool { return x == self },
+		Route: func(_ context.Context, dst netip.Addr) (route.Route, error) {
+			return route.Route{Dst: dst, Src: self, IfName: "lo", IfMTU: 1500}, nil
+		},
+		Fetch: func(_ context.Context, url string) ([]byte, error) {
+			for ad, h := range handlers {
+				if strings.Contains(url, "//"+ad.String()+":") {
+					rec := httptest.NewRecorder()
+					h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+					return rec.Body.Bytes(), nil
+				}
+			}
+			return nil, errors.New("connection refused")
+		},
+		Enter: enter,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handlers[self] = a.Handler()
+	var ln net.Listener
+	if err := enter(func() error {
+		var err error
+		ln, err = net.Listen("tcp", netip.AddrPortFrom(self, testPort).String())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return &testAgent{a, self}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("after 10 s: %s", what)
+}
+
+// TestAgents: three agents on one loopback measure all six ordered
+// pairs at 1500 with their responders; the metrics say so with
+// client_golang's testutil; the page shows the 3×3 matrix from the
+// three rows; a node outside a peer set and a node with the wrong key get
+// no answer, and their probes are counted as such.
+func TestAgents(t *testing.T) {
+	enter := loopbackNamespace(t)
+	key := []byte("mesh key")
+	list := "127.0.0.1,127.0.0.2,127.0.0.3"
+	handlers := map[netip.Addr]http.Handler{}
+	a := startAgent(t, enter, addr("127.0.0.1"), list, key, handlers)
+	b := startAgent(t, enter, addr("127.0.0.2"), list+",127.0.0.4", key, handlers)
+	c := startAgent(t, enter, addr("127.0.0.3"), list, key, handlers)
+	// 127.0.0.4 is in b's set only, with the wrong key; 127.0.0.5 in
+	// nobody's, with the right one.
+	d := startAgent(t, enter, addr("127.0.0.4"), list, []byte("wrong key"), handlers)
+	e := startAgent(t, enter, addr("127.0.0.5"), list, key, handlers)
+
+	for _, ag := range []*testAgent{a, b, c} {
+		waitFor(t, ag.self.String()+" measures both peers at 1500", func() bool {
+			n := 0
+			for _, m := range ag.Measurements() {
+				if m.PMTU == 1500 && m.Evidence == EvidenceAck && m.Source == ag.self {
+					n++
+				}
+			}
+			return n == 2
+		})
+	}
+	waitFor(t, "b's responder refuses d's bad MAC, a's refuses the stranger e", func() bool {
+		return b.resp.Count(BadMAC) > 0 && a.resp.Count(NotPeer) > 0
+	})
+	for _, m := range d.Measurements() {
+		if m.PMTU != 0 {
+			t.Errorf("d, with the wrong key, measured %s at %d: believed an acknowledgement it cannot verify", m.Target, m.PMTU)
+		}
+	}
+	for _, m := range e.Measurements() {
+		if m.PMTU != 0 {
+			t.Errorf("e, in nobody's peer set, measured %s at %d", m.Target, m.PMTU)
+		}
+	}
+	if got := b.resp.Count(Answered); got == 0 {
+		t.Error("b answered nothing")
+	}
+
+	// The metrics, as Prometheus reads them: the row of a.
+	lint, err := testutil.CollectAndLint(collector{a.Agent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range lint {
+		t.Errorf("metric lint: %s: %s", p.Metric, p.Text)
+	}
+	want := `
+# HELP pmtu_mesh_interface_mtu_bytes MTU of the source's egress interface toward the target: what the node believes the path carries.
+# TYPE pmtu_mesh_interface_mtu_bytes gauge
+pmtu_mesh_interface_mtu_bytes{source="127.0.0.1",target="127.0.0.2"} 1500
+pmtu_mesh_interface_mtu_bytes{source="127.0.0.1",target="127.0.0.3"} 1500
+# HELP pmtu_mesh_path_mtu_bytes Path MTU from source to target: the largest IP packet the target acknowledged, measured by the source. Absent while the last search failed.
+# TYPE pmtu_mesh_path_mtu_bytes gauge
+pmtu_mesh_path_mtu_bytes{source="127.0.0.1",target="127.0.0.2"} 1500
+pmtu_mesh_path_mtu_bytes{source="127.0.0.1",target="127.0.0.3"} 1500
+# HELP pmtu_mesh_path_mtu_info How the path MTU is known (evidence: ack = the interface MTU itself was acknowledged, icmp = a Fragmentation Needed or Packet Too Big named it, silence = larger probes vanished without ICMP), and the egress interface.
+# TYPE pmtu_mesh_path_mtu_info gauge
+pmtu_mesh_path_mtu_info{evidence="ack",interface="lo",source="127.0.0.1",target="127.0.0.2"} 1
+pmtu_mesh_path_mtu_info{evidence="ack",interface="lo",source="127.0.0.1",target="127.0.0.3"} 1
+# HELP pmtu_mesh_peers Peers in the current peer set, this node left out.
+# TYPE pmtu_mesh_peers gauge
+pmtu_mesh_peers 2
+`
+	if err := testutil.CollectAndCompare(collector{a.Agent}, strings.NewReader(want), MetricInterfaceMTU, MetricPathMTU, MetricInfo, "pmtu_mesh_peers"); err != nil {
+		t.Error(err)
+	}
+
+	// The page: a's row and its peers' rows (b's names 127.0.0.4, whose
+	// row is d's: every search of d failed, so its row is empty).
+	rec := httptest.NewRecorder()
+	a.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	page := rec.Body.String()
+	if n := strings.Count(page, `<g class="cell"`); n != 16 {
+		t.Errorf("page has %d cells, want 16 (127.0.0.1-4 as rows and columns)", n)
+	}
+	if n := strings.Count(page, `data-pmtu="1500"`); n != 6 {
+		t.Errorf("page has %d cells at 1500, want the 6 pairs of a, b and c", n)
+	}
+	if !strings.Contains(page, "127.0.0.1 → 127.0.0.2: path MTU 1500, interface lo MTU 1500, evidence ack") {
+		t.Error("no cell title names 127.0.0.1 → 127.0.0.2's evidence")
+	}
+}
+
+// TestDiscoverSilence: Discover over a MeshConn toward a responder whose
+// path drops every datagram over 1400 bytes, silently, finds 1400 from
+// acknowledgements alone; with a responder that drops nothing, the
+// interface MTU with one probe.
+func TestDiscoverSilence(t *testing.T) {
+	enter := loopbackNamespace(t)
+	for _, tt := range []struct {
+		name   string
+		drop   int // drop probes larger than this IP size; 0: none
+		want   mtu.Size
+		probes int
+	}{
+		{"clean", 0, 1500, 1},
+		{"silent drop above 1400", 1400, 1400, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Responder{IsPeer: peersOf(addr("127.0.0.1"))}
+			respond := func(from netip.Addr, b []byte) []byte {
+				if tt.drop > 0 && len(b)+28 > tt.drop {
+					return nil
+				}
+				ack, _ := r.Answer(from, b)
+				return ack
+			}
+			peer, err := transport.ListenMesh(netip.AddrPortFrom(addr("127.0.0.2"), testPort), &transport.MeshConfig{Respond: respond, Enter: enter})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer peer.Close()
+			self, err := transport.ListenMesh(netip.AddrPortFrom(addr("127.0.0.1"), testPort), &transport.MeshConfig{Enter: enter})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer self.Close()
+			c, err := self.Open(addr("127.0.0.2"), testPort)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			res, err := search.Discover(context.Background(), c, &search.Config{Floor: c.MinSize(), Ceil: 1500, Wait: 100 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.PMTU != tt.want || !res.Confirmed || res.ByICMP {
+				t.Errorf("PMTU %d confirmed %v by ICMP %v, want %d confirmed by acknowledgements", res.PMTU, res.Confirmed, res.ByICMP, tt.want)
+			}
+			if tt.probes > 0 && res.Probes != tt.probes {
+				t.Errorf("%d probes, want %d", res.Probes, tt.probes)
+			}
+			if tt.drop > 0 && !res.Silence {
+				t.Error("Silence false: larger sizes vanished without ICMP")
+			}
+			t.Logf("%d probes, %d rounds, %v", res.Probes, res.Rounds, res.Elapsed)
+		})
+	}
+}
