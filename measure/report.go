@@ -54,7 +54,7 @@ type Report struct {
 	// passed, more than loss explains, which: a window pmtu profile
 	// would measure. The path MTU is never such a window's edge.
 	LossHint string `json:"loss_hint,omitempty"`
-	Error        string  `json:"error,omitempty"`
+	Error    string `json:"error,omitempty"`
 	// Diagnosis explains the ICMP error that ended the search, from the
 	// same table as the text (package explain).
 	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
