@@ -34,6 +34,7 @@ type module struct {
 	Tries   int    `yaml:"tries"`
 	Timeout string `yaml:"timeout"`
 	Trace   bool   `yaml:"trace"`
+	Profile bool   `yaml:"profile"`
 }
 
 type configFile struct {
@@ -55,7 +56,7 @@ func ParseConfig(b []byte) (*Config, error) {
 			return nil, errors.New("config: a module has an empty name")
 		}
 		o := Options{Proto: m.Proto, Port: m.Port, Family: m.Family, MaxSize: m.MaxSize,
-			MinSize: m.MinSize, Tries: m.Tries, Trace: m.Trace}
+			MinSize: m.MinSize, Tries: m.Tries, Trace: m.Trace, Profile: m.Profile}
 		if m.Timeout != "" {
 			d, err := time.ParseDuration(m.Timeout)
 			if err != nil {

@@ -45,6 +45,18 @@ type Result struct {
 	// unconfirmed; PMTUMaxBy that router. 0 when nothing was proved.
 	PMTUMax   int
 	PMTUMaxBy string
+	// SizeLoss, with Options.Profile, is the loss of each band of sizes
+	// up to the path MTU (pmtu profile's bands); SafeMTU the largest
+	// size whose loss cannot be told from the baseline (0: not
+	// measured).
+	SizeLoss []SizeLoss
+	SafeMTU  int
+}
+
+// SizeLoss is the loss of the probes of sizes From to To (IP bytes).
+type SizeLoss struct {
+	From, To int
+	Loss     float64
 }
 
 // TargetError is a Prober's answer for a target that can have no path

@@ -155,16 +155,28 @@ func Profile(ctx context.Context, host string, o *ProfileOptions) (*ProfileRepor
 	if rep == nil {
 		return nil, err
 	}
-	pr := &ProfileReport{Target: host, Address: rep.Address, Family: rep.Family, Method: rep.Method, Port: rep.Port, PMTU: rep.PMTU}
 	if err != nil || !rep.Confirmed {
-		pr.PMTU = 0
-		pr.Error = rep.Error
+		pr := &ProfileReport{Target: host, Address: rep.Address, Family: rep.Family, Method: rep.Method, Port: rep.Port, Error: rep.Error}
 		if err == nil {
-			err = &Error{Kind: NoAnswer, Msg: "no path MTU was proved"}
+			pr.Error = "no path MTU was proved"
+			err = &Error{Kind: NoAnswer, Msg: pr.Error}
 		}
 		return pr, err
 	}
+	return ProfileAfter(ctx, rep, o)
+}
+
+// ProfileAfter measures the loss profile toward the target of rep, a
+// search that proved a path MTU (Host's Report), up to it, over the way
+// the search reached the target: Profile without the search. o's Flows
+// is not used.
+func ProfileAfter(ctx context.Context, rep *Report, o *ProfileOptions) (*ProfileReport, error) {
+	pr := &ProfileReport{Target: rep.Target, Address: rep.Address, Family: rep.Family, Method: rep.Method, Port: rep.Port, PMTU: rep.PMTU}
 	t := rep.Probed()
+	if t == nil || !rep.Confirmed {
+		pr.PMTU, pr.Error = 0, "no path MTU was proved"
+		return pr, &Error{Kind: NoAnswer, Msg: pr.Error}
+	}
 	s, err := t.OpenSampler(probe.Method(rep.Method).Proto(), rep.Port, 1)
 	if err != nil {
 		return pr, OpenError(o.Probe.Proto, t.Addr, &o.Probe, o.Exe, err)
