@@ -6,7 +6,8 @@
 # something), shellcheck (test.sh checks the scripts) and prometheus (Debian packages;
 # prometheus brings promtool, and the serve case runs a real Prometheus), and for
 # the package test lintian, man-db and libcap2-bin, and zsh to check the zsh
-# completion, gcc (go test -race needs cgo), and staticcheck (go install, pinned). Idempotent: when everything is there it
+# completion, gcc (go test -race needs cgo), chromium (the profile cases load
+# its SVG chart headless), and staticcheck (go install, pinned). Idempotent: when everything is there it
 # does nothing and touches no network; "apt-get update" runs at most once,
 # and only when a package is missing.
 #
@@ -48,10 +49,11 @@ declare -A pkg_of=(
 	[gcc]=gcc
 	[promtool]=prometheus
 	[prometheus]=prometheus
+	[chromium]=chromium
 )
 
 missing_pkgs=()
-for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb zsh curl socat tcpdump shellcheck gcc promtool prometheus; do
+for cmd in nft jq ip tracepath ping lintian man setcap getcap dpkg-deb zsh curl socat tcpdump shellcheck gcc promtool prometheus chromium; do
 	# Look in sbin too: nft and ip live there and a non-root PATH may lack it.
 	if ! PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 &&
 		[[ " ${missing_pkgs[*]} " != *" ${pkg_of[$cmd]} "* ]]; then
