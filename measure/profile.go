@@ -2,7 +2,6 @@ package measure
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -295,12 +294,9 @@ func pooled(ps []*lossprofile.Profile, top mtu.Size) ProfileResult {
 // profiled at once, sharing the packet budget.
 func profileFlows(ctx context.Context, host string, o *ProfileOptions) (*ProfileReport, error) {
 	po := o.Probe
-	t, err := Lookup(ctx, host, &po)
+	t, err := lookupNoted(ctx, host, &po, o.Notes)
 	if t == nil {
 		return nil, err
-	}
-	if t.Note != "" && o.Notes != nil {
-		o.Notes("note: " + t.Note)
 	}
 	pr := &ProfileReport{Target: host, Address: t.Addr.String(), Family: FamilyName(t.Addr)}
 	if err != nil {
@@ -309,11 +305,7 @@ func profileFlows(ctx context.Context, host string, o *ProfileOptions) (*Profile
 	}
 	fr, err := t.FindFlows(ctx, o.Flows)
 	if err != nil {
-		var ie *probe.InputError
-		if errors.As(err, &ie) {
-			return nil, &Error{Kind: BadInput, Msg: "--" + ie.Error(), Err: err}
-		}
-		return nil, OpenError(po.Proto, t.Addr, &po, o.Exe, errors.Unwrap(err))
+		return nil, flowsError(t, &po, o.Exe, err)
 	}
 	if fr.PMTU == 0 {
 		pr.Error = fmt.Sprintf("no flow found a path MTU to %s", host)
