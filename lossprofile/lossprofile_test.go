@@ -170,6 +170,7 @@ func (f *fakeSampler) Sample(_ context.Context, sizes []mtu.Size) ([]search.Outc
 	out := make([]search.Outcome, len(sizes))
 	for i, s := range sizes {
 		f.sent++
+		out[i] = search.Lost
 		if f.rng.Float64() >= f.loss(s) {
 			out[i] = search.Returned
 		}

@@ -113,6 +113,15 @@ func Run(ctx context.Context, s Sampler, cfg *Config) (*Profile, error) {
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x706d7475))
 	start := now()
+	parent := ctx
+	if cfg.Duration > 0 {
+		// A batch over a slow Sampler (a target that rate-limits its
+		// answers) may outlast the duration: it ends there, its probes
+		// still waited for not counted.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
 	finish := func(end string, err error) (*Profile, error) {
 		p.Elapsed = now().Sub(start)
 		p.Ended = end
@@ -140,6 +149,9 @@ func Run(ctx context.Context, s Sampler, cfg *Config) (*Profile, error) {
 		}
 		outs, err := s.Sample(ctx, batch)
 		for i, o := range outs {
+			if o == search.Pending {
+				continue
+			}
 			c := counts[batch[i]]
 			c.Sent++
 			p.Probes++
@@ -151,6 +163,9 @@ func Run(ctx context.Context, s Sampler, cfg *Config) (*Profile, error) {
 			default:
 				c.Lost++
 			}
+		}
+		if err != nil && parent.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return finish(EndDuration, nil)
 		}
 		if err != nil {
 			return finish(EndStopped, err)

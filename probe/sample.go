@@ -26,6 +26,7 @@ type Outcome = search.Outcome
 
 // Outcomes of a probe.
 const (
+	Pending  = search.Pending  // not judged: not sent, or its wait cut short
 	Lost     = search.Lost     // nothing came back within the wait
 	Returned = search.Returned // the target answered
 	Refused  = search.Refused  // a router refused its size

@@ -17,7 +17,8 @@ type Outcome uint8
 
 // Outcomes.
 const (
-	Lost     Outcome = iota // nothing came back within the wait
+	Pending  Outcome = iota // not judged: not sent, or its wait was cut short
+	Lost                    // nothing came back within the wait
 	Returned                // the target answered: the path carried it
 	Refused                 // a router refused its size (Fragmentation Needed, Packet Too Big)
 	Rejected                // another ICMP error answered it
@@ -100,7 +101,8 @@ const drainStep = 500 * time.Microsecond
 // Sample sends one probe of each size, in order, and returns what each
 // earned. An answer that comes after its batch's wait is not counted.
 // On an error (a failed send or read, ctx's) it returns what was learned
-// so far, the rest Lost.
+// so far: the probes not sent, or whose wait was cut short, Pending (no
+// evidence either way).
 func (s *Sampler) Sample(ctx context.Context, sizes []mtu.Size) ([]Outcome, error) {
 	out := make([]Outcome, len(sizes))
 	pending := map[int]int{} // seq → index in sizes
@@ -170,7 +172,13 @@ func (s *Sampler) Sample(ctx context.Context, sizes []mtu.Size) ([]Outcome, erro
 	if err := read(until, false); err != nil {
 		return out, err
 	}
-	return out, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	for _, i := range pending {
+		out[i] = Lost
+	}
+	return out, nil
 }
 
 // budget waits for what the next probe needs: a token of the target's

@@ -272,3 +272,50 @@ case_trace_r2_noreturn4() { trace_r2_noreturn_case ipv4; }
 
 register trace_r2_noreturn6 "trace, IPv6, kernel selftest r2_noreturn: a router says 1500, the target never answers: pmtu 1500, unconfirmed"
 case_trace_r2_noreturn6() { trace_r2_noreturn_case ipv6; }
+
+# profile_methods: the window of profile_window, profiled by every way:
+# TCP SYNs (raw, root), Echo over an ICMP datagram socket and UDP with
+# the error queue (user nobody, no capabilities). TCP and the ping
+# socket find the window to the byte; UDP's answers are Port
+# Unreachables the target sends one a second, so its profile is spaced
+# to that limit and ends at --duration with a handful of probes.
+profile_methods_case() {
+	local fam=$1 dst
+	chain_build 1500 1500
+	dst=$(profile_dst "$fam")
+	profile_rule "$fam" 'ip length 1400-1420 drop' 'ip6 length 1360-1380 drop'
+	nobody_bin
+	c sysctl -q -w net.ipv4.ping_group_range="0 2147483647"
+
+	pmtu c profile --json --proto tcp --rate 1000 "$dst"
+	want_rc 0
+	want_str .method tcp
+	want '[.windows[] | [.from, .to]]' == '[[1400,1420]]'
+	want .safe_mtu == 1500
+	verdict
+
+	pmtu_nobody c profile --json --proto icmp --rate 1000 "$dst"
+	want_rc 0
+	want_str .method ping-socket
+	want '[.windows[] | [.from, .to]]' == '[[1400,1420]]'
+	want .safe_mtu == 1500
+	verdict
+
+	pmtu_nobody c profile --json --proto udp --duration 3s "$dst"
+	want_rc 0
+	want_str .method udp-recverr
+	want .pmtu == 1500
+	want .probes '>' 0
+	want .probes '<=' 10
+	want_str .ended duration
+	want .windows == '[]'
+	want .brownout == null
+	want .elapsed_ms '<' 4000
+	verdict
+}
+
+register profile_methods4 "profile, IPv4, window 1400-1420 by tcp, ping-socket (nobody) and udp-recverr (nobody, rate-limited answers)"
+case_profile_methods4() { profile_methods_case ipv4; }
+
+register profile_methods6 "profile, IPv6, window 1400-1420 by tcp, ping-socket (nobody) and udp-recverr (nobody, rate-limited answers)"
+case_profile_methods6() { profile_methods_case ipv6; }
