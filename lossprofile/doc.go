@@ -56,7 +56,8 @@
 // once the top 4 sizes' loss is surely below Detect, about 300 probes of
 // them, 75 rounds.
 //
-// Hint is the cheap cousin for pmtu HOST: from the few probes a search
-// sends, it says when a size was lost more than loss explains while a
-// larger size passed.
+// Hint is the cheap cousin for pmtu HOST: the sizes a search lost below
+// the size it proved (Suspects), probed a few times more beside the path
+// MTU as a control, are a window when they are lost more than the
+// control's loss explains.
 package lossprofile

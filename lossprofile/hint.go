@@ -7,40 +7,61 @@ import (
 )
 
 // HintLevel is how unlikely by chance the losses below a passing size
-// must be for Hint to speak: 1%.
-const HintLevel = 0.01
+// must be for Hint to speak: 0.1%. HintTries is how many times more pmtu
+// HOST probes each suspect, and the path MTU (the control), before it
+// speaks; HintSizes how many suspects at most.
+const (
+	HintLevel = 0.001
+	HintTries = 3
+	HintSizes = 4
+)
 
-// Hint looks at the few probes of a path-MTU search (counts: every size
-// probed, what it earned) for a window: sizes below pmtu, a size that
-// passed, lost more than the loss of the other sizes can explain. It
-// returns the range of those sizes and true when the chance of so many
-// losses among their probes, at the others' loss (Laplace's estimate, so
-// that none lost is not taken for certainty), is below HintLevel: at
-// least two lost probes, never one. It is a pure function.
-func Hint(counts []Count, pmtu mtu.Size) (Window, bool) {
-	var w Window
-	var lostG, sentG, lostR, sentR int
-	for _, c := range counts {
-		switch {
-		case c.Size > pmtu || c.Sent == 0:
-		case c.Size < pmtu && c.Lost > 0:
-			if w.From == 0 {
-				w.From = c.Size
-			}
-			w.To = c.Size
-			lostG, sentG = lostG+c.Lost, sentG+c.Sent
-		default:
-			lostR, sentR = lostR+c.Lost, sentR+c.Sent
+// Suspects are the sizes a path-MTU search (counts: every size probed,
+// what it earned) lost below pmtu, a size that passed, nearest pmtu
+// first, at most n: the sizes worth probing again to tell a window from
+// loss.
+func Suspects(counts []Count, pmtu mtu.Size, n int) []mtu.Size {
+	var out []mtu.Size
+	for i := len(counts) - 1; i >= 0 && len(out) < n; i-- {
+		if c := counts[i]; c.Size < pmtu && c.Lost > 0 {
+			out = append(out, c.Size)
 		}
 	}
-	if lostG < 2 {
+	return out
+}
+
+// Hint says whether sizes below the path MTU were lost more than loss
+// explains: suspects are what a few probes more earned at the sizes a
+// search lost (Suspects; the search's own losses left out, as they are
+// why the sizes were chosen), control what probes of the path MTU sent
+// among them earned, at the same time. The suspects' losses are weighed
+// against the control's loss (Laplace's estimate, so that none lost is
+// not taken for certainty): Hint returns the range of the suspects and
+// true when the chance of so many losses is below HintLevel, with at
+// least two lost probes. The control is the only fair measure of loss:
+// the sizes the search saw pass were chosen by passing. It is a pure
+// function.
+func Hint(suspects []Count, control Count) (Window, bool) {
+	var w Window
+	lost, sent := 0, 0
+	for _, c := range suspects {
+		if c.Sent == 0 {
+			continue
+		}
+		if w.From == 0 || c.Size < w.From {
+			w.From = c.Size
+		}
+		w.To = max(w.To, c.Size)
+		lost, sent = lost+c.Lost, sent+c.Sent
+	}
+	if lost < 2 {
 		return Window{}, false
 	}
-	p := (float64(lostR) + 1) / (float64(sentR) + 2)
-	if binomTail(lostG, sentG, p) >= HintLevel {
+	p := (float64(control.Lost) + 1) / (float64(control.Sent) + 2)
+	if binomTail(lost, sent, p) >= HintLevel {
 		return Window{}, false
 	}
-	w.Loss = float64(lostG) / float64(sentG)
+	w.Loss = float64(lost) / float64(sent)
 	return w, true
 }
 

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/explain"
-	"github.com/pmtu/pmtu/lossprofile"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/pmtucache"
 	"github.com/pmtu/pmtu/probe"
@@ -236,33 +235,6 @@ func (r *Report) FromResult(res *search.Result, ceil mtu.Size) {
 	r.BlackHole = res.Silence && len(r.Events) == 0
 	r.Ignored, r.IgnoredEvents = len(res.Ignored), res.Ignored
 	r.setDerived()
-	r.LossHint = lossHint(res, r.Target)
-}
-
-// lossHint is the line that says a search saw a window: sizes lost below
-// the path MTU, a size that passed, more than loss explains
-// (lossprofile.Hint); "" when it did not.
-func lossHint(res *search.Result, host string) string {
-	if !res.Confirmed {
-		return ""
-	}
-	counts := make([]lossprofile.Count, 0, len(res.Sizes))
-	for _, c := range res.Sizes {
-		counts = append(counts, lossprofile.Count{Size: c.Size, Sent: c.Silent + c.Replied, Lost: c.Silent})
-	}
-	w, ok := lossprofile.Hint(counts, res.PMTU)
-	if !ok {
-		return ""
-	}
-	sizes := fmt.Sprintf("%d-byte probes", w.From)
-	if w.To != w.From {
-		sizes = fmt.Sprintf("probes of %d–%d bytes", w.From, w.To)
-	}
-	if host == "" {
-		host = "HOST"
-	}
-	return fmt.Sprintf("%s were lost while %d passed, more than loss explains: a window of lost sizes? pmtu profile %s measures loss by size",
-		sizes, res.PMTU, host)
 }
 
 func (r *Report) setDerived() {
