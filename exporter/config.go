@@ -41,6 +41,7 @@ type module struct {
 	Timeout string `yaml:"timeout"`
 	Trace   bool   `yaml:"trace"`
 	Check   bool   `yaml:"check"`
+	Profile bool   `yaml:"profile"`
 }
 
 type configFile struct {
@@ -62,7 +63,7 @@ func ParseConfig(b []byte) (*Config, error) {
 			return nil, errors.New("config: a module has an empty name")
 		}
 		o := Options{Proto: m.Proto, Port: m.Port, Family: m.Family, MaxSize: m.MaxSize,
-			MinSize: m.MinSize, Tries: m.Tries, Trace: m.Trace, Checks: m.Check}
+			MinSize: m.MinSize, Tries: m.Tries, Trace: m.Trace, Checks: m.Check, Profile: m.Profile}
 		if m.Timeout != "" {
 			d, err := time.ParseDuration(m.Timeout)
 			if err != nil {

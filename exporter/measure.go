@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/check"
+
+	"github.com/pmtu/pmtu/lossprofile"
 	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe"
@@ -110,6 +112,50 @@ func MeasureWith(net *probe.Network, open func(netip.Addr, *transport.OpenConfig
 				fmt.Fprintf(log, "trace: %v\n", terr)
 			}
 		}
+		if err == nil && o.Profile && t != nil {
+			profileInto(ctx, &r, rep, mo, log)
+		}
 		return r, err
+	}
+}
+
+// profileRate is the packet rate of a profile: pmtu profile's default.
+// Tests over a fake network, which answers at once, lift it.
+var profileRate float64 = lossprofile.DefaultRate
+
+// profileMargin is what a profile leaves of the scrape's time: the
+// answer must still be written.
+const profileMargin = 500 * time.Millisecond
+
+// profileInto measures the loss by size toward rep's target
+// (measure.ProfileAfter) within what is left of ctx's time, at most
+// lossprofile.DefaultDuration at lossprofile.DefaultRate, into r.
+func profileInto(ctx context.Context, r *Result, rep *measure.Report, mo *measure.Options, log io.Writer) {
+	dur := lossprofile.DefaultDuration
+	if dl, ok := ctx.Deadline(); ok {
+		dur = min(dur, time.Until(dl)-profileMargin)
+	}
+	if dur < time.Second {
+		if log != nil {
+			fmt.Fprintf(log, "profile: not measured: %s left of the scrape's time (raise scrape_timeout)\n", max(0, dur+profileMargin).Round(time.Millisecond))
+		}
+		return
+	}
+	po := *mo
+	po.Probe.Pace = probe.NewBudget(profileRate, lossprofile.DefaultRate/50).Wait
+	pr, err := measure.ProfileAfter(ctx, rep, &measure.ProfileOptions{Options: po, Duration: dur})
+	if err != nil && log != nil {
+		fmt.Fprintf(log, "profile: %v\n", err)
+	}
+	if pr == nil || len(pr.Bands) == 0 {
+		return
+	}
+	for _, b := range pr.Bands {
+		r.SizeLoss = append(r.SizeLoss, SizeLoss{From: b.From, To: b.To, Loss: b.Loss})
+	}
+	r.SafeMTU = pr.SafeMTU
+	if log != nil {
+		fmt.Fprintf(log, "profile: %d probes in %d rounds, %s; safe_mtu %d, %d windows, brownout %v\n",
+			pr.Probes, pr.Rounds, pr.Ended, pr.SafeMTU, len(pr.Windows), pr.Brownout != nil)
 	}
 }

@@ -65,6 +65,18 @@ func register(reg *prometheus.Registry, res Result, ok bool, dur time.Duration) 
 		[]string{"evidence", "limiting_hop"})
 	info.WithLabelValues(res.Evidence, res.LimitingHop).Set(1)
 	reg.MustRegister(info)
+	if len(res.SizeLoss) > 0 {
+		loss := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pmtu_size_loss_ratio",
+			Help: "With profile=1: the loss of the probes of each band of sizes up to the path MTU whose loss cannot be told apart, from size_from to size_to (IP bytes)."},
+			[]string{"size_from", "size_to"})
+		for _, b := range res.SizeLoss {
+			loss.WithLabelValues(strconv.Itoa(b.From), strconv.Itoa(b.To)).Set(b.Loss)
+		}
+		reg.MustRegister(loss)
+	}
+	if res.SafeMTU > 0 {
+		gauge("pmtu_safe_mtu_bytes", "With profile=1: the largest size whose loss cannot be told from the baseline's; below pmtu_path_mtu_bytes when larger sizes lose more (a brownout).", float64(res.SafeMTU))
+	}
 	if len(res.Hops) > 0 {
 		hops := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pmtu_hop_path_mtu_bytes",
 			Help: "With trace=1: the path MTU up to each hop that answered, by hop limit and address."},

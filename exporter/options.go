@@ -32,7 +32,8 @@ type Options struct {
 	Trace   bool          // also walk the hops and report each hop's path MTU
 	// Checks runs pmtu check's checks after the search (package check):
 	// one gauge per finding. Port is then the port of its SYNs.
-	Checks bool
+	Checks  bool
+	Profile bool // also measure the loss by packet size up to the path MTU (pmtu profile)
 }
 
 // CheckModule is the module name that runs pmtu check's checks when the
@@ -64,7 +65,7 @@ type Request struct {
 }
 
 // params are the /probe parameters, in the order the help lists them.
-var params = []string{"target", "module", "proto", "port", "family", "max_size", "min_size", "tries", "timeout", "trace", "debug", "cache"}
+var params = []string{"target", "module", "proto", "port", "family", "max_size", "min_size", "tries", "timeout", "trace", "profile", "debug", "cache"}
 
 // ParseRequest reads a /probe query. Each option starts from the named
 // module's (modules may be nil), and a parameter given overrides it. It
@@ -168,7 +169,10 @@ func (o *Options) set(q url.Values) error {
 		o.Timeout = d
 	}
 	var err error
-	o.Trace, err = parseBool(q, "trace", o.Trace)
+	if o.Trace, err = parseBool(q, "trace", o.Trace); err != nil {
+		return err
+	}
+	o.Profile, err = parseBool(q, "profile", o.Profile)
 	return err
 }
 
@@ -233,6 +237,7 @@ func (o Options) Query() url.Values {
 	add("tries", strconv.Itoa(o.Tries), o.Tries != 0)
 	add("timeout", o.Timeout.String(), o.Timeout != 0)
 	add("trace", "1", o.Trace)
+	add("profile", "1", o.Profile)
 	return q
 }
 

@@ -47,6 +47,12 @@ type Result struct {
 	PMTUMaxBy string
 	// Findings, with Options.Checks, are pmtu check's findings.
 	Findings []Finding
+	// SizeLoss, with Options.Profile, is the loss of each band of sizes
+	// up to the path MTU (pmtu profile's bands); SafeMTU the largest
+	// size whose loss cannot be told from the baseline (0: not
+	// measured).
+	SizeLoss []SizeLoss
+	SafeMTU  int
 }
 
 // Finding is one check of pmtu check and its result: "found", "ok",
@@ -54,6 +60,12 @@ type Result struct {
 type Finding struct {
 	Check  string
 	Result string
+}
+
+// SizeLoss is the loss of the probes of sizes From to To (IP bytes).
+type SizeLoss struct {
+	From, To int
+	Loss     float64
 }
 
 // TargetError is a Prober's answer for a target that can have no path

@@ -23,12 +23,9 @@ func Flows(ctx context.Context, host string, n int, o *Options) (*FlowsReport, e
 		o = &Options{}
 	}
 	po := o.Probe
-	t, err := Lookup(ctx, host, &po)
+	t, err := lookupNoted(ctx, host, &po, o.Notes)
 	if t == nil {
 		return nil, err
-	}
-	if t.Note != "" && o.Notes != nil {
-		o.Notes("note: " + t.Note)
 	}
 	rep := newReport(host, t)
 	if err != nil {
@@ -37,17 +34,34 @@ func Flows(ctx context.Context, host string, n int, o *Options) (*FlowsReport, e
 	rep.Interface, rep.InterfaceMTU = t.Route.IfName, int(t.Route.IfMTU)
 	fr, err := t.FindFlows(ctx, n)
 	if err != nil {
-		var ie *probe.InputError
-		if errors.As(err, &ie) {
-			return nil, &Error{Kind: BadInput, Msg: "--" + ie.Error(), Err: err}
-		}
-		return nil, OpenError(po.Proto, t.Addr, &po, o.Exe, errors.Unwrap(err))
+		return nil, flowsError(t, &po, o.Exe, err)
 	}
 	fj := FlowsReportOf(fr, rep, n)
 	if fj.PMTU == 0 {
 		fj.Error = fmt.Sprintf("no flow found a path MTU to %s", host)
 	}
 	return fj, nil
+}
+
+// lookupNoted is Lookup, telling notes (if set) what the user should
+// know about the target.
+func lookupNoted(ctx context.Context, host string, po *probe.Options, notes func(string)) (*probe.Target, error) {
+	t, err := Lookup(ctx, host, po)
+	if t != nil && t.Note != "" && notes != nil {
+		notes("note: " + t.Note)
+	}
+	return t, err
+}
+
+// flowsError is FindFlows' error toward t in words: a flow count out of
+// range or a protocol routers do not spread (BadInput), or no flow could
+// probe.
+func flowsError(t *probe.Target, po *probe.Options, exe string, err error) error {
+	var ie *probe.InputError
+	if errors.As(err, &ie) {
+		return &Error{Kind: BadInput, Msg: "--" + ie.Error(), Err: err}
+	}
+	return OpenError(po.Proto, t.Addr, po, exe, errors.Unwrap(err))
 }
 
 // FlowsAlpha is the chance of missing a branch that pmtu --flows reports

@@ -189,6 +189,9 @@ func (s *Session) Host(ctx context.Context, host string) (*Report, error) {
 		return rep, oe
 	}
 	rep.FromFind(res, ceil)
+	if derr == nil {
+		rep.LossHint = lossHint(ctx, t, res, host)
+	}
 	if derr != nil {
 		if !rep.BelowFloor(derr, po.MinSize, &res.Result) {
 			rep.ExplainFailure(derr, host, &res.Result)

@@ -49,7 +49,11 @@ type Report struct {
 	Ignored      int     `json:"ignored"`
 	ExpiresInS   *int    `json:"expires_in_s,omitempty"`
 	Hint         string  `json:"hint,omitempty"`
-	Error        string  `json:"error,omitempty"`
+	// LossHint says, when the search saw sizes lost below a size that
+	// passed, more than loss explains, which: a window pmtu profile
+	// would measure. The path MTU is never such a window's edge.
+	LossHint string `json:"loss_hint,omitempty"`
+	Error    string `json:"error,omitempty"`
 	// Diagnosis explains the ICMP error that ended the search, from the
 	// same table as the text (package explain).
 	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`

@@ -153,7 +153,15 @@ type TraceReport struct {
 	Method string    `json:"method,omitempty"`
 	Port   int       `json:"port,omitempty"`
 	Tried  []Attempt `json:"methods_tried,omitempty"`
-	PMTU   int       `json:"pmtu"`
+	// PMTU is the path MTU: when the target never answered, what the
+	// routers proved (pmtu_max, by pmtu_max_by), with Confirmed false,
+	// if below what the hops' answers proved (proved_pmtu).
+	PMTU      int  `json:"pmtu"`
+	Confirmed bool `json:"confirmed"`
+	// ProvedPMTU is what probes coming back proved: the path MTU up to
+	// hop ProvedTTL, the farthest with a proved figure.
+	ProvedPMTU int `json:"proved_pmtu"`
+	ProvedTTL  int `json:"proved_ttl"`
 	// PMTUMax and PMTUMaxBy, when the target did not answer, bound the
 	// path MTU by what a router behind the last answering hop refused,
 	// and name that router.
@@ -170,8 +178,6 @@ type TraceReport struct {
 	// Reverse is what the target's replies proved of the return path's
 	// MTU (as in pmtu HOST's report); absent when it was not reached.
 	Reverse *Reverse `json:"reverse,omitempty"`
-
-	ProvedTTL int `json:"-"` // the farthest hop with a proved figure
 }
 
 // TraceHop is one hop of a TraceReport.
@@ -197,6 +203,9 @@ type TraceHop struct {
 	// MTU by what farther hops and earlier routers proved.
 	PMTUMin int `json:"pmtu_min,omitempty"`
 	PMTUMax int `json:"pmtu_max,omitempty"`
+	// Unconfirmed marks the last hop walked when the path's pmtu is a
+	// router's word that no answer from there confirmed.
+	Unconfirmed bool `json:"unconfirmed,omitempty"`
 
 	ReportedMTU  int    `json:"-"` // what the ICMP named; 0: no size
 	ReportedName string `json:"-"` // the ICMP's name, for the text
@@ -254,8 +263,9 @@ func (r *TraceReport) FromResult(res *search.TraceResult, names map[netip.Addr]s
 	if res == nil {
 		return
 	}
-	r.PMTU, r.Reached = int(res.PMTU), res.Reached
-	if !res.Reached && res.Max > 0 && (res.PMTU == 0 || res.Max < res.PMTU) {
+	r.PMTU, r.Confirmed, r.Reached = int(res.PMTU), res.Confirmed, res.Reached
+	r.ProvedPMTU, r.ProvedTTL = int(res.Proved), res.ProvedTTL
+	if !res.Reached && res.Max > 0 && (res.Proved == 0 || res.Max < res.Proved) {
 		r.PMTUMax = int(res.Max)
 		if res.MaxBy.IsValid() {
 			r.PMTUMaxBy = res.MaxBy.String()
@@ -265,9 +275,6 @@ func (r *TraceReport) FromResult(res *search.TraceResult, names map[netip.Addr]s
 	r.ElapsedMS = float64(res.Elapsed.Microseconds()) / 1000
 	for _, h := range res.Hops {
 		th := TraceHopOf(h, names)
-		if h.PMTU > 0 {
-			r.ProvedTTL = h.TTL
-		}
 		if k := h.VanishAfter; k > 0 && k <= len(res.Hops) {
 			th.BlackHoleAfter, th.VanishAddr = k, res.Hops[k-1].Addr.String()
 		}
@@ -275,6 +282,9 @@ func (r *TraceReport) FromResult(res *search.TraceResult, names map[netip.Addr]s
 	}
 	if !res.Reached {
 		r.Error = r.whyNotReached(res)
+	}
+	if n := len(r.Hops); n > 0 && !res.Confirmed && res.PMTU > 0 {
+		r.Hops[n-1].Unconfirmed = true
 	}
 }
 

@@ -7,8 +7,8 @@
 # prometheus brings promtool, and the serve case runs a real Prometheus), and for
 # the package test lintian, man-db and libcap2-bin, and zsh to check the zsh
 # completion, gcc (go test -race needs cgo), dnsmasq (dnsmasq-base: the mesh
-# case's DNS) and chromium (the mesh case loads its page headless), and
-# staticcheck (go install, pinned). Idempotent: when everything is there it
+# case's DNS) and chromium (the mesh case loads its page headless, the profile
+# cases its SVG chart), and staticcheck (go install, pinned). Idempotent: when everything is there it
 # does nothing and touches no network; "apt-get update" runs at most once,
 # and only when a package is missing.
 #

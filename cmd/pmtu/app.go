@@ -39,14 +39,14 @@ func newApp(w *world, stdout, stderr io.Writer) *cli.App {
 		Metadata:  map[string]any{"world": w},
 		Name:      "pmtu",
 		Usage:     "find the path MTU to a host, the hop that limits it, and the TCP MSS to use",
-		UsageText: "pmtu [flags] HOST\npmtu [flags] HOST HOST...\npmtu [flags] -f FILE\npmtu trace [flags] HOST\npmtu check [flags] HOST\npmtu watch [flags] HOST...\npmtu serve [flags]\npmtu mesh --peers SPEC [flags]\npmtu cache list|flush [HOST]\npmtu version [--json]",
+		UsageText: "pmtu [flags] HOST\npmtu [flags] HOST HOST...\npmtu [flags] -f FILE\npmtu trace [flags] HOST\npmtu profile [flags] HOST\npmtu check [flags] HOST\npmtu watch [flags] HOST...\npmtu serve [flags]\npmtu mesh --peers SPEC [flags]\npmtu cache list|flush [HOST]\npmtu version [--json]",
 		Description: "pmtu sends probes that may not be fragmented (DF set), sized by a binary search " +
 			"between the protocol's floor and the egress interface MTU, and believes only ICMP " +
 			"that quotes a probe it sent. Flags go before HOST. With many hosts (or -f FILE) it searches " +
 			"--parallel of them at once and prints one line (or JSON object) per host as it ends, then a summary.",
 		Flags:  newFindFlags(),
 		Action: findOrVersion,
-		Commands: []*cli.Command{newCacheCommand(), newTraceCommand(), newCheckCommand(), newWatchCommand(), newServeCommand(), newMeshCommand(),
+		Commands: []*cli.Command{newCacheCommand(), newTraceCommand(), newProfileCommand(), newCheckCommand(), newWatchCommand(), newServeCommand(), newMeshCommand(),
 			newVersionCommand(), newGendocCommand()},
 		Writer:                stdout,
 		ErrWriter:             stderr,

@@ -125,6 +125,9 @@ func writeText(w io.Writer, r *measure.Report, verbose bool) error {
 		}
 		b.WriteString("\n")
 	}
+	if r.LossHint != "" {
+		fmt.Fprintf(&b, "  %s\n", r.LossHint)
+	}
 	if r.Hint != "" {
 		fmt.Fprintf(&b, "  %s\n", r.Hint)
 	}

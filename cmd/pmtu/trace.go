@@ -260,8 +260,8 @@ func traceSummary(r *measure.TraceReport) string {
 		if r.PMTUMaxBy != "" {
 			pmtu += fmt.Sprintf(": %s said so", r.PMTUMaxBy)
 		}
-		if r.PMTU > 0 && r.ProvedTTL > 0 {
-			pmtu += fmt.Sprintf("; %d confirmed up to hop %d, nothing beyond", r.PMTU, r.ProvedTTL)
+		if r.ProvedPMTU > 0 && r.ProvedTTL > 0 {
+			pmtu += fmt.Sprintf("; %d confirmed up to hop %d, nothing beyond", r.ProvedPMTU, r.ProvedTTL)
 		}
 		sep = "; "
 	case r.PMTU == 0:

@@ -76,7 +76,7 @@ func te(from netip.Addr) probe.Event {
 // with r3 silent and its Frag Needed filtered.
 func traceResult() *search.TraceResult {
 	return &search.TraceResult{
-		Target: t4, Reached: true, PMTU: 1280, Probes: 23, Rounds: 4, Elapsed: 1100 * time.Millisecond,
+		Target: t4, Reached: true, PMTU: 1280, Confirmed: true, Proved: 1280, ProvedTTL: 4, Probes: 23, Rounds: 4, Elapsed: 1100 * time.Millisecond,
 		Hops: []probe.TraceHop{
 			{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), RTT: 120 * time.Microsecond, PMTU: 1500, Exact: true},
 			{TTL: 2, Addr: r2, Reply: probe.ReplyTimeExceeded, Event: te(r2), RTT: 200 * time.Microsecond, PMTU: 1492, Exact: true, MTUDrop: true, ReportedBy: r1, ReportedMTU: 1492},
@@ -120,6 +120,7 @@ func TestTraceReportJSON(t *testing.T) {
 	}
 	want := map[string]any{
 		"target": "t4", "address": "198.18.4.2", "family": "ipv4", "pmtu": 1280.0, "reached": true,
+		"confirmed": true, "proved_pmtu": 1280.0, "proved_ttl": 4.0,
 		"probes": 23.0, "rounds": 4.0, "elapsed_ms": 1100.0, "ignored": 0.0,
 		"hops": []any{
 			map[string]any{"ttl": 1.0, "address": "198.18.1.2", "name": "", "rtt_ms": 0.12, "pmtu": 1500.0, "reply": "time_exceeded",
@@ -139,7 +140,7 @@ func TestTraceReportJSON(t *testing.T) {
 // A walk ended by a Destination Unreachable exits 1 with its explanation,
 // after printing the hops.
 func TestTraceReportUnreachable(t *testing.T) {
-	res := &search.TraceResult{Target: t4, PMTU: 1500, Probes: 60, Rounds: 1, Hops: []probe.TraceHop{
+	res := &search.TraceResult{Target: t4, PMTU: 1500, Confirmed: true, Proved: 1500, ProvedTTL: 1, Probes: 60, Rounds: 1, Hops: []probe.TraceHop{
 		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 1500, Exact: true},
 		{TTL: 2, Addr: r1, Reply: probe.ReplyUnreachable, Event: probe.Event{Kind: probe.Unreachable, From: r1, Type: 3, Code: 13}},
 	}}
@@ -164,7 +165,7 @@ func TestTraceReportUnreachable(t *testing.T) {
 // Silent hops at the end of a walk that never reached the target are
 // folded into one line.
 func TestTraceReportSilentTail(t *testing.T) {
-	res := &search.TraceResult{Target: t4, PMTU: 1500, Hops: []probe.TraceHop{
+	res := &search.TraceResult{Target: t4, PMTU: 1500, Confirmed: true, Proved: 1500, ProvedTTL: 1, Hops: []probe.TraceHop{
 		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 1500, Exact: true},
 	}}
 	for ttl := 2; ttl <= 30; ttl++ {
@@ -280,7 +281,7 @@ func TestTraceHopFromICMP(t *testing.T) {
 // line says what r1 proved rather than "2000 as far as it answered".
 func TestTraceReportKeepsTheDrop(t *testing.T) {
 	s := netip.MustParseAddr("198.18.2.2")
-	res := &search.TraceResult{Target: s, PMTU: 2000, Max: 1500, MaxBy: r1, Probes: 92, Rounds: 4, Hops: []probe.TraceHop{
+	res := &search.TraceResult{Target: s, PMTU: 1500, Proved: 2000, ProvedTTL: 1, Max: 1500, MaxBy: r1, Probes: 92, Rounds: 4, Hops: []probe.TraceHop{
 		{TTL: 1, Addr: r1, Reply: probe.ReplyTimeExceeded, Event: te(r1), PMTU: 2000, Exact: true, Min: 2000, Max: 2000},
 		{TTL: 2, Reply: probe.NoReply, Max: 1500, MTUDrop: true, ReportedBy: r1, ReportedMTU: 1500},
 	}}
@@ -305,20 +306,27 @@ func TestTraceReportKeepsTheDrop(t *testing.T) {
 	out.Reset()
 	_ = printTrace(&out, r, true)
 	var got struct {
-		PMTU      int    `json:"pmtu"`
-		PMTUMax   int    `json:"pmtu_max"`
-		PMTUMaxBy string `json:"pmtu_max_by"`
-		Hops      []struct {
-			MTUDrop    bool    `json:"mtu_drop"`
-			ReportedBy *string `json:"reported_by"`
-			PMTUMax    int     `json:"pmtu_max"`
+		PMTU       int    `json:"pmtu"`
+		Confirmed  bool   `json:"confirmed"`
+		ProvedPMTU int    `json:"proved_pmtu"`
+		PMTUMax    int    `json:"pmtu_max"`
+		PMTUMaxBy  string `json:"pmtu_max_by"`
+		Hops       []struct {
+			MTUDrop     bool    `json:"mtu_drop"`
+			ReportedBy  *string `json:"reported_by"`
+			PMTUMax     int     `json:"pmtu_max"`
+			Unconfirmed bool    `json:"unconfirmed"`
 		} `json:"hops"`
 	}
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out.String())
 	}
-	if got.PMTU != 2000 || got.PMTUMax != 1500 || got.PMTUMaxBy != "198.18.1.2" || len(got.Hops) != 30 {
-		t.Fatalf("pmtu %d, pmtu_max %d by %q, %d hops; want 2000, 1500 by 198.18.1.2, 30", got.PMTU, got.PMTUMax, got.PMTUMaxBy, len(got.Hops))
+	// r2_noreturn: what r1 proved is the path MTU, unconfirmed, and the
+	// last hop says so.
+	if got.PMTU != 1500 || got.Confirmed || got.ProvedPMTU != 2000 || got.PMTUMax != 1500 || got.PMTUMaxBy != "198.18.1.2" ||
+		len(got.Hops) != 30 || !got.Hops[29].Unconfirmed || got.Hops[28].Unconfirmed {
+		t.Fatalf("pmtu %d (confirmed %v, proved %d), pmtu_max %d by %q, %d hops; want 1500 unconfirmed (proved 2000), 1500 by 198.18.1.2, 30, the last unconfirmed",
+			got.PMTU, got.Confirmed, got.ProvedPMTU, got.PMTUMax, got.PMTUMaxBy, len(got.Hops))
 	}
 	if h := got.Hops[1]; !h.MTUDrop || h.ReportedBy == nil || *h.ReportedBy != "198.18.1.2" || h.PMTUMax != 1500 {
 		t.Errorf("hop 2: %+v, want the drop reported by 198.18.1.2 and pmtu_max 1500", h)

@@ -116,6 +116,10 @@ type Path struct {
 	// Drop, if set, decides per written probe (counted from 1) whether
 	// the network loses it or its answer.
 	Drop func(n int) bool
+	// DropSize, if set, decides per written probe whether the network
+	// loses it, knowing its IP size: loss that depends on the packet's
+	// size (a window of sizes dropped, a brownout above a size).
+	DropSize func(size, n int) bool
 	// DuplicateReplies sends every answer twice.
 	DuplicateReplies bool
 	// NoEchoReply makes the target drop every probe: it never answers.
@@ -211,16 +215,19 @@ func (c *PacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	if p.Drop != nil && p.Drop(n) {
 		return len(b), nil
 	}
-	var late time.Duration
-	if p.Delay != nil {
-		late = p.Delay(n)
-	}
 	hl := 20
 	proto := 1
 	if c.ipv6() {
 		hl, proto = 40, 58
 	}
 	size := len(b) + hl
+	if p.DropSize != nil && p.DropSize(size, n) {
+		return len(b), nil
+	}
+	var late time.Duration
+	if p.Delay != nil {
+		late = p.Delay(n)
+	}
 	ip := IPHeader(p.Src, p.Dst, proto, size)
 	now := p.Clock.Now()
 	for i, h := range p.Hops {

@@ -86,6 +86,10 @@ type Result struct {
 	Events []wire.Event
 	// Ignored lists what was received and not believed.
 	Ignored []wire.Event
+	// Sizes is what the probes of each size earned, smallest first: a
+	// size lost below one that passed is the mark of a window
+	// (package lossprofile's Hint).
+	Sizes []SizeCount
 	// Voided counts the rounds whose silence was not counted: over a
 	// rate-limited Conn (ReplyLimiter), a probe of a size known to pass
 	// went unanswered in them too, so the target's answers had run out
@@ -226,6 +230,7 @@ func (d *discovery) finish(err error) (*Result, error) {
 	res := d.res
 	res.Elapsed = d.now().Sub(d.start)
 	res.Lo, res.Hi = d.sizer.Bounds()
+	res.Sizes = d.sizer.Counts()
 	if res.Lo == 0 {
 		res.Hi = d.sizer.RefusedSize()
 	}

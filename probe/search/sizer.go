@@ -301,3 +301,32 @@ func (s *Sizer) Result() (pmtu mtu.Size, ok bool) {
 	}
 	return s.lo, true
 }
+
+// SizeCount is what the probes of one size earned in a search: how
+// many went unanswered in their round (Silent) and how many came back.
+type SizeCount struct {
+	Size            mtu.Size
+	Silent, Replied int
+}
+
+// Counts returns what every size probed earned, smallest first: the
+// evidence for a size lost while a larger one passed (a window).
+func (s *Sizer) Counts() []SizeCount {
+	seen := map[mtu.Size]*SizeCount{}
+	for size, n := range s.silent {
+		seen[size] = &SizeCount{Size: size, Silent: n}
+	}
+	for size, n := range s.replied {
+		if c, ok := seen[size]; ok {
+			c.Replied = n
+		} else {
+			seen[size] = &SizeCount{Size: size, Replied: n}
+		}
+	}
+	out := make([]SizeCount, 0, len(seen))
+	for _, c := range seen {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b SizeCount) int { return int(a.Size) - int(b.Size) })
+	return out
+}

@@ -187,10 +187,19 @@ type TraceResult struct {
 	Hops []TraceHop
 	// Reached is true when the target answered.
 	Reached bool
-	// PMTU is the path MTU up to the farthest hop that answered (or
-	// whose own Frag Needed proved its figure): the target's when
-	// Reached.
+	// PMTU is the path MTU: the target's when Reached. When the target
+	// never answered, it is what the routers proved: the bound a router
+	// behind the farthest hop that answered named (Max, by MaxBy), if
+	// below Proved, with Confirmed false, as tracepath and pmtu HOST
+	// report a path whose target is silent; else Proved.
 	PMTU mtu.Size
+	// Confirmed is true when PMTU came back from a hop: PMTU is Proved.
+	Confirmed bool
+	// Proved is the path MTU up to the farthest hop that answered (or
+	// whose own Frag Needed proved its figure), ProvedTTL that hop: what
+	// probes coming back proved.
+	Proved    mtu.Size
+	ProvedTTL int
 	// Max bounds the path MTU up to the last hop walked: what routers'
 	// refusals and searches proved does not pass (the ceiling when
 	// nothing did). Below PMTU's hop's figure when a router behind it
@@ -913,7 +922,7 @@ func (w *walk) result() *TraceResult {
 				}
 			}
 			prev, prevTTL = th.PMTU, h.ttl
-			res.PMTU = th.PMTU
+			res.Proved, res.ProvedTTL = th.PMTU, h.ttl
 		case h.reply == NoReply && th.Max < prev:
 			// A silent hop behind a narrower link: the router that
 			// said so marks the drop here, figure or not.
@@ -935,6 +944,13 @@ func (w *walk) result() *TraceResult {
 	}
 	if res.MaxBy.IsValid() && res.Max != w.reportedMax(res.MaxBy) {
 		res.MaxBy = netip.Addr{}
+	}
+	res.PMTU, res.Confirmed = res.Proved, res.Proved > 0
+	if !res.Reached && res.MaxBy.IsValid() && res.Max > 0 && (res.Proved == 0 || res.Max < res.Proved) {
+		// The target never answered, but a router behind the last hop
+		// that did refused more than it proved: that router's word is
+		// the path MTU, unconfirmed (kernel selftest r2_noreturn).
+		res.PMTU, res.Confirmed = res.Max, false
 	}
 	return res
 }

@@ -475,8 +475,11 @@ func TestTraceKeepsTheDrop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Reached || res.PMTU != 2000 || res.Max != 1500 || res.MaxBy != p.Hops[0].Addr {
-		t.Errorf("reached %v, PMTU %d, Max %d by %v; want false, 2000, 1500 by r1", res.Reached, res.PMTU, res.Max, res.MaxBy)
+	// r2_noreturn (the kernel's PMTU selftest): r1's word is the path
+	// MTU, unconfirmed; 2000 is only what came back from hop 1.
+	if res.Reached || res.PMTU != 1500 || res.Confirmed || res.Proved != 2000 || res.ProvedTTL != 1 || res.Max != 1500 || res.MaxBy != p.Hops[0].Addr {
+		t.Errorf("reached %v, PMTU %d (confirmed %v, proved %d at hop %d), Max %d by %v; want false, 1500 (unconfirmed, 2000 at hop 1), 1500 by r1",
+			res.Reached, res.PMTU, res.Confirmed, res.Proved, res.ProvedTTL, res.Max, res.MaxBy)
 	}
 	if len(res.Hops) != 8 {
 		t.Fatalf("%d hops, want 8", len(res.Hops))

@@ -8,6 +8,7 @@ _pmtu_flags() {
 	_pmtu_cache_list) echo '--json --help -h' ;;
 	_pmtu_cache_flush) echo '--help -h' ;;
 	_pmtu_trace) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json -n --max-hops --verbose -v --flows --help -h' ;;
+	_pmtu_profile) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --verbose -v --rate --duration --plot --flows --help -h' ;;
 	_pmtu_check) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --max-hops --syn-port --verbose -v --help -h' ;;
 	_pmtu_watch) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --interval --json --exit-on-drop --no-reverse --help -h' ;;
 	_pmtu_serve) echo '--listen --allow --config --max-concurrent --margin --help -h' ;;
@@ -50,6 +51,20 @@ _pmtu_valued() {
 	_pmtu_trace:--netns) return 0 ;;
 	_pmtu_trace:--max-hops) return 0 ;;
 	_pmtu_trace:--flows) return 0 ;;
+	_pmtu_profile:--max-size) return 0 ;;
+	_pmtu_profile:--min-size) return 0 ;;
+	_pmtu_profile:--timeout) return 0 ;;
+	_pmtu_profile:--tries) return 0 ;;
+	_pmtu_profile:--proto) return 0 ;;
+	_pmtu_profile:--port) return 0 ;;
+	_pmtu_profile:--flow) return 0 ;;
+	_pmtu_profile:--interface) return 0 ;;
+	_pmtu_profile:--source) return 0 ;;
+	_pmtu_profile:--netns) return 0 ;;
+	_pmtu_profile:--rate) return 0 ;;
+	_pmtu_profile:--duration) return 0 ;;
+	_pmtu_profile:--plot) return 0 ;;
+	_pmtu_profile:--flows) return 0 ;;
 	_pmtu_check:--max-size) return 0 ;;
 	_pmtu_check:--min-size) return 0 ;;
 	_pmtu_check:--timeout) return 0 ;;
@@ -91,7 +106,7 @@ _pmtu_valued() {
 # _pmtu_subs CMD: the subcommands of CMD.
 _pmtu_subs() {
 	case $1 in
-	_pmtu) echo 'cache trace check watch serve mesh version' ;;
+	_pmtu) echo 'cache trace profile check watch serve mesh version' ;;
 	_pmtu_cache) echo 'list flush' ;;
 	esac
 }
@@ -133,7 +148,7 @@ _pmtu() {
 	fi
 	mapfile -t COMPREPLY < <(compgen -W "$(_pmtu_subs "$cmd")" -- "$cur")
 	case $cmd in
-	_pmtu | _pmtu_cache_flush | _pmtu_trace | _pmtu_check | _pmtu_watch) _known_hosts_real -a -- "$cur" ;;
+	_pmtu | _pmtu_cache_flush | _pmtu_trace | _pmtu_profile | _pmtu_check | _pmtu_watch) _known_hosts_real -a -- "$cur" ;;
 	esac
 } &&
 	complete -F _pmtu pmtu

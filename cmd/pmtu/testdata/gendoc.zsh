@@ -102,6 +102,35 @@ _pmtu_check() {
 	return ret
 }
 
+_pmtu_profile() {
+	local curcontext=$curcontext state line ret=1
+	typeset -A opt_args
+	_arguments -C -s -S \
+		'-4[use IPv4 only]' \
+		'-6[use IPv6 only]' \
+		'--max-size=[largest probe, in IP bytes]:value: ' \
+		'--min-size=[smallest probe, in IP bytes]:value: ' \
+		'--timeout=[how long one probe waits for an answer]:value: ' \
+		'--tries=[unanswered probes before a size counts as too big]:value: ' \
+		'--proto=[probe with PROTO\: icmp (Echo Requests), udp (datagrams to --port, answered by Port Unreachable) or tcp (SYNs to --port, answered by SYN-ACK or RST; needs root)]:PROTO:(icmp udp tcp)' \
+		'--port=[destination PORT of udp and tcp probes]:PORT: ' \
+		'--flow=[keep every probe on flow ID (1–1024)\: source port 40000+ID for udp and tcp, Echo identifier 40000+ID for icmp, so an ECMP router sends them down the same branch on every run; the cache is not used]:ID: ' \
+		'--interface=[send probes out of interface NAME only (SO_BINDTODEVICE)]:NAME:_net_interfaces' \
+		'--source=[send probes from address ADDR, one of this host'\''s]:ADDR: ' \
+		'--netns=[probe from the network namespace NAME (/run/netns/NAME, or a path), as ip netns exec NAME pmtu would; needs root]:NAME:_pmtu_netns' \
+		'--json[print one JSON object instead of text]' \
+		'(--verbose -v)--verbose[print every size probed, and every probe answer]' \
+		'(--verbose -v)-v[print every size probed, and every probe answer]' \
+		'--rate=[send at most PPS probes a second]:PPS: ' \
+		'--duration=[profile for at most D (the search before it not counted)]:D: ' \
+		'--plot=[write the loss-by-size chart to FILE.svg]:FILE: ' \
+		'--flows=[profile N flows at once (1–1024) and show which ECMP branch loses which sizes; needs --proto udp or tcp]:N: ' \
+		'(--help -h)--help[show help]' \
+		'(--help -h)-h[show help]' \
+		'1:host:_hosts' && ret=0
+	return ret
+}
+
 _pmtu_trace() {
 	local curcontext=$curcontext state line ret=1
 	typeset -A opt_args
@@ -208,12 +237,13 @@ _pmtu() {
 		'1: :->first' \
 		'*:: :->args' && ret=0
 	case $state in
-	first) _alternative 'commands:command:((cache\:"show or clear the path MTUs pmtu remembers" trace\:"show every hop to HOST with the path MTU up to it, hops probed side by side" check\:"look for middleboxes that break big packets\: MSS clamping located to its hop, fragments and IPv6 extension headers each way" watch\:"measure the path MTU to each HOST every --interval and print each change" serve\:"run a Prometheus exporter\: GET /probe?target=HOST measures the path MTU to HOST afresh" mesh\:"run one agent of a mesh\: measure the path MTU to every peer, answer the peers'\'' probes, serve /metrics" version\:"print the version, and which probe methods work here and why"))' 'hosts:host:_hosts' && ret=0 ;;
+	first) _alternative 'commands:command:((cache\:"show or clear the path MTUs pmtu remembers" trace\:"show every hop to HOST with the path MTU up to it, hops probed side by side" profile\:"measure loss by packet size to HOST\: windows of lost sizes, a brownout above a size, the largest safe size" check\:"look for middleboxes that break big packets\: MSS clamping located to its hop, fragments and IPv6 extension headers each way" watch\:"measure the path MTU to each HOST every --interval and print each change" serve\:"run a Prometheus exporter\: GET /probe?target=HOST measures the path MTU to HOST afresh" mesh\:"run one agent of a mesh\: measure the path MTU to every peer, answer the peers'\'' probes, serve /metrics" version\:"print the version, and which probe methods work here and why"))' 'hosts:host:_hosts' && ret=0 ;;
 	args)
 		curcontext=${curcontext%:*:*}:pmtu-$line[1]:
 		case $line[1] in
 		cache) _pmtu_cache && ret=0 ;;
 		trace) _pmtu_trace && ret=0 ;;
+		profile) _pmtu_profile && ret=0 ;;
 		check) _pmtu_check && ret=0 ;;
 		watch) _pmtu_watch && ret=0 ;;
 		serve) _pmtu_serve && ret=0 ;;
