@@ -8,23 +8,16 @@ import (
 // extHeaders checks IPv6 extension headers forward: Echo Requests that
 // carry a Hop-by-Hop or a Destination Options header (one PadN option,
 // 8 bytes), small and of the path MTU, each beside a plain one of the
-// same size that must be answered for the result to count. The way back
-// needs a far end that sends such headers back: not yet (responderMissingWhy).
+// same size that must be answered for the result to count. An Echo Reply
+// never carries them back: the way back is headersBack's, through a pmtu
+// mesh responder.
 func (rn *runner) extHeaders(ctx context.Context, r *Report) {
 	pmtu := rn.pmtu()
 	h := &IPv6Headers{}
 	r.IPv6Headers = h
 	plainSmall := rn.echo(ctx, echoShape{size: smallEcho})
 	plainLarge := rn.echo(ctx, echoShape{size: pmtu})
-	for _, x := range []struct {
-		hdr      *Header
-		fwd, ret string
-		name     string
-		shape    echoShape
-	}{
-		{&h.HopByHop, CheckHopByHopForward, CheckHopByHopReturn, "Hop-by-Hop", echoShape{hopByHop: true}},
-		{&h.DestinationOptions, CheckDstOptsForward, CheckDstOptsReturn, "Destination Options", echoShape{dstOpts: true}},
-	} {
+	for _, x := range headerChecks(h) {
 		x.hdr.Size = int(pmtu)
 		s := x.shape
 		s.size = smallEcho
@@ -50,9 +43,6 @@ func (rn *runner) extHeaders(ctx context.Context, r *Report) {
 			smallEcho, x.name, verdictText(x.hdr.Small, plainSmall), pmtu, verdictText(x.hdr.Large, plainLarge))
 		f.Evidence = x.hdr.ForwardWhy
 		r.add(f)
-		x.hdr.Return, x.hdr.ReturnWhy = Unknown, responderMissingWhy
-		r.add(Finding{Check: x.ret, Result: Unknown, Summary: fmt.Sprintf("IPv6 %s headers on the way back: unknown", x.name),
-			Evidence: responderMissingWhy, Needs: privilegeRaw})
 	}
 }
 

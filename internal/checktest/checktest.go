@@ -3,9 +3,11 @@
 // much as Linux does, or only 8 bytes), rewrite the MSS of SYNs, drop
 // fragments one way or the other and drop IPv6 extension headers; and a
 // target that answers SYNs and Echo Requests, puts fragments back
-// together and fragments big replies. Its Conn is what check.Options.Open
-// returns in tests: packets are parsed as the real ones are (package
-// wire), so no test sends a real packet.
+// together and fragments big replies, and may run a pmtu mesh responder
+// (responder.go). Its Conn is what check.Options.Open returns in tests,
+// its ResponderConn what check.Options.OpenResponder returns: packets are
+// parsed as the real ones are (package wire), so no test sends a real
+// packet.
 package checktest
 
 import (
@@ -43,6 +45,9 @@ type Hop struct {
 	// DropHopByHop and DropDstOpts drop IPv6 packets carrying these
 	// headers, toward the target.
 	DropHopByHop, DropDstOpts bool
+	// DropHopByHopBack and DropDstOptsBack drop them on the way back
+	// (the mesh responder's shaped acknowledgements).
+	DropHopByHopBack, DropDstOptsBack bool
 }
 
 // Path is a fake path from Src through Hops to Dst.
@@ -59,6 +64,9 @@ type Path struct {
 	// NoFragSize is a host whose socket cannot tell a reassembled reply
 	// from a whole one.
 	NoFragSize bool
+	// Responder is the pmtu mesh responder on the target (at whatever
+	// port it is asked at); nil: none listens.
+	Responder *Responder
 }
 
 // Conn is a conn on a Path: check.Conn.
@@ -86,12 +94,7 @@ func (c *Conn) Sent() int {
 	return c.sent
 }
 
-func (c *Conn) mtu() int {
-	if c.p.MTU == 0 {
-		return 1500
-	}
-	return c.p.MTU
-}
+func (c *Conn) mtu() int { return c.p.pathMTU() }
 
 // WritePacket carries the IP packet b along the path.
 func (c *Conn) WritePacket(ctx context.Context, b []byte) error {
