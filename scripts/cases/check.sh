@@ -235,7 +235,9 @@ mbox_back_case() {
 	want_str ".ipv6_headers.$other.forward" pass
 	want_str ".ipv6_headers.$other.return" pass
 	verdict
-	r1 nft list chain inet chk fw | grep -q 'counter packets [1-9]' || fail "r1's rule dropped nothing"
+	local rules
+	rules=$(r1 nft list chain inet chk fw)
+	[[ $rules == *"counter packets "[1-9]* ]] || fail "r1's rule dropped nothing: $rules"
 }
 
 register check_hbh_back6 "pmtu check, IPv6, pmtu mesh on the target: r1 drops Hop-by-Hop only on the way back: forward pass, return dropped, exit 3"
