@@ -99,7 +99,7 @@ func (c *ResponderConn) Write(ctx context.Context, b []byte) error {
 			a.HopByHop, a.DstOpts = sh.Header == wire.MeshHopByHop, sh.Header == wire.MeshDstOpts
 		}
 	}
-	if over+len(a.Data)+boolInt(a.HopByHop||a.DstOpts)*8 > c.p.pathMTU() {
+	if over+len(a.Data)+boolInt(a.HopByHop || a.DstOpts)*8 > c.p.pathMTU() {
 		return nil
 	}
 	for _, h := range c.p.Hops {
