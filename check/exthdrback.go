@@ -120,19 +120,8 @@ func headersBack(ctx context.Context, o *Options, cfg *transport.OpenConfig, dst
 		if large.shape != nil {
 			x.hdr.ReturnSize = int(large.shape.Size)
 		}
-		f := Finding{Check: x.ret, Needs: privilegeResponder}
-		switch {
-		case x.hdr.ReturnSmall == Dropped || x.hdr.ReturnLarge == Dropped:
-			x.hdr.Return, f.Result = Dropped, Found
-			f.Summary = fmt.Sprintf("IPv6 %s headers are dropped on the way back from the target", x.name)
-			f.Advice = fmt.Sprintf("a router or firewall on the way back drops packets with a %s header (RFC 7872, RFC 9098): protocols that need it fail toward this host", x.name)
-		case x.hdr.ReturnSmall == Pass && x.hdr.ReturnLarge == Pass:
-			x.hdr.Return, f.Result = Pass, OK
-			f.Summary = fmt.Sprintf("IPv6 %s headers pass on the way back", x.name)
-		default:
-			x.hdr.Return, f.Result = Unknown, Unknown
-			f.Summary = fmt.Sprintf("IPv6 %s headers on the way back: unknown", x.name)
-		}
+		var f Finding
+		x.hdr.Return, f = headerFinding(x.ret, x.name, privilegeResponder, x.hdr.ReturnSmall, x.hdr.ReturnLarge, wayBack)
 		x.hdr.ReturnWhy = fmt.Sprintf("the pmtu mesh responder at %s, asked for acknowledgements with a %s header: one of %d bytes %s; one of %d bytes %s",
 			rs, x.name, smallEcho, smallWhy, pmtu, largeWhy)
 		f.Evidence = x.hdr.ReturnWhy

@@ -71,12 +71,41 @@ type Path struct {
 
 // Conn is a conn on a Path: check.Conn.
 type Conn struct {
-	p      *Path
-	in     chan wire.Received
+	gate
+	p     *Path
+	in    chan wire.Received
+	frags map[uint32][]wire.IPPacket // under mu
+}
+
+// gate is what the conns on a path have in common: a lock, a count of
+// what was written, and whether they are closed.
+type gate struct {
 	mu     sync.Mutex
-	frags  map[uint32][]wire.IPPacket
 	sent   int
 	closed bool
+}
+
+// enter starts a write: it fails when ctx is done or the conn closed, and
+// otherwise counts the write and returns with mu locked, for the caller
+// to unlock.
+func (g *gate) enter(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return net.ErrClosed
+	}
+	g.sent++
+	return nil
+}
+
+// Sent is how many packets were written.
+func (g *gate) Sent() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sent
 }
 
 // Conn returns a new conn on p.
@@ -87,26 +116,14 @@ func (p *Path) Conn() *Conn {
 // Src is the path's source.
 func (c *Conn) Src() netip.Addr { return c.p.Src }
 
-// Sent is how many packets were written.
-func (c *Conn) Sent() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sent
-}
-
 func (c *Conn) mtu() int { return c.p.pathMTU() }
 
 // WritePacket carries the IP packet b along the path.
 func (c *Conn) WritePacket(ctx context.Context, b []byte) error {
-	if err := ctx.Err(); err != nil {
+	if err := c.enter(ctx); err != nil {
 		return err
 	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return net.ErrClosed
-	}
-	c.sent++
 	p, err := wire.ParseIP(b)
 	if err != nil {
 		return fmt.Errorf("checktest: %w", err)

@@ -3,10 +3,8 @@ package checktest
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"syscall"
 	"time"
 
@@ -34,12 +32,10 @@ type Responder struct {
 // ResponderConn is a UDP socket on a Path toward its Responder:
 // check.ResponderConn.
 type ResponderConn struct {
-	p      *Path
-	r      *Responder
-	in     chan transport.MeshArrival
-	mu     sync.Mutex
-	sent   int
-	closed bool
+	gate
+	p  *Path
+	r  *Responder
+	in chan transport.MeshArrival
 }
 
 // ResponderConn returns a new conn on p toward p.Responder; with none,
@@ -51,24 +47,12 @@ func (p *Path) ResponderConn() *ResponderConn {
 // Src is the path's source.
 func (c *ResponderConn) Src() netip.Addr { return c.p.Src }
 
-// Sent is how many datagrams were written.
-func (c *ResponderConn) Sent() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sent
-}
-
 // Write carries the UDP payload b to the responder, and its answer back.
 func (c *ResponderConn) Write(ctx context.Context, b []byte) error {
-	if err := ctx.Err(); err != nil {
+	if err := c.enter(ctx); err != nil {
 		return err
 	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return net.ErrClosed
-	}
-	c.sent++
 	over := mtu.IPHeader(c.p.Dst.Is6()) + mtu.UDPHeader
 	if over+len(b) > c.p.pathMTU() {
 		return fmt.Errorf("checktest: %d bytes: %w", over+len(b), syscall.EMSGSIZE)

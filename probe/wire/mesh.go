@@ -128,15 +128,15 @@ const (
 )
 
 func (h MeshHeader) String() string {
-	switch h {
-	case MeshNoHeader:
-		return "none"
-	case MeshHopByHop:
-		return "Hop-by-Hop"
-	case MeshDstOpts:
-		return "Destination Options"
+	return enumName([]string{"none", "Hop-by-Hop", "Destination Options"}, uint8(h), "header")
+}
+
+// enumName is names[v], or what and v when names has none.
+func enumName(names []string, v uint8, what string) string {
+	if int(v) < len(names) {
+		return names[v]
 	}
-	return fmt.Sprintf("header %d", uint8(h))
+	return fmt.Sprintf("%s %d", what, v)
 }
 
 // Len is the header's length in the IP packet: 0 for none, else
@@ -169,17 +169,7 @@ const (
 )
 
 func (s MeshShapeStatus) String() string {
-	switch s {
-	case MeshShapeSent:
-		return "sent"
-	case MeshShapeNotPermitted:
-		return "not permitted"
-	case MeshShapeTooSmall:
-		return "probe too small"
-	case MeshShapeNotIPv6:
-		return "not IPv6"
-	}
-	return fmt.Sprintf("status %d", uint8(s))
+	return enumName([]string{"sent", "not permitted", "probe too small", "not IPv6"}, uint8(s), "status")
 }
 
 // MeshShape is a shaped acknowledgement: asked for by a probe, or
