@@ -58,6 +58,16 @@ type Options struct {
 	Tries int
 	// Log, if set, is told what each check sent and read, for -v.
 	Log func(line string)
+	// Responder is the pmtu mesh responder asked for the return
+	// direction of the IPv6 extension headers; the zero value is the
+	// target itself, at DefaultResponderPort.
+	Responder netip.AddrPort
+	// Key is the shared key of the responder's mesh (pmtu mesh
+	// --key-file), if it is keyed.
+	Key []byte
+	// OpenResponder opens the conn toward the responder; nil is
+	// transport.DialMesh.
+	OpenResponder func(dst netip.AddrPort, cfg *transport.OpenConfig) (ResponderConn, error)
 }
 
 func (o *Options) wait() time.Duration { return cmp.Or(o.Measure.Probe.Wait, time.Second) }
@@ -93,13 +103,18 @@ func Host(ctx context.Context, host string, o *Options) (*Report, error) {
 		r.skipAll(pm.IPv6(), "the target could not be probed: "+pm.Error)
 		return r, merr
 	}
-	c, err := o.open(t)
+	cfg := o.openConfig(t)
+	c, err := o.open(t.Addr, cfg)
 	if err != nil {
 		why := err.Error()
 		if transport.IsPermission(err) {
 			why = "needs " + privilegeRaw + ": this process may not open them"
 		}
-		r.skipAll(pm.IPv6(), why)
+		r.skipRaw(pm.IPv6(), why)
+		if pm.IPv6() {
+			// The way back needs no raw socket here.
+			headersBack(ctx, o, cfg, t.Addr, pmtuOf(pm, t.Ceil()), r)
+		}
 		return r, merr
 	}
 	defer c.Close()
@@ -109,6 +124,7 @@ func Host(ctx context.Context, host string, o *Options) (*Report, error) {
 	rn.fragments(ctx, r)
 	if rn.v6 {
 		rn.extHeaders(ctx, r)
+		headersBack(ctx, o, cfg, t.Addr, rn.pmtu(), r)
 	}
 	if err := ctx.Err(); err != nil {
 		return r, &measure.Error{Kind: measure.Stopped, Msg: "stopped before the checks ended", Err: err}
@@ -116,29 +132,47 @@ func Host(ctx context.Context, host string, o *Options) (*Report, error) {
 	return r, merr
 }
 
-// open opens the checks' conn toward t, where t's probes leave from.
-func (o *Options) open(t *probe.Target) (Conn, error) {
+// openConfig is where the checks' sockets toward t are made: where t's
+// probes leave from.
+func (o *Options) openConfig(t *probe.Target) *transport.OpenConfig {
 	po := t.Options()
 	cfg := &transport.OpenConfig{Src: po.Source, Interface: po.Interface, RouteSrc: t.Route.Src}
 	if po.Netns != "" {
 		name := po.Netns
 		cfg.Enter = func(fn func() error) error { return netns.Do(name, fn) }
 	}
+	return cfg
+}
+
+// open opens the checks' conn toward dst.
+func (o *Options) open(dst netip.Addr, cfg *transport.OpenConfig) (Conn, error) {
 	if o.Open != nil {
-		return o.Open(t.Addr, cfg)
+		return o.Open(dst, cfg)
 	}
-	c, err := transport.OpenRawIP(t.Addr, cfg)
+	c, err := transport.OpenRawIP(dst, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// skipAll reports every raw-socket check as not run, for why.
+// skipAll reports every check but the path MTU as not run, for why.
 func (r *Report) skipAll(v6 bool, why string) {
+	r.skipRaw(v6, why)
+	if v6 {
+		for _, x := range headerChecks(r.IPv6Headers) {
+			x.hdr.ReturnWhy = "not run: " + why
+			r.add(Finding{Check: x.ret, Result: NotRun, Summary: x.ret + ": not run", Evidence: why, Needs: privilegeResponder})
+		}
+	}
+}
+
+// skipRaw reports every raw-socket check as not run, for why: all but
+// the path MTU and the way back of the extension headers.
+func (r *Report) skipRaw(v6 bool, why string) {
 	names := []string{CheckMSSClamp, CheckStallRisk, CheckFragmentsForward, CheckFragmentsReturn}
 	if v6 {
-		names = append(names, CheckHopByHopForward, CheckHopByHopReturn, CheckDstOptsForward, CheckDstOptsReturn)
+		names = append(names, CheckHopByHopForward, CheckDstOptsForward)
 	}
 	for _, n := range names {
 		r.add(Finding{Check: n, Result: NotRun, Summary: n + ": not run", Evidence: why, Needs: privilegeRaw})
@@ -146,7 +180,7 @@ func (r *Report) skipAll(v6 bool, why string) {
 	r.StallWhy = "not run: " + why
 	r.Fragments[r.Family] = &Fragments{Forward: Unknown, ForwardWhy: "not run: " + why, Return: Unknown, ReturnWhy: "not run: " + why}
 	if v6 {
-		h := Header{Forward: Unknown, ForwardWhy: "not run: " + why, Return: Unknown, ReturnWhy: responderMissingWhy, Small: Unknown, Large: Unknown}
+		h := Header{Forward: Unknown, ForwardWhy: "not run: " + why, Return: Unknown, Small: Unknown, Large: Unknown}
 		r.IPv6Headers = &IPv6Headers{HopByHop: h, DestinationOptions: h}
 	}
 }
@@ -206,11 +240,13 @@ func (rn *runner) rand32() uint32 {
 
 // pmtu is the size the checks treat as the path MTU: what pmtu HOST
 // found, else the interface's.
-func (rn *runner) pmtu() mtu.Size {
-	if rn.pm.PMTU > 0 {
-		return mtu.Size(rn.pm.PMTU)
+func (rn *runner) pmtu() mtu.Size { return pmtuOf(rn.pm, rn.ifMTU) }
+
+func pmtuOf(pm *measure.Report, ifMTU mtu.Size) mtu.Size {
+	if pm.PMTU > 0 {
+		return mtu.Size(pm.PMTU)
 	}
-	return rn.ifMTU
+	return ifMTU
 }
 
 // send writes every packet of ps.

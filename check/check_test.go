@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/pmtu/pmtu/internal/fakenet"
 	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/measure"
+	"github.com/pmtu/pmtu/mesh"
 	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/probe/transport"
 )
@@ -48,8 +50,16 @@ func world(v6 bool, pmtuSilent bool, hops []checktest.Hop) (*Options, *checktest
 		Open: func(netip.Addr, *transport.OpenConfig) (Conn, error) {
 			return cp.Conn(), nil
 		},
+		OpenResponder: func(netip.AddrPort, *transport.OpenConfig) (ResponderConn, error) {
+			return cp.ResponderConn(), nil
+		},
 	}
 	return o, cp
+}
+
+// responder is a pmtu mesh responder on the target that answers src.
+func responder(src netip.Addr, key []byte) *checktest.Responder {
+	return &checktest.Responder{R: &mesh.Responder{Key: key, IsPeer: func(a netip.Addr) bool { return a == src }}}
 }
 
 func results(r *Report) map[string]string {
@@ -151,7 +161,8 @@ func TestHost(t *testing.T) {
 			if tt.v6 && r.IPv6Headers.HopByHop.Forward != tt.wantHBH {
 				t.Errorf("hop_by_hop.forward = %q, want %q", r.IPv6Headers.HopByHop.Forward, tt.wantHBH)
 			}
-			if tt.v6 && (r.IPv6Headers.HopByHop.Return != Unknown || r.IPv6Headers.DestinationOptions.Return != Unknown) {
+			if tt.v6 && (r.IPv6Headers.HopByHop.Return != Unknown || r.IPv6Headers.DestinationOptions.Return != Unknown ||
+				!strings.Contains(r.IPv6Headers.HopByHop.ReturnWhy, "Port Unreachable")) {
 				t.Errorf("return of extension headers: %+v, want unknown (no responder)", r.IPv6Headers)
 			}
 			if len(r.NotRun) != 0 {
@@ -195,12 +206,96 @@ func TestHostNoPrivilege(t *testing.T) {
 		}
 	}
 	want := []string{CheckMSSClamp, CheckStallRisk, CheckFragmentsForward, CheckFragmentsReturn,
-		CheckHopByHopForward, CheckHopByHopReturn, CheckDstOptsForward, CheckDstOptsReturn}
+		CheckHopByHopForward, CheckDstOptsForward}
 	if d := cmp.Diff(want, names); d != "" {
 		t.Errorf("not run (-want +got):\n%s", d)
 	}
 	if f, _ := r.Finding(CheckPathMTU); f.Result != OK {
 		t.Errorf("path MTU: %+v, want ok (it needs no raw socket)", f)
+	}
+	if f, _ := r.Finding(CheckHopByHopReturn); f.Result != Unknown {
+		t.Errorf("hop-by-hop return: %+v, want unknown (it needs no raw socket, and no responder listens)", f)
+	}
+}
+
+// TestHostHeadersBack: the return direction of the extension headers,
+// through a pmtu mesh responder on the target.
+func TestHostHeadersBack(t *testing.T) {
+	src := netip.MustParseAddr("2001:db8:1::1")
+	key := []byte("the mesh's shared key")
+	for _, tt := range []struct {
+		name       string
+		hops       []checktest.Hop
+		resp       *checktest.Responder
+		key        []byte // pmtu check --key-file
+		noRaw      bool
+		wantHBH    Header // Return, ReturnSmall, ReturnLarge, ReturnSize
+		wantDst    Header
+		why        string // in hop_by_hop.return_why
+		wantBroken bool
+	}{
+		{name: "clean", resp: responder(src, nil),
+			wantHBH: Header{Return: Pass, ReturnSmall: Pass, ReturnLarge: Pass, ReturnSize: 1500},
+			wantDst: Header{Return: Pass, ReturnSmall: Pass, ReturnLarge: Pass, ReturnSize: 1500}, why: "arrived with it"},
+		{name: "hop-by-hop dropped back at hop 1", hops: []checktest.Hop{{DropHopByHopBack: true}}, resp: responder(src, nil), wantBroken: true,
+			wantHBH: Header{Return: Dropped, ReturnSmall: Dropped, ReturnLarge: Dropped},
+			wantDst: Header{Return: Pass, ReturnSmall: Pass, ReturnLarge: Pass, ReturnSize: 1500}, why: "while a plain one of that size did"},
+		{name: "destination options dropped back at hop 2", hops: []checktest.Hop{{}, {DropDstOptsBack: true}}, resp: responder(src, nil), wantBroken: true,
+			wantHBH: Header{Return: Pass, ReturnSmall: Pass, ReturnLarge: Pass, ReturnSize: 1500},
+			wantDst: Header{Return: Dropped, ReturnSmall: Dropped, ReturnLarge: Dropped}},
+		{name: "dropped forward only: the way back passes", hops: []checktest.Hop{{DropHopByHop: true}}, resp: responder(src, nil), wantBroken: true,
+			wantHBH: Header{Return: Pass, ReturnSmall: Pass, ReturnLarge: Pass, ReturnSize: 1500},
+			wantDst: Header{Return: Pass, ReturnSmall: Pass, ReturnLarge: Pass, ReturnSize: 1500}},
+		{name: "keyed mesh", resp: responder(src, key), key: key,
+			wantHBH: Header{Return: Pass, ReturnSmall: Pass, ReturnLarge: Pass, ReturnSize: 1500},
+			wantDst: Header{Return: Pass, ReturnSmall: Pass, ReturnLarge: Pass, ReturnSize: 1500}},
+		{name: "keyed mesh, no key", resp: responder(src, key),
+			wantHBH: Header{Return: Unknown}, wantDst: Header{Return: Unknown}, why: "keyed (--key-file)"},
+		{name: "not a peer", resp: responder(netip.MustParseAddr("2001:db8:9::9"), nil),
+			wantHBH: Header{Return: Unknown}, wantDst: Header{Return: Unknown}, why: "is not one of its peers"},
+		{name: "responder without CAP_NET_RAW", resp: &checktest.Responder{R: responder(src, nil).R, NoCapability: true},
+			wantHBH: Header{Return: Unknown, ReturnSmall: Unknown, ReturnLarge: Unknown, ReturnSize: 1492},
+			wantDst: Header{Return: Unknown, ReturnSmall: Unknown, ReturnLarge: Unknown, ReturnSize: 1492}, why: "CAP_NET_RAW"},
+		{name: "an older responder", resp: &checktest.Responder{R: responder(src, nil).R, Plain: true},
+			wantHBH: Header{Return: Unknown}, wantDst: Header{Return: Unknown}, why: "predates"},
+		{name: "no responder", wantHBH: Header{Return: Unknown}, wantDst: Header{Return: Unknown}, why: "Port Unreachable"},
+		{name: "no raw socket: the way back still runs", noRaw: true, hops: []checktest.Hop{{DropHopByHopBack: true}}, resp: responder(src, nil), wantBroken: true,
+			wantHBH: Header{Return: Dropped, ReturnSmall: Dropped, ReturnLarge: Dropped},
+			wantDst: Header{Return: Pass, ReturnSmall: Pass, ReturnLarge: Pass, ReturnSize: 1500}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o, cp := world(true, false, tt.hops)
+			cp.Responder, o.Key = tt.resp, tt.key
+			if tt.noRaw {
+				o.Open = func(netip.Addr, *transport.OpenConfig) (Conn, error) { return nil, transport.ErrPermission }
+			}
+			r, err := Host(context.Background(), cp.Dst.String(), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back := func(h Header) Header {
+				return Header{Return: h.Return, ReturnSmall: h.ReturnSmall, ReturnLarge: h.ReturnLarge, ReturnSize: h.ReturnSize}
+			}
+			if d := cmp.Diff(tt.wantHBH, back(r.IPv6Headers.HopByHop)); d != "" {
+				t.Errorf("hop_by_hop (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tt.wantDst, back(r.IPv6Headers.DestinationOptions)); d != "" {
+				t.Errorf("destination_options (-want +got):\n%s", d)
+			}
+			if !strings.Contains(r.IPv6Headers.HopByHop.ReturnWhy, tt.why) {
+				t.Errorf("hop_by_hop.return_why = %q, want it to say %q", r.IPv6Headers.HopByHop.ReturnWhy, tt.why)
+			}
+			if r.IPv6Headers.Responder != "[2001:db8:4::2]:10151" {
+				t.Errorf("responder = %q", r.IPv6Headers.Responder)
+			}
+			if r.Broken != tt.wantBroken {
+				t.Errorf("broken = %v, want %v: %+v", r.Broken, tt.wantBroken, r.Findings)
+			}
+			f, ok := r.Finding(CheckHopByHopReturn)
+			if !ok || f.Result != map[string]string{Pass: OK, Dropped: Found, Unknown: Unknown}[tt.wantHBH.Return] || f.Evidence != r.IPv6Headers.HopByHop.ReturnWhy {
+				t.Errorf("finding %+v for return %s", f, tt.wantHBH.Return)
+			}
+		})
 	}
 }
 

@@ -27,9 +27,16 @@
 //   - IPv6 extension headers (exthdr.go): Echo Requests carrying a
 //     Hop-by-Hop or Destination Options header (one PadN option, RFC 8200
 //     §4.2), small and at the path MTU, prove the forward direction (RFC
-//     7872 measured how often they are dropped). The return direction
-//     needs a far end that sends them back, a `pmtu mesh` responder,
-//     which does not exist yet: it is reported unknown, with that reason.
+//     7872 measured how often they are dropped). An Echo Reply never
+//     carries them back: the return direction (exthdrback.go) asks a
+//     `pmtu mesh` responder (Options.Responder, else the target at
+//     DefaultResponderPort) for acknowledgements that come back with each
+//     header, small and of the path MTU, each beside a plain one of the
+//     same size (probe/wire's shaped acknowledgements), and reads which
+//     header each arrived with (IPV6_RECVHOPOPTS, IPV6_RECVDSTOPTS). No
+//     responder, one that does not count this host among its peers, or
+//     one without CAP_NET_RAW (which Linux asks of a socket that attaches
+//     these headers) leaves it unknown, with that reason.
 //
 // Every check says which privilege it needs; one that cannot run is
 // reported as not run, with why.
@@ -39,5 +46,7 @@
 // The packets are built whole, IP header included, and sent on an
 // IPPROTO_RAW socket (probe/transport's RawIPConn): that needs root or
 // CAP_NET_RAW. Without it only the path MTU is measured (pmtu HOST's
-// unprivileged methods) and every other check is not run.
+// unprivileged methods) and the return direction of the extension
+// headers checked (an ordinary UDP socket, transport.MeshClient); every
+// other check is not run.
 package check

@@ -38,7 +38,7 @@ const (
 	CheckDstOptsReturn       = "destination_options_return"
 	privilegeRaw             = "root or CAP_NET_RAW (raw IP sockets)"
 	privilegeNone            = "none (raw sockets where allowed, else pmtu HOST's unprivileged methods)"
-	responderMissingWhy      = "needs a pmtu mesh responder at the far end, which sends these headers back (issue 24, not built yet): an Echo Reply never carries them"
+	privilegeResponder       = "none here (a UDP socket); a pmtu mesh responder at the far end, with CAP_NET_RAW to send the headers back"
 	defaultTCPPort           = 443
 	defaultMaxHops           = 30
 	defaultWindow            = 5
@@ -157,19 +157,28 @@ type Fragments struct {
 type IPv6Headers struct {
 	HopByHop           Header `json:"hop_by_hop"`
 	DestinationOptions Header `json:"destination_options"`
+	// Responder is the pmtu mesh responder asked for the return
+	// direction (ADDR:PORT); "" when none was asked.
+	Responder string `json:"responder,omitempty"`
 }
 
 // Header is what one IPv6 extension header did each way: Forward and
 // Return are Pass, Dropped or Unknown. Small and Large say what an Echo
-// Request of smallEcho and of Size bytes carrying it did.
+// Request of smallEcho and of Size bytes carrying it did; ReturnSmall
+// and ReturnLarge what the responder's acknowledgements carrying it did,
+// of smallEcho bytes and of ReturnSize (the path MTU, or 8 bytes less
+// for Destination Options, which Linux will not send at the MTU).
 type Header struct {
-	Forward    string `json:"forward"`
-	ForwardWhy string `json:"forward_why"`
-	Return     string `json:"return"`
-	ReturnWhy  string `json:"return_why"`
-	Small      string `json:"small"`
-	Large      string `json:"large"`
-	Size       int    `json:"size"`
+	Forward     string `json:"forward"`
+	ForwardWhy  string `json:"forward_why"`
+	Return      string `json:"return"`
+	ReturnWhy   string `json:"return_why"`
+	Small       string `json:"small"`
+	Large       string `json:"large"`
+	Size        int    `json:"size"`
+	ReturnSmall string `json:"return_small,omitempty"`
+	ReturnLarge string `json:"return_large,omitempty"`
+	ReturnSize  int    `json:"return_size,omitempty"`
 }
 
 // add appends a finding, and keeps Broken and NotRun in step.

@@ -9,7 +9,13 @@
 //   - responder.go: Responder, which acknowledges a probe with a small
 //     datagram saying how many bytes arrived, only for peers, only with a
 //     valid HMAC when keyed, within a per-source budget, never longer than
-//     the probe. The datagrams are probe/wire's (mesh.go).
+//     the probe. The datagrams are probe/wire's (mesh.go). A probe may
+//     ask for a shaped acknowledgement: one that comes back carrying an
+//     IPv6 Hop-by-Hop or Destination Options header, in an IP packet of a
+//     size it names but never larger than itself (pmtu check's return
+//     direction of extension headers). The socket attaches the header as
+//     ancillary data, which Linux allows only with CAP_NET_RAW; without
+//     it the acknowledgement goes without the header and says so.
 //   - agent.go: Agent, which runs one search (probe/search.Discover) per
 //     peer over a transport.MeshSocket, one UDP socket per family, spread
 //     over the interval with jitter, at once for a new peer or a signal.

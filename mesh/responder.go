@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe/wire"
 )
 
@@ -92,6 +93,9 @@ func (r *Responder) answer(from netip.Addr, b []byte) ([]byte, Verdict) {
 		return nil, RateLimited
 	}
 	ack := wire.MarshalMeshAck(m, len(b), r.Key)
+	if m.Shape != nil {
+		ack = r.shaped(from, m, len(b))
+	}
 	if len(ack) > len(b) {
 		// Cannot happen for a probe ParseMesh accepted (an unkeyed probe
 		// is at least the unkeyed header; a keyed responder answers only
@@ -144,4 +148,35 @@ func (r *Responder) Count(v Verdict) uint64 {
 		return 0
 	}
 	return r.counts[v].Load()
+}
+
+// shaped builds the shaped acknowledgement a probe of n bytes (UDP
+// payload) from from asked for (pmtu check's return direction of IPv6
+// extension headers): an IP packet of the size asked, header included,
+// but never a larger one than the probe's, and never smaller than a
+// shaped acknowledgement can be. The socket attaches the header
+// (transport.MeshSocket); if it may not, it sends the acknowledgement
+// without, saying so (wire.WithoutHeader).
+func (r *Responder) shaped(from netip.Addr, m wire.MeshMessage, n int) []byte {
+	sh := wire.MeshShape{Header: m.Shape.Header, Status: wire.MeshShapeSent}
+	if sh.Header != wire.MeshNoHeader && !from.Is6() {
+		sh.Status = wire.MeshShapeNotIPv6
+	}
+	over := mtu.IPHeader(from.Is6()) + mtu.UDPHeader // the ack's IP packet, less its UDP payload
+	least := wire.MeshLen(r.Key != nil) + wire.MeshShapeLen
+	hdr := 0
+	if sh.Status == wire.MeshShapeSent {
+		hdr = sh.Header.Len()
+	}
+	if least+hdr > n {
+		sh.Status, hdr = wire.MeshShapeTooSmall, 0
+	}
+	// The UDP payload: what makes the size asked, within [least, n-hdr].
+	size := min(max(int(m.Shape.Size)-over-hdr, least), n-hdr)
+	sh.Size = uint16(over + hdr + size)
+	ack, err := wire.MarshalMeshShapedAck(m, n, sh, size, r.Key)
+	if err != nil {
+		return nil
+	}
+	return ack
 }

@@ -140,3 +140,65 @@ func TestResponderRateLimit(t *testing.T) {
 		t.Errorf("after Prune: %d budgets kept, want 1 (peerB's)", len(r.limiters))
 	}
 }
+
+// TestResponderShaped: a probe that asks for a shaped acknowledgement
+// gets one of the IP size asked, header included, cut down to the
+// probe's own size (no amplification), grown to the least a shaped
+// acknowledgement can be, and without the header where none can go.
+func TestResponderShaped(t *testing.T) {
+	v6a := netip.MustParseAddr("2001:db8:1::1")
+	for _, tt := range []struct {
+		name  string
+		from  netip.Addr
+		key   []byte
+		n     int // the probe's UDP payload
+		ask   wire.MeshShape
+		want  wire.MeshShape
+		bytes int // the acknowledgement's UDP payload
+	}{
+		{"hop-by-hop at 1500", v6a, nil, 1452, wire.MeshShape{Header: wire.MeshHopByHop, Size: 1500},
+			wire.MeshShape{Header: wire.MeshHopByHop, Size: 1500}, 1444},
+		{"destination options, smallest", v6a, nil, 1452, wire.MeshShape{Header: wire.MeshDstOpts},
+			wire.MeshShape{Header: wire.MeshDstOpts, Size: 40 + 8 + 8 + 40}, 40},
+		{"keyed, smallest", v6a, testKey, 1452, wire.MeshShape{Header: wire.MeshDstOpts},
+			wire.MeshShape{Header: wire.MeshDstOpts, Size: 40 + 8 + 8 + 72}, 72},
+		{"asked larger than the probe: cut to its size", v6a, nil, 1000, wire.MeshShape{Header: wire.MeshHopByHop, Size: 1500},
+			wire.MeshShape{Header: wire.MeshHopByHop, Size: 1048}, 992},
+		{"no header, 1280", v6a, nil, 1232, wire.MeshShape{Size: 1280}, wire.MeshShape{Size: 1280}, 1232},
+		{"a probe too small for the header", v6a, nil, 44, wire.MeshShape{Header: wire.MeshHopByHop, Size: 1500},
+			wire.MeshShape{Header: wire.MeshHopByHop, Status: wire.MeshShapeTooSmall, Size: 92}, 44},
+		{"over IPv4: no header", peerA, nil, 1472, wire.MeshShape{Header: wire.MeshHopByHop, Size: 1500},
+			wire.MeshShape{Header: wire.MeshHopByHop, Status: wire.MeshShapeNotIPv6, Size: 1500}, 1472},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := wire.MarshalMeshProbe(wire.MeshMessage{Nonce: wire.MeshNonce{9}, Sent: time.Unix(2, 0), Shape: &tt.ask}, tt.n, tt.key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &Responder{Key: tt.key, IsPeer: peersOf(tt.from)}
+			ack, v := r.Answer(tt.from, p)
+			if v != Answered {
+				t.Fatalf("verdict %v", v)
+			}
+			m, err := wire.ParseMesh(ack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Shape == nil || *m.Shape != tt.want {
+				t.Errorf("shape %+v, want %+v", m.Shape, tt.want)
+			}
+			if len(ack) != tt.bytes {
+				t.Errorf("ack of %d bytes, want %d", len(ack), tt.bytes)
+			}
+			if hdr := wire.MeshHopByHop.Len(); m.Shape.Status == wire.MeshShapeSent && len(ack)+m.Shape.Header.Len() > len(p) {
+				t.Errorf("ack of %d bytes and a %d-byte header for a probe of %d: amplification", len(ack), hdr, len(p))
+			}
+			if int(m.Size) != len(p) {
+				t.Errorf("ack says %d bytes arrived, want %d", m.Size, len(p))
+			}
+			if tt.key != nil && !wire.VerifyMeshMAC(ack, tt.key) {
+				t.Error("the ack's MAC does not verify")
+			}
+		})
+	}
+}

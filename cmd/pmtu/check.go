@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -24,14 +25,16 @@ func newCheckCommand() *cli.Command {
 			"at hop limits 1, 2, 3... (each router's Time Exceeded quotes the SYN as it arrived, so a rewrite of the MSS shows " +
 			"between two hops), the target's SYN-ACK MSS and the stall risk it makes, a small Echo Request in two fragments and " +
 			"one whose reply must come back in fragments, and for IPv6 Echo Requests with a Hop-by-Hop or Destination Options " +
-			"header. Each check prints what it found, its evidence and advice; checks this process may not run are listed with why. " +
-			"Exit 3 when something breaks big packets. Raw IP sockets (root or CAP_NET_RAW) are needed for every check but the path MTU. " +
+			"header; the way back of those headers is asked of a pmtu mesh responder (--responder, else the target's port 10151). Each check prints what it found, its evidence and advice; checks this process may not run are listed with why. " +
+			"Exit 3 when something breaks big packets. Raw IP sockets (root or CAP_NET_RAW) are needed for every check but the path MTU and the way back of the extension headers. " +
 			"Flags go before HOST.",
 		Flags: append(newProbeFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print one JSON object instead of text"},
 			&cli.IntFlag{Name: "max-hops", Value: 30, Usage: "the largest hop limit of the SYNs (1–255)"},
 			&cli.IntFlag{Name: "syn-port", Value: 443, Usage: "destination `PORT` of the SYNs; something must listen there for the target's SYN-ACK MSS"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print every packet the checks sent and what came back"},
+			&cli.StringFlag{Name: "responder", Usage: "ask the pmtu mesh responder at `ADDR:PORT` to send IPv6 extension headers back (default: the target, port 10151); this host must be one of its peers"},
+			&cli.StringFlag{Name: "key-file", Usage: "a `FILE` holding the responder's mesh key (pmtu mesh --key-file), if it is keyed"},
 		),
 		Action:          runCheck,
 		HideHelpCommand: true,
@@ -55,8 +58,19 @@ func runCheck(cCtx *cli.Context) error {
 	if synPort < 1 || synPort > 65535 {
 		return usageError(fmt.Sprintf("pmtu: --syn-port %d is outside 1–65535", synPort))
 	}
+	var responder netip.AddrPort
+	if s := cCtx.String("responder"); s != "" {
+		if responder, err = netip.ParseAddrPort(s); err != nil || responder.Port() == 0 {
+			return usageError(fmt.Sprintf("pmtu: --responder %q: want ADDR:PORT, e.g. [2001:db8::1]:%d", s, check.DefaultResponderPort))
+		}
+	}
+	key, err := readKeyFile(cCtx, "pmtu check")
+	if err != nil {
+		return err
+	}
 	w, ew := cCtx.App.Writer, cCtx.App.ErrWriter
-	co := &check.Options{Measure: measure.Options{Probe: *po.options()}, MaxHops: maxHops, Port: synPort, Open: worldOf(cCtx).openRaw}
+	co := &check.Options{Measure: measure.Options{Probe: *po.options()}, MaxHops: maxHops, Port: synPort, Open: worldOf(cCtx).openRaw,
+		Responder: responder, Key: key, OpenResponder: worldOf(cCtx).openResponder}
 	co.Measure.Notes = func(line string) { fmt.Fprintf(ew, "pmtu: %s\n", line) }
 	if cCtx.Bool("verbose") {
 		co.Log = func(line string) { fmt.Fprintf(ew, "pmtu: check: %s\n", line) }

@@ -13,6 +13,7 @@ import (
 	"github.com/pmtu/pmtu/check"
 	"github.com/pmtu/pmtu/internal/checktest"
 	"github.com/pmtu/pmtu/internal/probetest"
+	"github.com/pmtu/pmtu/mesh"
 	"github.com/pmtu/pmtu/probe/transport"
 )
 
@@ -20,11 +21,22 @@ import (
 // links, for both the path MTU search and the checks; hops says what the
 // routers do.
 func checkWorld(hops ...checktest.Hop) *world {
+	w, _ := checkWorldFamily(false, hops...)
+	return w
+}
+
+// checkWorldFamily is checkWorld, or its IPv6 twin (2001:db8:N::2) with
+// the check path returned, for its Responder.
+func checkWorldFamily(v6 bool, hops ...checktest.Hop) (*world, *checktest.Path) {
 	src, dst := netip.MustParseAddr("198.18.1.1"), netip.MustParseAddr("198.18.4.2")
+	hop := "198.18.%d.2"
+	if v6 {
+		src, dst, hop = netip.MustParseAddr("2001:db8:1::1"), netip.MustParseAddr("2001:db8:4::2"), "2001:db8:%d::2"
+	}
 	pp := &probetest.Path{Src: src, Dst: dst, RTT: time.Millisecond}
 	cp := &checktest.Path{Src: src, Dst: dst, SynAckMSS: 1460}
 	for i := range 3 {
-		a := netip.MustParseAddr(fmt.Sprintf("198.18.%d.2", i+1))
+		a := netip.MustParseAddr(fmt.Sprintf(hop, i+1))
 		h := checktest.Hop{}
 		if i < len(hops) {
 			h = hops[i]
@@ -35,7 +47,10 @@ func checkWorld(hops ...checktest.Hop) *world {
 	}
 	w := testWorld(pp)
 	w.openRaw = func(netip.Addr, *transport.OpenConfig) (check.Conn, error) { return cp.Conn(), nil }
-	return w
+	w.openResponder = func(netip.AddrPort, *transport.OpenConfig) (check.ResponderConn, error) {
+		return cp.ResponderConn(), nil
+	}
+	return w, cp
 }
 
 func runCheckCmd(t *testing.T, w *world, args ...string) (string, string, int) {
@@ -134,5 +149,65 @@ func TestCheckUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want 2, nothing, one line saying %q", code, out, errOut, tt.want)
 			}
 		})
+	}
+}
+
+// TestCheckHeadersBack: IPv6, a pmtu mesh responder on the target, r1
+// drops Hop-by-Hop only on the way back: forward pass, return dropped,
+// exit 3, in text and in JSON; with no responder the way back is
+// unknown, and says why.
+func TestCheckHeadersBack(t *testing.T) {
+	src := netip.MustParseAddr("2001:db8:1::1")
+	w, cp := checkWorldFamily(true, checktest.Hop{DropHopByHopBack: true})
+	cp.Responder = &checktest.Responder{R: &mesh.Responder{IsPeer: func(a netip.Addr) bool { return a == src }}}
+	out, errOut, code := runCheckCmd(t, w, "--responder", "[2001:db8:4::2]:10151", "2001:db8:4::2")
+	if code != exitAssertion {
+		t.Fatalf("exit %d, want 3; stderr %q; stdout:\n%s", code, errOut, out)
+	}
+	for _, want := range []string{"IPv6 Hop-by-Hop headers pass forward", "IPv6 Hop-by-Hop headers are dropped on the way back from the target",
+		"IPv6 Destination Options headers pass on the way back", "never arrived, while a plain one of that size did"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output does not say %q:\n%s", want, out)
+		}
+	}
+	out, _, code = runCheckCmd(t, w, "--json", "2001:db8:4::2")
+	type header struct {
+		Forward, Return string
+		ReturnWhy       string `json:"return_why"`
+	}
+	var r struct {
+		IPv6Headers struct {
+			HopByHop           header `json:"hop_by_hop"`
+			DestinationOptions header `json:"destination_options"`
+			Responder          string
+		} `json:"ipv6_headers"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitAssertion {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	h := r.IPv6Headers
+	if h.HopByHop.Forward != "pass" || h.HopByHop.Return != "dropped" || h.DestinationOptions.Return != "pass" || h.Responder != "[2001:db8:4::2]:10151" {
+		t.Errorf("ipv6_headers %+v", h)
+	}
+	cp.Responder = nil
+	out, _, code = runCheckCmd(t, w, "--json", "2001:db8:4::2")
+	if err := json.Unmarshal([]byte(out), &r); err != nil || code != exitOK {
+		t.Fatalf("exit %d, %v:\n%s", code, err, out)
+	}
+	if h := r.IPv6Headers; h.HopByHop.Return != "unknown" || !strings.Contains(h.HopByHop.ReturnWhy, "no pmtu mesh responder at [2001:db8:4::2]:10151") {
+		t.Errorf("no responder: ipv6_headers %+v", h)
+	}
+}
+
+func TestCheckResponderBadInput(t *testing.T) {
+	for _, args := range [][]string{
+		{"--responder", "2001:db8::1", "2001:db8:4::2"},
+		{"--responder", "[2001:db8::1]:0", "2001:db8:4::2"},
+		{"--key-file", "/nonexistent/key", "2001:db8:4::2"},
+	} {
+		_, errOut, code := runCheckCmd(t, checkWorld(), args...)
+		if code != exitUsage || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and one line", args, code, errOut)
+		}
 	}
 }

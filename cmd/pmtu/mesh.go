@@ -80,18 +80,28 @@ func parseMeshFlags(cCtx *cli.Context) (mesh.Options, string, error) {
 	if o.Parallel = cCtx.Int("parallel"); o.Parallel < 1 || o.Parallel > 1000 {
 		return o, "", usageError(fmt.Sprintf("pmtu mesh: --parallel %d is outside 1–1000", o.Parallel))
 	}
-	if f := cCtx.String("key-file"); f != "" {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return o, "", usageError(fmt.Sprintf("pmtu mesh: --key-file: %v", err))
-		}
-		b = bytes.TrimRight(b, "\r\n")
-		if len(b) < minKeyLen {
-			return o, "", usageError(fmt.Sprintf("pmtu mesh: --key-file %s holds %d bytes, want at least %d (e.g. head -c 32 /dev/urandom | base64 > %s)", f, len(b), minKeyLen, f))
-		}
-		o.Key = b
+	if o.Key, err = readKeyFile(cCtx, "pmtu mesh"); err != nil {
+		return o, "", err
 	}
 	return o, listen, nil
+}
+
+// readKeyFile reads the mesh's shared key from --key-file, if set: a
+// usage error for cmd when it cannot be read or is too short.
+func readKeyFile(cCtx *cli.Context, cmd string) ([]byte, error) {
+	f := cCtx.String("key-file")
+	if f == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return nil, usageError(fmt.Sprintf("%s: --key-file: %v", cmd, err))
+	}
+	b = bytes.TrimRight(b, "\r\n")
+	if len(b) < minKeyLen {
+		return nil, usageError(fmt.Sprintf("%s: --key-file %s holds %d bytes, want at least %d (e.g. head -c 32 /dev/urandom | base64 > %s)", cmd, f, len(b), minKeyLen, f))
+	}
+	return b, nil
 }
 
 // runMesh is `pmtu mesh`.

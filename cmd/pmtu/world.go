@@ -25,6 +25,9 @@ type world struct {
 	// openRaw opens pmtu check's raw IP conn; nil is the kernel's
 	// (transport.OpenRawIP).
 	openRaw func(dst netip.Addr, cfg *transport.OpenConfig) (check.Conn, error)
+	// openResponder opens pmtu check's UDP conn toward a pmtu mesh
+	// responder; nil is the kernel's (transport.DialMesh).
+	openResponder func(dst netip.AddrPort, cfg *transport.OpenConfig) (check.ResponderConn, error)
 }
 
 // kernelWorld is the real one.

@@ -3,9 +3,11 @@
 // much as Linux does, or only 8 bytes), rewrite the MSS of SYNs, drop
 // fragments one way or the other and drop IPv6 extension headers; and a
 // target that answers SYNs and Echo Requests, puts fragments back
-// together and fragments big replies. Its Conn is what check.Options.Open
-// returns in tests: packets are parsed as the real ones are (package
-// wire), so no test sends a real packet.
+// together and fragments big replies, and may run a pmtu mesh responder
+// (responder.go). Its Conn is what check.Options.Open returns in tests,
+// its ResponderConn what check.Options.OpenResponder returns: packets are
+// parsed as the real ones are (package wire), so no test sends a real
+// packet.
 package checktest
 
 import (
@@ -43,6 +45,9 @@ type Hop struct {
 	// DropHopByHop and DropDstOpts drop IPv6 packets carrying these
 	// headers, toward the target.
 	DropHopByHop, DropDstOpts bool
+	// DropHopByHopBack and DropDstOptsBack drop them on the way back
+	// (the mesh responder's shaped acknowledgements).
+	DropHopByHopBack, DropDstOptsBack bool
 }
 
 // Path is a fake path from Src through Hops to Dst.
@@ -59,16 +64,48 @@ type Path struct {
 	// NoFragSize is a host whose socket cannot tell a reassembled reply
 	// from a whole one.
 	NoFragSize bool
+	// Responder is the pmtu mesh responder on the target (at whatever
+	// port it is asked at); nil: none listens.
+	Responder *Responder
 }
 
 // Conn is a conn on a Path: check.Conn.
 type Conn struct {
-	p      *Path
-	in     chan wire.Received
+	gate
+	p     *Path
+	in    chan wire.Received
+	frags map[uint32][]wire.IPPacket // under mu
+}
+
+// gate is what the conns on a path have in common: a lock, a count of
+// what was written, and whether they are closed.
+type gate struct {
 	mu     sync.Mutex
-	frags  map[uint32][]wire.IPPacket
 	sent   int
 	closed bool
+}
+
+// enter starts a write: it fails when ctx is done or the conn closed, and
+// otherwise counts the write and returns with mu locked, for the caller
+// to unlock.
+func (g *gate) enter(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return net.ErrClosed
+	}
+	g.sent++
+	return nil
+}
+
+// Sent is how many packets were written.
+func (g *gate) Sent() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.sent
 }
 
 // Conn returns a new conn on p.
@@ -79,31 +116,14 @@ func (p *Path) Conn() *Conn {
 // Src is the path's source.
 func (c *Conn) Src() netip.Addr { return c.p.Src }
 
-// Sent is how many packets were written.
-func (c *Conn) Sent() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sent
-}
-
-func (c *Conn) mtu() int {
-	if c.p.MTU == 0 {
-		return 1500
-	}
-	return c.p.MTU
-}
+func (c *Conn) mtu() int { return c.p.pathMTU() }
 
 // WritePacket carries the IP packet b along the path.
 func (c *Conn) WritePacket(ctx context.Context, b []byte) error {
-	if err := ctx.Err(); err != nil {
+	if err := c.enter(ctx); err != nil {
 		return err
 	}
-	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return net.ErrClosed
-	}
-	c.sent++
 	p, err := wire.ParseIP(b)
 	if err != nil {
 		return fmt.Errorf("checktest: %w", err)

@@ -186,6 +186,12 @@ func (s *MeshSocket) answer(from netip.Addr, port int, b []byte) {
 		return
 	}
 	to := &net.UDPAddr{IP: from.AsSlice(), Port: port}
+	if s.v6 {
+		ack = s.answerShaped(ack, len(b), to)
+		if ack == nil {
+			return
+		}
+	}
 	_, err := s.sock.WriteTo(ack, to)
 	for try := 0; try < 3 && pendingErr(err); try++ {
 		_, err = s.sock.WriteTo(ack, to)

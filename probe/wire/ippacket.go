@@ -27,6 +27,16 @@ const (
 // header.
 const ipv6ExtLen = 8
 
+// OptionsHeader is the Hop-by-Hop or Destination Options header pmtu
+// sends: 8 bytes, one PadN option of 4 bytes of zeros, its Next Header
+// 0 for the sender (or the kernel, for ancillary data) to fill in.
+func OptionsHeader() []byte {
+	h := make([]byte, ipv6ExtLen)
+	h[1] = 0          // 8 bytes in all
+	h[2], h[3] = 1, 4 // PadN, 4 bytes of zeros
+	return h
+}
+
 // IPPacket is an IP packet as pmtu builds one (MarshalIP) or reads one
 // (ParseIP): the header fields the checks of pmtu check need, and the
 // bytes after every header.
@@ -135,8 +145,7 @@ func MarshalIP(p IPPacket) ([]byte, error) {
 	pad := func(kind int) {
 		*next = byte(kind)
 		h := b[off : off+ipv6ExtLen]
-		h[1] = 0          // 8 bytes in all
-		h[2], h[3] = 1, 4 // PadN, 4 bytes of zeros
+		copy(h, OptionsHeader())
 		next = &h[0]
 		off += ipv6ExtLen
 	}

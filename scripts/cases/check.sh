@@ -181,6 +181,114 @@ case_check_dstopts6() {
 	verdict
 }
 
+# The way back of the extension headers: a pmtu mesh agent on t (its one
+# peer the client) answers pmtu check with acknowledgements that carry
+# Hop-by-Hop or Destination Options. A rule on r1 matched by input
+# interface veth2a (from the target) drops them only on the way back.
+
+# mbox_responder [SETPRIV-ARGS...]: start pmtu mesh on t as user nobody,
+# by default with CAP_NET_RAW (ambient: Linux asks it of a socket that
+# attaches IPv6 options, even a UDP one), keyed with $CASE_DIR's key;
+# stopped when the case ends.
+mbox_responder() {
+	local caps=(--inh-caps=+net_raw --ambient-caps=+net_raw) i
+	(($#)) && caps=("$@")
+	nobody_bin
+	trap 'SERVE_PIDS=${MBOX_AGENT:-} serve_stop; rm -rf "$NOBODY_DIR"; netns_cleanup' EXIT
+	head -c 32 /dev/urandom | base64 >"$NOBODY_DIR/key"
+	chmod 644 "$NOBODY_DIR/key"
+	ip netns exec "$(ns_full t)" setpriv --reuid=65534 --regid=65534 --clear-groups "${caps[@]}" \
+		"$NOBODY_DIR/pmtu" mesh --peers "$C6" --listen "[::]:10151" --interval 60s --key-file "$NOBODY_DIR/key" \
+		>"$CASE_DIR/agent.log" 2>&1 &
+	MBOX_AGENT=$!
+	for ((i = 0; i < 50; i++)); do
+		[[ -n $(t ss -Hln6u 'sport = :10151') ]] && return
+		sleep 0.1
+	done
+	fail "pmtu mesh does not listen on t's UDP 10151: $(cat "$CASE_DIR/agent.log")"
+}
+
+# mbox_back_run: pmtu check --json toward t's IPv6 address, with the
+# mesh's key.
+mbox_back_run() {
+	pmtu c check --json --timeout 500ms --key-file "$NOBODY_DIR/key" "$T6"
+	want_object
+	want_str .ipv6_headers.responder "[$T6]:10151"
+}
+
+# mbox_back_case HDR NFT-HDR OTHER: r1 drops HDR (nft exthdr NFT-HDR) only
+# on the way back: forward pass, return dropped (small and at the path
+# MTU), the other header pass both ways, exit 3.
+mbox_back_case() {
+	local hdr=$1 nfthdr=$2 other=$3
+	mbox_chain
+	mbox_responder
+	mbox_rule r1 iifname veth2a exthdr "$nfthdr" exists counter drop
+	mbox_back_run
+	want_rc 3
+	want_str ".ipv6_headers.$hdr.forward" pass
+	want_str ".ipv6_headers.$hdr.return" dropped
+	want_str ".ipv6_headers.$hdr.return_small" dropped
+	want_str ".ipv6_headers.$hdr.return_large" dropped
+	want_true ".ipv6_headers.$hdr.return_why | test(\"while a plain one of that size did\")" "return_why does not say the plain acknowledgement came"
+	want_str ".findings[] | select(.check == \"${hdr}_return\") | .result" found
+	want_str ".ipv6_headers.$other.forward" pass
+	want_str ".ipv6_headers.$other.return" pass
+	verdict
+	local rules
+	rules=$(r1 nft list chain inet chk fw)
+	[[ $rules == *"counter packets "[1-9]* ]] || fail "r1's rule dropped nothing: $rules"
+}
+
+register check_hbh_back6 "pmtu check, IPv6, pmtu mesh on the target: r1 drops Hop-by-Hop only on the way back: forward pass, return dropped, exit 3"
+case_check_hbh_back6() { mbox_back_case hop_by_hop hbh destination_options; }
+
+register check_dst_back6 "pmtu check, IPv6, pmtu mesh on the target: r1 drops Destination Options only on the way back: forward pass, return dropped, exit 3"
+case_check_dst_back6() { mbox_back_case destination_options dst hop_by_hop; }
+
+# check_back_clean6: nothing on the path: both headers pass both ways, the
+# large acknowledgements at the path MTU (Destination Options 8 bytes
+# less: Linux will not send one at the MTU), exit 0.
+register check_back_clean6 "pmtu check, IPv6, pmtu mesh on the target, clean path: both headers pass forward and back, exit 0"
+case_check_back_clean6() {
+	mbox_chain
+	mbox_responder
+	mbox_back_run
+	want_rc 0
+	local hdr
+	for hdr in hop_by_hop destination_options; do
+		want_str ".ipv6_headers.$hdr.forward" pass
+		want_str ".ipv6_headers.$hdr.return" pass
+		want_str ".ipv6_headers.$hdr.return_small" pass
+		want_str ".ipv6_headers.$hdr.return_large" pass
+	done
+	want .ipv6_headers.hop_by_hop.return_size == 1500
+	want .ipv6_headers.destination_options.return_size == 1492
+	want '.not_run | length' == 0
+	verdict
+}
+
+# check_back_nocap6: the agent runs without CAP_NET_RAW: it answers
+# without the headers and says so; pmtu check reports the way back
+# unknown, naming the capability, never dropped. The key left out: no
+# answer at all, and a reason that names the key.
+register check_back_nocap6 "pmtu check, IPv6, pmtu mesh without CAP_NET_RAW: return unknown, saying why; without the key: unknown, naming --key-file"
+case_check_back_nocap6() {
+	mbox_chain
+	mbox_responder --inh-caps=-all
+	mbox_back_run
+	want_rc 0
+	want_str .ipv6_headers.hop_by_hop.return unknown
+	want_str .ipv6_headers.destination_options.return unknown
+	want_true '.ipv6_headers.hop_by_hop.return_why | test("CAP_NET_RAW")' "return_why does not name CAP_NET_RAW"
+	verdict
+	pmtu c check --json --timeout 500ms "$T6"
+	want_rc 0
+	want_str .ipv6_headers.hop_by_hop.return unknown
+	want_true '.ipv6_headers.hop_by_hop.return_why | test("--key-file")' "return_why does not name the key"
+	verdict
+}
+
 # check_clean: nothing on the path: nothing found, exit 0, 20 runs of 20
 # in each family.
 register check_clean "pmtu check on a clean path: nothing broken, 20 of 20 runs, v4 and v6"

@@ -9,7 +9,7 @@ _pmtu_flags() {
 	_pmtu_cache_flush) echo '--help -h' ;;
 	_pmtu_trace) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json -n --max-hops --verbose -v --flows --help -h' ;;
 	_pmtu_profile) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --verbose -v --rate --duration --plot --flows --help -h' ;;
-	_pmtu_check) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --max-hops --syn-port --verbose -v --help -h' ;;
+	_pmtu_check) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --max-hops --syn-port --verbose -v --responder --key-file --help -h' ;;
 	_pmtu_watch) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --interval --json --exit-on-drop --no-reverse --help -h' ;;
 	_pmtu_serve) echo '--listen --allow --config --max-concurrent --margin --help -h' ;;
 	_pmtu_mesh) echo '--peers --listen --interval --key-file --rate --parallel --help -h' ;;
@@ -77,6 +77,8 @@ _pmtu_valued() {
 	_pmtu_check:--netns) return 0 ;;
 	_pmtu_check:--max-hops) return 0 ;;
 	_pmtu_check:--syn-port) return 0 ;;
+	_pmtu_check:--responder) return 0 ;;
+	_pmtu_check:--key-file) return 0 ;;
 	_pmtu_watch:--max-size) return 0 ;;
 	_pmtu_watch:--min-size) return 0 ;;
 	_pmtu_watch:--timeout) return 0 ;;

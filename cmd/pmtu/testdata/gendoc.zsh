@@ -96,6 +96,8 @@ _pmtu_check() {
 		'--syn-port=[destination PORT of the SYNs; something must listen there for the target'\''s SYN-ACK MSS]:PORT: ' \
 		'(--verbose -v)--verbose[print every packet the checks sent and what came back]' \
 		'(--verbose -v)-v[print every packet the checks sent and what came back]' \
+		'--responder=[ask the pmtu mesh responder at ADDR\:PORT to send IPv6 extension headers back (default\: the target, port 10151); this host must be one of its peers]:ADDR\:PORT: ' \
+		'--key-file=[a FILE holding the responder'\''s mesh key (pmtu mesh --key-file), if it is keyed]:FILE: ' \
 		'(--help -h)--help[show help]' \
 		'(--help -h)-h[show help]' \
 		'1:host:_hosts' && ret=0
