@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,5 +86,43 @@ func TestMeasureWithChecks(t *testing.T) {
 	}
 	if res.PMTU != 1500 || got["mss_clamp"] != "found" || got["fragments_forward"] != "ok" || got["path_mtu"] != "ok" {
 		t.Errorf("result %+v", res)
+	}
+}
+
+// NewMeasure's searches take every probe from the shared packet budget
+// (MeasureConfig.Pace): all concurrent /probe requests draw on one.
+func TestNewMeasureSharedPace(t *testing.T) {
+	src := netip.MustParseAddr("198.18.1.1")
+	var paths []*probetest.Path
+	for i := range 4 {
+		dst := netip.MustParseAddr(fmt.Sprintf("198.18.2.%d", 10+i))
+		paths = append(paths, &probetest.Path{Src: src, Dst: dst, RTT: time.Millisecond,
+			Hops: []probetest.Hop{{Addr: netip.MustParseAddr("198.18.1.2"), MTU: 1400}, {Addr: dst, MTU: 1500}}})
+	}
+	var paced atomic.Int64
+	prober := NewMeasure(&MeasureConfig{Net: fakenet.New(paths...).Network(), Pace: func(ctx context.Context) error {
+		paced.Add(1)
+		return ctx.Err()
+	}})
+	var wg sync.WaitGroup
+	probes := make([]int, len(paths))
+	for i, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := prober(context.Background(), p.Dst.String(), Options{Timeout: 20 * time.Millisecond}, nil)
+			if err != nil || res.PMTU != 1400 {
+				t.Errorf("%s: %+v, %v; want 1400", p.Dst, res, err)
+			}
+			probes[i] = res.Probes
+		}()
+	}
+	wg.Wait()
+	sum := 0
+	for _, n := range probes {
+		sum += n
+	}
+	if sum == 0 || paced.Load() != int64(sum) {
+		t.Errorf("the shared budget paced %d probes, the searches sent %d", paced.Load(), sum)
 	}
 }

@@ -10,7 +10,7 @@ _pmtu_flags() {
 	_pmtu_trace) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json -n --max-hops --verbose -v --flows --help -h' ;;
 	_pmtu_check) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --max-hops --syn-port --verbose -v --help -h' ;;
 	_pmtu_watch) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --interval --json --exit-on-drop --no-reverse --help -h' ;;
-	_pmtu_serve) echo '--listen --allow --config --max-concurrent --margin --help -h' ;;
+	_pmtu_serve) echo '--listen --allow --config --max-concurrent --rate --margin --help -h' ;;
 	_pmtu_mesh) echo '--peers --listen --interval --key-file --rate --parallel --help -h' ;;
 	_pmtu_version) echo '--json --help -h' ;;
 	esac
@@ -77,6 +77,7 @@ _pmtu_valued() {
 	_pmtu_serve:--allow) return 0 ;;
 	_pmtu_serve:--config) return 0 ;;
 	_pmtu_serve:--max-concurrent) return 0 ;;
+	_pmtu_serve:--rate) return 0 ;;
 	_pmtu_serve:--margin) return 0 ;;
 	_pmtu_mesh:--peers) return 0 ;;
 	_pmtu_mesh:--listen) return 0 ;;
