@@ -249,3 +249,94 @@ func TestDiscoverSilence(t *testing.T) {
 		})
 	}
 }
+
+// TestSignal: a Frag Needed or Packet Too Big from outside a search
+// (transport.MeshConfig.Signal) that names a size below a peer's path MTU
+// makes the peer due at once, or, while its search runs, once more when
+// it ends; one that says nothing new, comes too soon after the last, or
+// is about no peer does nothing. A fake clock; no socket.
+func TestSignal(t *testing.T) {
+	now := time.Unix(1000, 0)
+	spec, err := ParseSpec("198.18.2.10,198.18.2.11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Options{Peers: spec, Interval: 10 * time.Second, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, other := addr("198.18.2.10"), addr("198.18.2.11")
+	later := now.Add(time.Hour)
+	a.state[peer] = &peerState{m: Measurement{Target: peer, PMTU: 1450, At: now}, next: later}
+	a.state[other] = &peerState{m: Measurement{Target: other, PMTU: 1450, At: now}, next: later}
+	isDue := func(p netip.Addr) bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return !now.Before(a.state[p].next) && !a.state[p].running
+	}
+	woken := func() bool {
+		select {
+		case <-a.wake:
+			return true
+		default:
+			return false
+		}
+	}
+	for _, tt := range []struct {
+		name        string
+		advance     time.Duration
+		peer        netip.Addr
+		size, named mtu.Size
+		due         bool
+	}{
+		{"a late answer to the last search: 1500 too big, 1450 named", 0, peer, 1500, 1450, false},
+		{"a router names 1400 < 1450", 0, peer, 1500, 1400, true},
+		{"again at once: held off", 0, peer, 1450, 1300, false},
+		{"a tenth of an interval later", time.Second, peer, 1450, 1300, true},
+		{"no MTU named, about a size above the path MTU", 2 * time.Second, peer, 1500, 0, false},
+		{"no MTU named, about the path MTU itself", 0, peer, 1450, 0, true},
+		{"not a peer", 2 * time.Second, addr("198.18.9.9"), 1500, 1400, false},
+	} {
+		now = now.Add(tt.advance)
+		a.mu.Lock()
+		if st := a.state[peer]; st != nil {
+			st.next = later
+		}
+		a.mu.Unlock()
+		a.signal(tt.peer, tt.size, tt.named)
+		if got := a.state[peer] != nil && isDue(peer); got != tt.due {
+			t.Errorf("%s: peer due %v, want %v", tt.name, got, tt.due)
+		}
+		if got := woken(); got != tt.due {
+			t.Errorf("%s: scheduler woken %v, want %v", tt.name, got, tt.due)
+		}
+		if isDue(other) {
+			t.Errorf("%s: the other peer became due", tt.name)
+		}
+	}
+	if used, all := a.stats.signalsUsed.Load(), a.stats.signals.Load(); used != 3 || all != 7 {
+		t.Errorf("%d of %d signals acted, want 3 of 7", used, all)
+	}
+
+	// While its search runs: once more when it ends, though the search
+	// found the same path MTU.
+	now = now.Add(time.Hour)
+	a.mu.Lock()
+	a.state[other].running = true
+	a.mu.Unlock()
+	a.signal(other, 1450, 1400)
+	if isDue(other) {
+		t.Error("a running search became due again")
+	}
+	a.record(other, Measurement{Target: other, PMTU: 1450, At: now, LastSuccess: now})
+	if !isDue(other) {
+		t.Error("the search that ran during a signal ended: not due again at once")
+	}
+	a.mu.Lock()
+	a.state[other].running = true
+	a.mu.Unlock()
+	a.record(other, Measurement{Target: other, PMTU: 1450, At: now, LastSuccess: now})
+	if isDue(other) {
+		t.Error("after the search the signal asked for: due at once once more")
+	}
+}
