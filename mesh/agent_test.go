@@ -196,57 +196,71 @@ pmtu_mesh_peers 2
 // TestDiscoverSilence: Discover over a MeshConn toward a responder whose
 // path drops every datagram over 1400 bytes, silently, finds 1400 from
 // acknowledgements alone; with a responder that drops nothing, the
-// interface MTU with one probe.
+// interface MTU with one probe. Over IPv4 (127.0.0.1 to 127.0.0.2) and
+// IPv6 (::1 to itself, another port: IPV6_PMTUDISC_PROBE, the floor
+// 1280).
 func TestDiscoverSilence(t *testing.T) {
 	enter := loopbackNamespace(t)
-	for _, tt := range []struct {
-		name   string
-		drop   int // drop probes larger than this IP size; 0: none
-		want   mtu.Size
-		probes int
+	for _, fam := range []struct {
+		name       string
+		self, peer netip.AddrPort
 	}{
-		{"clean", 0, 1500, 1},
-		{"silent drop above 1400", 1400, 1400, 0},
+		{"IPv4", netip.AddrPortFrom(addr("127.0.0.1"), testPort), netip.AddrPortFrom(addr("127.0.0.2"), testPort)},
+		{"IPv6", netip.AddrPortFrom(addr("::1"), testPort+1), netip.AddrPortFrom(addr("::1"), testPort)},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			r := &Responder{IsPeer: peersOf(addr("127.0.0.1"))}
-			respond := func(from netip.Addr, b []byte) []byte {
-				if tt.drop > 0 && len(b)+28 > tt.drop {
-					return nil
+		v6 := fam.peer.Addr().Is6()
+		for _, tt := range []struct {
+			name   string
+			drop   int // drop probes larger than this IP size; 0: none
+			want   mtu.Size
+			probes int
+		}{
+			{"clean", 0, 1500, 1},
+			{"silent drop above 1400", 1400, 1400, 0},
+		} {
+			t.Run(fam.name+"/"+tt.name, func(t *testing.T) {
+				r := &Responder{IsPeer: peersOf(fam.self.Addr())}
+				respond := func(from netip.Addr, b []byte) []byte {
+					if tt.drop > 0 && len(b)+mtu.IPHeader(v6)+mtu.UDPHeader > tt.drop {
+						return nil
+					}
+					ack, _ := r.Answer(from, b)
+					return ack
 				}
-				ack, _ := r.Answer(from, b)
-				return ack
-			}
-			peer, err := transport.ListenMesh(netip.AddrPortFrom(addr("127.0.0.2"), testPort), &transport.MeshConfig{Respond: respond, Enter: enter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer peer.Close()
-			self, err := transport.ListenMesh(netip.AddrPortFrom(addr("127.0.0.1"), testPort), &transport.MeshConfig{Enter: enter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer self.Close()
-			c, err := self.Open(addr("127.0.0.2"), testPort)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			res, err := search.Discover(context.Background(), c, &search.Config{Floor: c.MinSize(), Ceil: 1500, Wait: 100 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.PMTU != tt.want || !res.Confirmed || res.ByICMP {
-				t.Errorf("PMTU %d confirmed %v by ICMP %v, want %d confirmed by acknowledgements", res.PMTU, res.Confirmed, res.ByICMP, tt.want)
-			}
-			if tt.probes > 0 && res.Probes != tt.probes {
-				t.Errorf("%d probes, want %d", res.Probes, tt.probes)
-			}
-			if tt.drop > 0 && !res.Silence {
-				t.Error("Silence false: larger sizes vanished without ICMP")
-			}
-			t.Logf("%d probes, %d rounds, %v", res.Probes, res.Rounds, res.Elapsed)
-		})
+				peer, err := transport.ListenMesh(fam.peer, &transport.MeshConfig{Respond: respond, Enter: enter})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer peer.Close()
+				self, err := transport.ListenMesh(fam.self, &transport.MeshConfig{Enter: enter})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer self.Close()
+				c, err := self.Open(fam.peer.Addr(), int(fam.peer.Port()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				res, err := search.Discover(context.Background(), c, &search.Config{Floor: max(mtu.Floor(v6), c.MinSize()), Ceil: 1500, Wait: 100 * time.Millisecond})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.PMTU != tt.want || !res.Confirmed || res.ByICMP {
+					t.Errorf("PMTU %d confirmed %v by ICMP %v, want %d confirmed by acknowledgements", res.PMTU, res.Confirmed, res.ByICMP, tt.want)
+				}
+				if tt.probes > 0 && res.Probes != tt.probes {
+					t.Errorf("%d probes, want %d", res.Probes, tt.probes)
+				}
+				if tt.drop > 0 && !res.Silence {
+					t.Error("Silence false: larger sizes vanished without ICMP")
+				}
+				if got := r.Count(Answered); got == 0 {
+					t.Error("the responder answered nothing")
+				}
+				t.Logf("%d probes, %d rounds, %v", res.Probes, res.Rounds, res.Elapsed)
+			})
+		}
 	}
 }
 
