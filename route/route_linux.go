@@ -127,16 +127,23 @@ type link struct {
 // marshalLinkRequest builds an RTM_GETLINK request for one interface
 // (no dump: the kernel answers with that link alone).
 func marshalLinkRequest(index int, seq uint32) []byte {
-	total := unix.SizeofNlMsghdr + unix.SizeofIfInfomsg
+	b := newRequest(unix.RTM_GETLINK, seq, unix.SizeofIfInfomsg)
+	ifi := b[unix.SizeofNlMsghdr:]
+	ifi[0] = unix.AF_UNSPEC
+	binary.NativeEndian.PutUint32(ifi[4:], uint32(int32(index)))
+	return b
+}
+
+// newRequest is a netlink request of type typ and sequence seq with a
+// zeroed body of n bytes.
+func newRequest(typ uint16, seq uint32, n int) []byte {
+	total := unix.SizeofNlMsghdr + n
 	b := make([]byte, total)
 	ne := binary.NativeEndian
 	ne.PutUint32(b[0:], uint32(total))
-	ne.PutUint16(b[4:], unix.RTM_GETLINK)
+	ne.PutUint16(b[4:], typ)
 	ne.PutUint16(b[6:], unix.NLM_F_REQUEST)
 	ne.PutUint32(b[8:], seq)
-	ifi := b[unix.SizeofNlMsghdr:]
-	ifi[0] = unix.AF_UNSPEC
-	ne.PutUint32(ifi[4:], uint32(int32(index)))
 	return b
 }
 
@@ -197,13 +204,8 @@ func marshalRequest(dst netip.Addr, seq uint32) []byte {
 	}
 	addr := dst.AsSlice()
 	attrLen := unix.SizeofRtAttr + len(addr)
-	total := unix.SizeofNlMsghdr + unix.SizeofRtMsg + rtaAlign(attrLen)
-	b := make([]byte, total)
+	b := newRequest(unix.RTM_GETROUTE, seq, unix.SizeofRtMsg+rtaAlign(attrLen))
 	ne := binary.NativeEndian
-	ne.PutUint32(b[0:], uint32(total))
-	ne.PutUint16(b[4:], unix.RTM_GETROUTE)
-	ne.PutUint16(b[6:], unix.NLM_F_REQUEST)
-	ne.PutUint32(b[8:], seq)
 	rtm := b[unix.SizeofNlMsghdr:]
 	rtm[0] = family
 	rtm[1] = byte(bits) // rtm_dst_len

@@ -39,30 +39,7 @@ INTERVAL=5
 PORT=10151
 PROM=127.0.0.1:9090
 
-if ((EUID != 0)); then
-	echo "bench mesh: needs root for network namespaces" >&2
-	exit 2
-fi
-for tool in ip jq curl prometheus; do
-	command -v "$tool" >/dev/null || { echo "bench mesh: missing $tool: run scripts/deps.sh" >&2; exit 2; }
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pmtu-bench-mesh.XXXXXX")
-PIDS=()
-stop() {
-	local pid
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	PIDS=()
-}
-trap 'stop; netns_cleanup; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
-
-if [[ -z ${BIN:-} ]]; then
-	BIN=$WORK/pmtu
-	go build -o "$BIN" ./cmd/pmtu
-fi
-BIN=$(realpath "$BIN")
+bench_begin mesh ip jq curl prometheus
 
 # serve, by its own script, which writes its figures to a file.
 echo "bench mesh: pmtu serve first (scripts/bench-serve.sh)" >&2
@@ -138,7 +115,7 @@ peer_cpu=$(for pid in "${PIDS[@]}"; do
 	awk '{ print $14 + $15, $22 }' "/proc/$pid/stat"
 done | awk -v tck="$(getconf CLK_TCK)" -v up="$(awk '{ print $1 }' /proc/uptime)" \
 	'{ c += $1 / tck; w += up - $2 / tck; k++ } END { if (k) printf "%.2f", 100 * c / w; else printf "-" }')
-stop
+bench_stop
 
 tck=$(getconf CLK_TCK)
 declare -A sv=()

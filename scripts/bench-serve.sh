@@ -38,30 +38,7 @@ INTERVAL=5
 LISTEN=127.0.0.1:10150
 PROM=127.0.0.1:9090
 
-if ((EUID != 0)); then
-	echo "bench serve: needs root for network namespaces" >&2
-	exit 2
-fi
-for tool in ip jq curl prometheus timeout; do
-	command -v "$tool" >/dev/null || { echo "bench serve: missing $tool: run scripts/deps.sh" >&2; exit 2; }
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pmtu-bench-serve.XXXXXX")
-PIDS=()
-stop() {
-	local pid
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	PIDS=()
-}
-trap 'stop; netns_cleanup; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
-
-if [[ -z ${BIN:-} ]]; then
-	BIN=$WORK/pmtu
-	go build -o "$BIN" ./cmd/pmtu
-fi
-BIN=$(realpath "$BIN")
+bench_begin serve ip jq curl prometheus timeout
 
 NETNS_PREFIX="pmtu-bench-serve-$$"
 chain_build 1500 1400
@@ -141,7 +118,7 @@ p50=$(prom_value "quantile(0.5, quantile_over_time(0.5, pmtu_probe_duration_seco
 p99=$(prom_value "max(quantile_over_time(0.99, pmtu_probe_duration_seconds$range))")
 slow=$(prom_value "count(max_over_time(pmtu_round_trips$range) > 2)")
 ignored=$(prom_value "sum(sum_over_time(pmtu_icmp_ignored$range))")
-stop
+bench_stop
 
 tck=$(getconf CLK_TCK)
 ok=$((ok1 - ok0)) fail=$((fail1 - fail0)) over=$((over1 - over0))

@@ -198,6 +198,20 @@ mesh_wait_exact() {
 	return 1
 }
 
+# mesh_wait_alerts WANT: wait (20 s at most) until the MeshPathMTUMismatch
+# alerts firing in Prometheus, as sorted SOURCE>TARGET lines, are WANT;
+# they are left in MESH_ALERTS either way.
+mesh_wait_alerts() {
+	local i
+	for ((i = 0; i < 40; i++)); do
+		MESH_ALERTS=$(n1 curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/alerts" |
+			jq -r '.data.alerts[] | select(.labels.alertname == "MeshPathMTUMismatch" and .state == "firing") | "\(.labels.source)>\(.labels.target)"' | sort)
+		[[ $MESH_ALERTS == "$1" ]] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
 # mesh_setup: the topology, checked with DF pings, the key, dnsmasq, six
 # agents and Prometheus.
 mesh_setup() {
@@ -281,12 +295,8 @@ case_mesh() {
 	want_alerts=$(for ((s = 1; s <= 6; s++)); do for ((tt = 1; tt <= 6; tt++)); do
 		if ((s != tt && $(mesh_expect "$s" "$tt") < 1450)); then echo "198.18.100.$s>198.18.100.$tt"; fi
 	done; done | sort)
-	for ((i = 0; i < 40; i++)); do
-		got_alerts=$(n1 curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/alerts" |
-			jq -r '.data.alerts[] | select(.labels.alertname == "MeshPathMTUMismatch" and .state == "firing") | "\(.labels.source)>\(.labels.target)"' | sort)
-		[[ $got_alerts == "$want_alerts" ]] && break
-		sleep 0.5
-	done
+	mesh_wait_alerts "$want_alerts" || true
+	got_alerts=$MESH_ALERTS
 	echo "MeshPathMTUMismatch firing for $(wc -l <<<"$got_alerts") pairs: $(tr '\n' ' ' <<<"$got_alerts")"
 	[[ $got_alerts == "$want_alerts" ]] || PROBLEMS+=("MeshPathMTUMismatch fires for '$(tr '\n' ' ' <<<"$got_alerts")', want '$(tr '\n' ' ' <<<"$want_alerts")'")
 	local other
@@ -351,12 +361,8 @@ case_mesh6() {
 	want_alerts=$(for f in 4 6; do for ((s = 1; s <= 6; s++)); do for ((tt = 1; tt <= 6; tt++)); do
 		if ((s != tt && $(mesh_expect "$s" "$tt") < 1450)); then echo "$(mesh_addr $f "$s")>$(mesh_addr $f "$tt")"; fi
 	done; done; done | sort)
-	for ((i = 0; i < 40; i++)); do
-		got_alerts=$(n1 curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/alerts" |
-			jq -r '.data.alerts[] | select(.labels.alertname == "MeshPathMTUMismatch" and .state == "firing") | "\(.labels.source)>\(.labels.target)"' | sort)
-		[[ $got_alerts == "$want_alerts" ]] && break
-		sleep 0.5
-	done
+	mesh_wait_alerts "$want_alerts" || true
+	got_alerts=$MESH_ALERTS
 	echo "MeshPathMTUMismatch firing for $(grep -c : <<<"$got_alerts") IPv6 and $(grep -vc : <<<"$got_alerts") IPv4 pairs"
 	[[ $got_alerts == "$want_alerts" ]] || PROBLEMS+=("MeshPathMTUMismatch fires for '$(tr '\n' ' ' <<<"$got_alerts")', want '$(tr '\n' ' ' <<<"$want_alerts")'")
 	echo "ICMP signals outside a search: $(mprom 'sum by (result) (pmtu_mesh_icmp_signals_total)' | tr '\n' ' ')"
