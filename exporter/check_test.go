@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,5 +87,85 @@ func TestMeasureWithChecks(t *testing.T) {
 	}
 	if res.PMTU != 1500 || got["mss_clamp"] != "found" || got["fragments_forward"] != "ok" || got["path_mtu"] != "ok" {
 		t.Errorf("result %+v", res)
+	}
+}
+
+// NewMeasure's searches take every probe from the shared packet budget
+// (MeasureConfig.Pace): all concurrent /probe requests draw on one.
+func TestNewMeasureSharedPace(t *testing.T) {
+	src := netip.MustParseAddr("198.18.1.1")
+	var paths []*probetest.Path
+	for i := range 4 {
+		dst := netip.MustParseAddr(fmt.Sprintf("198.18.2.%d", 10+i))
+		paths = append(paths, &probetest.Path{Src: src, Dst: dst, RTT: time.Millisecond,
+			Hops: []probetest.Hop{{Addr: netip.MustParseAddr("198.18.1.2"), MTU: 1400}, {Addr: dst, MTU: 1500}}})
+	}
+	var paced atomic.Int64
+	prober := NewMeasure(&MeasureConfig{Net: fakenet.New(paths...).Network(), Pace: func(ctx context.Context) error {
+		paced.Add(1)
+		return ctx.Err()
+	}})
+	var wg sync.WaitGroup
+	probes := make([]int, len(paths))
+	for i, p := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := prober(context.Background(), p.Dst.String(), Options{Timeout: 20 * time.Millisecond}, nil)
+			if err != nil || res.PMTU != 1400 {
+				t.Errorf("%s: %+v, %v; want 1400", p.Dst, res, err)
+			}
+			probes[i] = res.Probes
+		}()
+	}
+	wg.Wait()
+	sum := 0
+	for _, n := range probes {
+		sum += n
+	}
+	if sum == 0 || paced.Load() != int64(sum) {
+		t.Errorf("the shared budget paced %d probes, the searches sent %d", paced.Load(), sum)
+	}
+}
+
+// probeMetrics returns the families as a Registry's Gather would: sorted
+// by name, each family's metrics by label values in label-name order
+// (as strings: ttl "10" before "2"), a family's labels by name.
+func TestProbeMetricsOrder(t *testing.T) {
+	res := Result{PMTU: 1400, Evidence: "icmp", LimitingHop: "198.18.1.2", InterfaceMTU: 1500,
+		Hops:     []Hop{{TTL: 10, Address: "198.18.10.2", PMTU: 1400}, {TTL: 1, Address: "198.18.1.2", PMTU: 1500}, {TTL: 2, Address: "", PMTU: 0}, {TTL: 2, Address: "198.18.2.2", PMTU: 1400}},
+		Findings: []Finding{{Check: "path_mtu", Result: "ok"}, {Check: "mss_clamp", Result: "found"}}}
+	fams := probeMetrics(res, true, time.Second)
+	var names []string
+	for _, f := range fams {
+		names = append(names, f.GetName())
+		if len(f.Metric) == 0 {
+			t.Errorf("%s: a family with no metric", f.GetName())
+		}
+	}
+	if !slices.IsSorted(names) {
+		t.Errorf("families %v, not sorted", names)
+	}
+	for _, f := range fams {
+		var rows []string
+		for _, m := range f.Metric {
+			var row []string
+			for _, l := range m.Label {
+				row = append(row, l.GetName()+"="+l.GetValue())
+			}
+			rows = append(rows, strings.Join(row, ","))
+		}
+		switch f.GetName() {
+		case "pmtu_hop_path_mtu_bytes":
+			want := []string{"address=198.18.1.2,ttl=1", "address=198.18.10.2,ttl=10", "address=198.18.2.2,ttl=2"}
+			if !slices.Equal(rows, want) {
+				t.Errorf("hops %v, want %v", rows, want)
+			}
+		case "pmtu_check_finding":
+			want := []string{"check=mss_clamp,result=found", "check=path_mtu,result=ok"}
+			if !slices.Equal(rows, want) {
+				t.Errorf("findings %v, want %v", rows, want)
+			}
+		}
 	}
 }

@@ -22,13 +22,46 @@ import (
 // report turned into a Result. logEvent, if set, writes each probe
 // answer to a request's debug log.
 func Measure(net *probe.Network, logEvent func(io.Writer, probe.Event)) Prober {
-	return MeasureWith(net, nil, logEvent)
+	return NewMeasure(&MeasureConfig{Net: net, LogEvent: logEvent})
 }
 
 // MeasureWith is Measure whose module=check (Options.Checks) opens the
 // checks' conn with open (nil: this host's raw sockets), the seam of
 // tests.
 func MeasureWith(net *probe.Network, open func(netip.Addr, *transport.OpenConfig) (check.Conn, error), logEvent func(io.Writer, probe.Event)) Prober {
+	return NewMeasure(&MeasureConfig{Net: net, Open: open, LogEvent: logEvent})
+}
+
+// MeasureConfig configures the Prober NewMeasure makes; nil means the
+// defaults.
+type MeasureConfig struct {
+	// Net is the world the searches probe; nil is this host's kernel.
+	Net *probe.Network
+	// Open opens module=check's conn (Options.Checks); nil: this host's
+	// raw sockets.
+	Open func(netip.Addr, *transport.OpenConfig) (check.Conn, error)
+	// LogEvent, if set, writes each probe answer to a request's debug
+	// log.
+	LogEvent func(io.Writer, probe.Event)
+	// Engine, if set, is shared by every search of the Prober: the
+	// ICMP of all concurrent /probe requests is read from one raw socket
+	// per family (probe.Engine), not copied by the kernel to one socket
+	// per search. Whoever made it closes it when the server stops.
+	Engine *probe.Engine
+	// Pace, if set, is the packet budget of all searches together
+	// (a probe.Budget's Wait).
+	Pace func(context.Context) error
+}
+
+// NewMeasure returns the Prober of pmtu serve: the workflow of pmtu HOST
+// without the cache (measure.Host), or of pmtu check for module=check,
+// its report turned into a Result; every search shares cfg's Engine and
+// packet budget.
+func NewMeasure(cfg *MeasureConfig) Prober {
+	if cfg == nil {
+		cfg = &MeasureConfig{}
+	}
+	net, open, logEvent := cfg.Net, cfg.Open, cfg.LogEvent
 	return func(ctx context.Context, target string, o Options, log io.Writer) (Result, error) {
 		po := probe.Options{
 			Network: cmp.Or(o.Family, "ip"),
@@ -37,9 +70,11 @@ func MeasureWith(net *probe.Network, open func(netip.Addr, *transport.OpenConfig
 			Wait:    cmp.Or(o.Timeout, time.Second),
 			Tries:   cmp.Or(o.Tries, probe.DefaultTries),
 			// No proto parameter: ICMP, then the fallbacks, as pmtu HOST.
-			Proto: probe.Proto(o.Proto),
-			Port:  o.Port,
-			Net:   net,
+			Proto:  probe.Proto(o.Proto),
+			Port:   o.Port,
+			Net:    net,
+			Engine: cfg.Engine,
+			Pace:   cfg.Pace,
 		}
 		mo := &measure.Options{Probe: po, Fresh: true}
 		if log != nil {

@@ -3,28 +3,49 @@ package exporter
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 )
 
-// register puts one search's metrics into a registry made for its
-// request.
-func register(reg *prometheus.Registry, res Result, ok bool, dur time.Duration) {
-	gauge := func(name, help string, v float64) {
-		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
-		g.Set(v)
-		reg.MustRegister(g)
+// probeMetrics are one search's metrics, the families sorted by name and
+// each family's metrics by their labels, as a Registry's Gather returns
+// them. They are built as the families themselves: a Registry made for
+// each request, as blackbox_exporter does, costs two channels of a
+// thousand metrics each per Gather and a descriptor per gauge, most of
+// pmtu serve's allocations (scripts/bench.sh serve, profiled).
+func probeMetrics(res Result, ok bool, dur time.Duration) []*dto.MetricFamily {
+	var fams []*dto.MetricFamily
+	family := func(name, help string) *dto.MetricFamily {
+		f := &dto.MetricFamily{Name: &name, Help: &help, Type: dto.MetricType_GAUGE.Enum()}
+		fams = append(fams, f)
+		return f
 	}
+	sample := func(f *dto.MetricFamily, v float64, labels ...string) {
+		m := &dto.Metric{Gauge: &dto.Gauge{Value: &v}}
+		for i := 0; i+1 < len(labels); i += 2 {
+			m.Label = append(m.Label, &dto.LabelPair{Name: &labels[i], Value: &labels[i+1]})
+		}
+		slices.SortFunc(m.Label, func(x, y *dto.LabelPair) int { return strings.Compare(x.GetName(), y.GetName()) })
+		f.Metric = append(f.Metric, m)
+	}
+	gauge := func(name, help string, v float64) { sample(family(name, help), v) }
 	b2f := func(b bool) float64 {
 		if b {
 			return 1
 		}
 		return 0
 	}
+	defer func() {
+		slices.SortFunc(fams, func(x, y *dto.MetricFamily) int { return strings.Compare(x.GetName(), y.GetName()) })
+		for _, f := range fams {
+			slices.SortFunc(f.Metric, func(x, y *dto.Metric) int { return compareLabels(x.Label, y.Label) })
+		}
+	}()
 	gauge("pmtu_probe_success", "1 if a path MTU was found, else 0.", b2f(ok))
 	gauge("pmtu_probe_duration_seconds", "How long the search took.", dur.Seconds())
 	gauge("pmtu_probes_sent", "Probe packets the search sent.", float64(res.Probes))
@@ -37,57 +58,59 @@ func register(reg *prometheus.Registry, res Result, ok bool, dur time.Duration) 
 		gauge("pmtu_kernel_cached_mtu_bytes", "Path MTU the kernel has cached for the target (a route exception); absent when it has none.", float64(res.KernelCachedMTU))
 	}
 	if len(res.Findings) > 0 {
-		findings := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pmtu_check_finding",
-			Help: "With module=check: one per check of pmtu check, 1 when it found something that breaks big packets, else 0; result is found, ok, unknown or not_run."},
-			[]string{"check", "result"})
+		findings := family("pmtu_check_finding",
+			"With module=check: one per check of pmtu check, 1 when it found something that breaks big packets, else 0; result is found, ok, unknown or not_run.")
 		broken := false
 		for _, f := range res.Findings {
-			findings.WithLabelValues(f.Check, f.Result).Set(b2f(f.Result == "found"))
+			sample(findings, b2f(f.Result == "found"), "check", f.Check, "result", f.Result)
 			broken = broken || f.Result == "found"
 		}
-		reg.MustRegister(findings)
 		gauge("pmtu_check_broken", "With module=check: 1 if any check found something that breaks big packets (pmtu check would exit 3), else 0.", b2f(broken))
 	}
 	if !ok {
 		if res.PMTUMax > 0 {
-			bound := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pmtu_path_mtu_max_bytes",
-				Help: "When the target never answered: the upper bound on the path MTU that a router's ICMP proved, unconfirmed (pmtu_probe_success is 0), by that router."},
-				[]string{"limiting_hop"})
-			bound.WithLabelValues(res.PMTUMaxBy).Set(float64(res.PMTUMax))
-			reg.MustRegister(bound)
+			bound := family("pmtu_path_mtu_max_bytes",
+				"When the target never answered: the upper bound on the path MTU that a router's ICMP proved, unconfirmed (pmtu_probe_success is 0), by that router.")
+			sample(bound, float64(res.PMTUMax), "limiting_hop", res.PMTUMaxBy)
 		}
-		return
+		return fams
 	}
 	gauge("pmtu_path_mtu_bytes", "Path MTU to the target: the largest IP packet that crosses the path unfragmented.", float64(res.PMTU))
 	gauge("pmtu_black_hole", "1 if sizes above the path MTU vanished without any ICMP (ICMP filtered on the path), else 0.", b2f(res.BlackHole))
-	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pmtu_path_mtu_info",
-		Help: "How the path MTU is known: evidence icmp or probes, and the router whose ICMP named it (\"\" if none)."},
-		[]string{"evidence", "limiting_hop"})
-	info.WithLabelValues(res.Evidence, res.LimitingHop).Set(1)
-	reg.MustRegister(info)
+	info := family("pmtu_path_mtu_info", "How the path MTU is known: evidence icmp or probes, and the router whose ICMP named it (\"\" if none).")
+	sample(info, 1, "evidence", res.Evidence, "limiting_hop", res.LimitingHop)
 	if len(res.SizeLoss) > 0 {
-		loss := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pmtu_size_loss_ratio",
-			Help: "With profile=1: the loss of the probes of each band of sizes up to the path MTU whose loss cannot be told apart, from size_from to size_to (IP bytes)."},
-			[]string{"size_from", "size_to"})
+		loss := family("pmtu_size_loss_ratio", "With profile=1: the loss of the probes of each band of sizes up to the path MTU whose loss cannot be told apart, from size_from to size_to (IP bytes).")
 		for _, b := range res.SizeLoss {
-			loss.WithLabelValues(strconv.Itoa(b.From), strconv.Itoa(b.To)).Set(b.Loss)
+			sample(loss, b.Loss, "size_from", strconv.Itoa(b.From), "size_to", strconv.Itoa(b.To))
 		}
-		reg.MustRegister(loss)
 	}
 	if res.SafeMTU > 0 {
 		gauge("pmtu_safe_mtu_bytes", "With profile=1: the largest size whose loss cannot be told from the baseline's; below pmtu_path_mtu_bytes when larger sizes lose more (a brownout).", float64(res.SafeMTU))
 	}
 	if len(res.Hops) > 0 {
-		hops := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "pmtu_hop_path_mtu_bytes",
-			Help: "With trace=1: the path MTU up to each hop that answered, by hop limit and address."},
-			[]string{"ttl", "address"})
+		hops := family("pmtu_hop_path_mtu_bytes", "With trace=1: the path MTU up to each hop that answered, by hop limit and address.")
 		for _, h := range res.Hops {
 			if h.PMTU > 0 {
-				hops.WithLabelValues(strconv.Itoa(h.TTL), h.Address).Set(float64(h.PMTU))
+				sample(hops, float64(h.PMTU), "ttl", strconv.Itoa(h.TTL), "address", h.Address)
 			}
 		}
-		reg.MustRegister(hops)
+		if len(hops.Metric) == 0 {
+			fams = fams[:len(fams)-1] // a family with no metric is not exposed
+		}
 	}
+	return fams
+}
+
+// compareLabels orders two metrics of a family by their label values, in
+// the order of the (sorted) label names, as a Registry's Gather does.
+func compareLabels(x, y []*dto.LabelPair) int {
+	for i := range min(len(x), len(y)) {
+		if c := strings.Compare(x[i].GetValue(), y[i].GetValue()); c != 0 {
+			return c
+		}
+	}
+	return len(x) - len(y)
 }
 
 // writeFamily writes one metric family in the text format, for debug

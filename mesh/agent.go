@@ -120,6 +120,7 @@ type Agent struct {
 	local map[netip.Addr]bool
 
 	trigger chan struct{}
+	wake    chan struct{} // a peer became due before the next tick
 	stats   agentStats
 	handler http.Handler
 }
@@ -131,6 +132,10 @@ type peerState struct {
 	running bool
 	confirm bool // the last result changed: search again at once, once
 	fails   int  // searches in a row that found no path MTU
+	// again: a signal came while a search ran; search once more when
+	// it ends. signalled is when the last signal was acted on.
+	again     bool
+	signalled time.Time
 }
 
 type agentStats struct {
@@ -139,6 +144,7 @@ type agentStats struct {
 	ignored              atomic.Uint64
 	resolveErrs          atomic.Uint64
 	dropped              atomic.Uint64
+	signals, signalsUsed atomic.Uint64
 }
 
 // New checks opts and returns an Agent.
@@ -168,7 +174,7 @@ func New(opts Options) (*Agent, error) {
 	}
 	a := &Agent{opts: opts, now: opts.Now, route: opts.Route, fetch: opts.Fetch,
 		budget: probe.NewBudget(opts.Rate, max(1, int(opts.Rate/10))), state: map[netip.Addr]*peerState{},
-		trigger: make(chan struct{}, 1)}
+		trigger: make(chan struct{}, 1), wake: make(chan struct{}, 1)}
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -245,7 +251,8 @@ func (a *Agent) Run(ctx context.Context, ln net.Listener) error {
 func (a *Agent) listenUDP(ap netip.AddrPort) error {
 	a.socks = map[bool]*transport.MeshSocket{}
 	cfg := &transport.MeshConfig{Key: a.opts.Key, Now: a.now, Local: a.isLocal, Enter: a.opts.Enter,
-		Respond: func(from netip.Addr, b []byte) []byte { ack, _ := a.resp.Answer(from, b); return ack }}
+		Respond: func(from netip.Addr, b []byte) []byte { ack, _ := a.resp.Answer(from, b); return ack },
+		Signal:  a.signal}
 	addrs := []netip.Addr{ap.Addr().Unmap()}
 	if ap.Addr().IsUnspecified() {
 		addrs = []netip.Addr{netip.IPv4Unspecified(), netip.IPv6Unspecified()}
@@ -299,6 +306,7 @@ func (a *Agent) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-a.wake:
 		case <-a.trigger:
 			a.mu.Lock()
 			for _, st := range a.state {
@@ -383,12 +391,53 @@ func (a *Agent) nextRun(now time.Time, phase time.Duration) time.Time {
 	return base.Add(off + jitter)
 }
 
+// signal is told of a Fragmentation Needed or Packet Too Big about a
+// probe toward peer that arrived outside any search (transport.MeshConfig
+// Signal): it names an MTU below the path MTU the last search found, so
+// the path shrank since, and the peer is searched again at once (or as
+// soon as its running search ends). An ICMP about a size above the path
+// MTU (a late answer to the last search) says nothing new. At most one
+// signal a tenth of an interval acts for a peer, so ICMP, forged or not,
+// cannot make the agent search a peer more often than that.
+func (a *Agent) signal(peer netip.Addr, size, named mtu.Size) {
+	a.stats.signals.Add(1)
+	now := a.now()
+	a.mu.Lock()
+	st := a.state[peer]
+	act := st != nil && st.m.PMTU > 0 && (named != 0 && named < st.m.PMTU || named == 0 && size <= st.m.PMTU) &&
+		(st.signalled.IsZero() || now.Sub(st.signalled) >= a.opts.Interval/10)
+	if act {
+		st.signalled = now
+		if st.running {
+			st.again = true
+		} else {
+			st.next = time.Time{}
+		}
+	}
+	a.mu.Unlock()
+	if !act {
+		return
+	}
+	a.stats.signalsUsed.Add(1)
+	a.logf("%s: an ICMP from outside a search names %d, below the path MTU: searching again", peer, named)
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
 // measure searches one peer and records the result.
 func (a *Agent) measure(ctx context.Context, peer netip.Addr) {
 	m := a.search(ctx, peer)
 	if ctx.Err() != nil {
 		return
 	}
+	a.record(peer, m)
+}
+
+// record keeps the result of a search of peer and says when the peer is
+// next due.
+func (a *Agent) record(peer netip.Addr, m Measurement) {
 	a.mu.Lock()
 	st := a.state[peer]
 	if st == nil { // left meanwhile
@@ -407,6 +456,10 @@ func (a *Agent) measure(ctx context.Context, peer netip.Addr) {
 		st.fails = 0
 	}
 	switch {
+	case st.again:
+		// A signal came while this search ran, maybe about one of its
+		// own probes the search had judged before the path changed.
+		st.again, st.next = false, time.Time{}
 	case changed && !st.confirm:
 		// A path that changed is searched again at once: a change is
 		// worth a second look before the next interval.

@@ -196,56 +196,161 @@ pmtu_mesh_peers 2
 // TestDiscoverSilence: Discover over a MeshConn toward a responder whose
 // path drops every datagram over 1400 bytes, silently, finds 1400 from
 // acknowledgements alone; with a responder that drops nothing, the
-// interface MTU with one probe.
+// interface MTU with one probe. Over IPv4 (127.0.0.1 to 127.0.0.2) and
+// IPv6 (::1 to itself, another port: IPV6_PMTUDISC_PROBE, the floor
+// 1280).
 func TestDiscoverSilence(t *testing.T) {
 	enter := loopbackNamespace(t)
-	for _, tt := range []struct {
-		name   string
-		drop   int // drop probes larger than this IP size; 0: none
-		want   mtu.Size
-		probes int
+	for _, fam := range []struct {
+		name       string
+		self, peer netip.AddrPort
 	}{
-		{"clean", 0, 1500, 1},
-		{"silent drop above 1400", 1400, 1400, 0},
+		{"IPv4", netip.AddrPortFrom(addr("127.0.0.1"), testPort), netip.AddrPortFrom(addr("127.0.0.2"), testPort)},
+		{"IPv6", netip.AddrPortFrom(addr("::1"), testPort+1), netip.AddrPortFrom(addr("::1"), testPort)},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			r := &Responder{IsPeer: peersOf(addr("127.0.0.1"))}
-			respond := func(from netip.Addr, b []byte) []byte {
-				if tt.drop > 0 && len(b)+28 > tt.drop {
-					return nil
+		v6 := fam.peer.Addr().Is6()
+		for _, tt := range []struct {
+			name   string
+			drop   int // drop probes larger than this IP size; 0: none
+			want   mtu.Size
+			probes int
+		}{
+			{"clean", 0, 1500, 1},
+			{"silent drop above 1400", 1400, 1400, 0},
+		} {
+			t.Run(fam.name+"/"+tt.name, func(t *testing.T) {
+				r := &Responder{IsPeer: peersOf(fam.self.Addr())}
+				respond := func(from netip.Addr, b []byte) []byte {
+					if tt.drop > 0 && len(b)+mtu.IPHeader(v6)+mtu.UDPHeader > tt.drop {
+						return nil
+					}
+					ack, _ := r.Answer(from, b)
+					return ack
 				}
-				ack, _ := r.Answer(from, b)
-				return ack
-			}
-			peer, err := transport.ListenMesh(netip.AddrPortFrom(addr("127.0.0.2"), testPort), &transport.MeshConfig{Respond: respond, Enter: enter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer peer.Close()
-			self, err := transport.ListenMesh(netip.AddrPortFrom(addr("127.0.0.1"), testPort), &transport.MeshConfig{Enter: enter})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer self.Close()
-			c, err := self.Open(addr("127.0.0.2"), testPort)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer c.Close()
-			res, err := search.Discover(context.Background(), c, &search.Config{Floor: c.MinSize(), Ceil: 1500, Wait: 100 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.PMTU != tt.want || !res.Confirmed || res.ByICMP {
-				t.Errorf("PMTU %d confirmed %v by ICMP %v, want %d confirmed by acknowledgements", res.PMTU, res.Confirmed, res.ByICMP, tt.want)
-			}
-			if tt.probes > 0 && res.Probes != tt.probes {
-				t.Errorf("%d probes, want %d", res.Probes, tt.probes)
-			}
-			if tt.drop > 0 && !res.Silence {
-				t.Error("Silence false: larger sizes vanished without ICMP")
-			}
-			t.Logf("%d probes, %d rounds, %v", res.Probes, res.Rounds, res.Elapsed)
-		})
+				peer, err := transport.ListenMesh(fam.peer, &transport.MeshConfig{Respond: respond, Enter: enter})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer peer.Close()
+				self, err := transport.ListenMesh(fam.self, &transport.MeshConfig{Enter: enter})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer self.Close()
+				c, err := self.Open(fam.peer.Addr(), int(fam.peer.Port()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				res, err := search.Discover(context.Background(), c, &search.Config{Floor: max(mtu.Floor(v6), c.MinSize()), Ceil: 1500, Wait: 100 * time.Millisecond})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.PMTU != tt.want || !res.Confirmed || res.ByICMP {
+					t.Errorf("PMTU %d confirmed %v by ICMP %v, want %d confirmed by acknowledgements", res.PMTU, res.Confirmed, res.ByICMP, tt.want)
+				}
+				if tt.probes > 0 && res.Probes != tt.probes {
+					t.Errorf("%d probes, want %d", res.Probes, tt.probes)
+				}
+				if tt.drop > 0 && !res.Silence {
+					t.Error("Silence false: larger sizes vanished without ICMP")
+				}
+				if got := r.Count(Answered); got == 0 {
+					t.Error("the responder answered nothing")
+				}
+				t.Logf("%d probes, %d rounds, %v", res.Probes, res.Rounds, res.Elapsed)
+			})
+		}
+	}
+}
+
+// TestSignal: a Frag Needed or Packet Too Big from outside a search
+// (transport.MeshConfig.Signal) that names a size below a peer's path MTU
+// makes the peer due at once, or, while its search runs, once more when
+// it ends; one that says nothing new, comes too soon after the last, or
+// is about no peer does nothing. A fake clock; no socket.
+func TestSignal(t *testing.T) {
+	now := time.Unix(1000, 0)
+	spec, err := ParseSpec("198.18.2.10,198.18.2.11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Options{Peers: spec, Interval: 10 * time.Second, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer, other := addr("198.18.2.10"), addr("198.18.2.11")
+	later := now.Add(time.Hour)
+	a.state[peer] = &peerState{m: Measurement{Target: peer, PMTU: 1450, At: now}, next: later}
+	a.state[other] = &peerState{m: Measurement{Target: other, PMTU: 1450, At: now}, next: later}
+	isDue := func(p netip.Addr) bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return !now.Before(a.state[p].next) && !a.state[p].running
+	}
+	woken := func() bool {
+		select {
+		case <-a.wake:
+			return true
+		default:
+			return false
+		}
+	}
+	for _, tt := range []struct {
+		name        string
+		advance     time.Duration
+		peer        netip.Addr
+		size, named mtu.Size
+		due         bool
+	}{
+		{"a late answer to the last search: 1500 too big, 1450 named", 0, peer, 1500, 1450, false},
+		{"a router names 1400 < 1450", 0, peer, 1500, 1400, true},
+		{"again at once: held off", 0, peer, 1450, 1300, false},
+		{"a tenth of an interval later", time.Second, peer, 1450, 1300, true},
+		{"no MTU named, about a size above the path MTU", 2 * time.Second, peer, 1500, 0, false},
+		{"no MTU named, about the path MTU itself", 0, peer, 1450, 0, true},
+		{"not a peer", 2 * time.Second, addr("198.18.9.9"), 1500, 1400, false},
+	} {
+		now = now.Add(tt.advance)
+		a.mu.Lock()
+		if st := a.state[peer]; st != nil {
+			st.next = later
+		}
+		a.mu.Unlock()
+		a.signal(tt.peer, tt.size, tt.named)
+		if got := a.state[peer] != nil && isDue(peer); got != tt.due {
+			t.Errorf("%s: peer due %v, want %v", tt.name, got, tt.due)
+		}
+		if got := woken(); got != tt.due {
+			t.Errorf("%s: scheduler woken %v, want %v", tt.name, got, tt.due)
+		}
+		if isDue(other) {
+			t.Errorf("%s: the other peer became due", tt.name)
+		}
+	}
+	if used, all := a.stats.signalsUsed.Load(), a.stats.signals.Load(); used != 3 || all != 7 {
+		t.Errorf("%d of %d signals acted, want 3 of 7", used, all)
+	}
+
+	// While its search runs: once more when it ends, though the search
+	// found the same path MTU.
+	now = now.Add(time.Hour)
+	a.mu.Lock()
+	a.state[other].running = true
+	a.mu.Unlock()
+	a.signal(other, 1450, 1400)
+	if isDue(other) {
+		t.Error("a running search became due again")
+	}
+	a.record(other, Measurement{Target: other, PMTU: 1450, At: now, LastSuccess: now})
+	if !isDue(other) {
+		t.Error("the search that ran during a signal ended: not due again at once")
+	}
+	a.mu.Lock()
+	a.state[other].running = true
+	a.mu.Unlock()
+	a.record(other, Measurement{Target: other, PMTU: 1450, At: now, LastSuccess: now})
+	if isDue(other) {
+		t.Error("after the search the signal asked for: due at once once more")
 	}
 }

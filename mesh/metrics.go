@@ -43,6 +43,9 @@ var (
 	descResponder = prometheus.NewDesc("pmtu_mesh_responder_probes_total",
 		"Probes that reached this node's responder, by verdict (answered, not_peer, bad_mac, rate_limited, malformed, not_probe).",
 		[]string{"verdict"}, nil)
+	descSignals = prometheus.NewDesc("pmtu_mesh_icmp_signals_total",
+		"Fragmentation Needed and Packet Too Big that arrived outside a search, by what they did: searched (a size below the path MTU: the peer searched again at once) or ignored (nothing new, or within a tenth of an interval of the last).",
+		[]string{"result"}, nil)
 	descResolveErrs = prometheus.NewDesc("pmtu_mesh_peer_refresh_errors_total",
 		"Peer set refreshes that failed (the previous set is kept).", nil, nil)
 )
@@ -53,7 +56,7 @@ type collector struct{ a *Agent }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPathMTU, descLastSuccess, descInfo, descInterfaceMTU, descPeers,
-		descSearches, descProbes, descDropped, descIgnored, descResponder, descResolveErrs} {
+		descSearches, descProbes, descDropped, descIgnored, descResponder, descSignals, descResolveErrs} {
 		ch <- d
 	}
 }
@@ -89,6 +92,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for v := Verdict(0); v < numVerdicts; v++ {
 		ch <- prometheus.MustNewConstMetric(descResponder, prometheus.CounterValue, float64(a.resp.Count(v)), v.String())
 	}
+	used := a.stats.signalsUsed.Load()
+	ch <- prometheus.MustNewConstMetric(descSignals, prometheus.CounterValue, float64(used), "searched")
+	ch <- prometheus.MustNewConstMetric(descSignals, prometheus.CounterValue, float64(a.stats.signals.Load()-used), "ignored")
 	ch <- prometheus.MustNewConstMetric(descResolveErrs, prometheus.CounterValue, float64(a.stats.resolveErrs.Load()))
 }
 

@@ -48,8 +48,8 @@ type Engine struct {
 	t *transport.Engine
 
 	mu      sync.Mutex
-	local   map[string]func(netip.Addr) bool // Options.Netns → its addresses
-	targets map[answerKey]*answerBudget      // rate-limited targets' answer budgets
+	local   map[string]localSet         // Options.Netns → its addresses
+	targets map[answerKey]*answerBudget // rate-limited targets' answer budgets
 	now     func() time.Time
 
 	// waiting counts the searches whose rate-limited target's answers
@@ -57,6 +57,17 @@ type Engine struct {
 	// tell which addresses share a host, and so a rate limit.
 	waiting atomic.Int64
 }
+
+// localSet is a namespace's addresses and when they were read.
+type localSet struct {
+	is func(netip.Addr) bool
+	at time.Time
+}
+
+// localFor is how long an Engine trusts the addresses it read: a run
+// over many hosts reads them once, a server (pmtu serve) that runs for
+// months follows the host's addresses as they change.
+const localFor = 10 * time.Second
 
 // answerKey names a target: its namespace and address.
 type answerKey struct {
@@ -241,9 +252,10 @@ func (e *Engine) openShared(proto Proto, dst netip.Addr, cfg *transport.OpenConf
 }
 
 // localAddrs is network's localAddrs, read once per namespace for all
-// the searches of o.Engine: a host's addresses do not change in the
-// seconds a run over many hosts takes, and reading them costs a netlink
-// dump per target. It must be called inside o.Netns, as Lookup does.
+// the searches of o.Engine within localFor: a host's addresses do not
+// change in the seconds a run over many hosts takes, and reading them
+// costs a netlink dump per target. It must be called inside o.Netns, as
+// Lookup does.
 func (o *Options) localAddrs(nw *network) func(netip.Addr) bool {
 	e := o.Engine
 	if e == nil {
@@ -251,13 +263,14 @@ func (o *Options) localAddrs(nw *network) func(netip.Addr) bool {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if f, ok := e.local[o.Netns]; ok {
-		return f
+	now := e.clock()
+	if l, ok := e.local[o.Netns]; ok && now.Sub(l.at) < localFor {
+		return l.is
 	}
 	if e.local == nil {
-		e.local = map[string]func(netip.Addr) bool{}
+		e.local = map[string]localSet{}
 	}
 	f := nw.localAddrs()
-	e.local[o.Netns] = f
+	e.local[o.Netns] = localSet{f, now}
 	return f
 }

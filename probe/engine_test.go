@@ -147,6 +147,43 @@ func TestEngineAnswersIdle(t *testing.T) {
 	}
 }
 
+// TestEngineLocalAddrs: an Engine reads a namespace's addresses once for
+// the searches of the next localFor, then again, so that a server that
+// runs for months follows the host's addresses; each namespace has its
+// own.
+func TestEngineLocalAddrs(t *testing.T) {
+	e := NewEngine(nil)
+	defer e.Close()
+	clock := probetest.NewClock()
+	e.now = clock.Now
+	reads := 0
+	nw := &network{localAddrs: func() func(netip.Addr) bool {
+		reads++
+		return func(netip.Addr) bool { return false }
+	}}
+	o := &Options{Engine: e}
+	for _, step := range []struct {
+		advance time.Duration
+		netns   string
+		want    int
+	}{
+		{0, "", 1},
+		{localFor / 2, "", 1},
+		{0, "other", 2},
+		{localFor / 2, "", 3},
+		{0, "", 3},
+		{0, "other", 3},
+		{localFor, "other", 4},
+	} {
+		clock.Advance(step.advance)
+		o.Netns = step.netns
+		o.localAddrs(nw)
+		if reads != step.want {
+			t.Fatalf("after %v, netns %q: %d reads, want %d", step.advance, step.netns, reads, step.want)
+		}
+	}
+}
+
 // Budget.Wait waits for a token due after the context's deadline until
 // the deadline, which ends it as the context's own error, and gives back
 // a token it waited for in vain.

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -59,40 +61,123 @@ func Get(ctx context.Context, dst netip.Addr) (Route, error) {
 	if nl, ok := sa.(*unix.SockaddrNetlink); ok {
 		pid = nl.Pid
 	}
-	req := marshalRequest(dst, seq)
-	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return Route{}, os.NewSyscallError("sendto", err)
+	r, err := exchange(fd, marshalRequest(dst, seq), func(b []byte) (Route, bool, error) { return parseReplyTo(b, seq, pid) })
+	if err != nil {
+		return Route{}, fmt.Errorf("route get %s: %w", dst, err)
 	}
-	buf := make([]byte, 1<<16)
+	r.Dst = dst
+	if r.IfIndex > 0 {
+		// One RTM_GETLINK for the route's interface, on the same socket:
+		// net.InterfaceByIndex dumps every link of the host, which on a
+		// node with a veth per pod is most of a search's cost.
+		lseq := seq + 2
+		l, err := exchange(fd, marshalLinkRequest(r.IfIndex, lseq), func(b []byte) (link, bool, error) { return parseLinkReplyTo(b, lseq, pid) })
+		if err == nil {
+			r.IfName, r.IfMTU = l.name, mtu.Size(l.mtu)
+			if !r.Gateway.IsValid() {
+				r.Prefix = OnLinkPrefix(ifacePrefixes(&net.Interface{Index: r.IfIndex, Name: l.name}), dst)
+			}
+		}
+	}
+	return r, nil
+}
+
+// exchange sends req on the netlink socket fd and reads datagrams from
+// the kernel until parse finds its answer in one.
+func exchange[T any](fd int, req []byte, parse func([]byte) (T, bool, error)) (T, error) {
+	var zero T
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return zero, os.NewSyscallError("sendto", err)
+	}
+	bp := netlinkBufs.Get().(*[]byte)
+	defer netlinkBufs.Put(bp)
+	buf := *bp
 	for {
 		n, from, err := unix.Recvfrom(fd, buf, 0)
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
-			return Route{}, os.NewSyscallError("recvfrom", err)
+			return zero, os.NewSyscallError("recvfrom", err)
 		}
 		if !fromKernel(from) {
 			continue
 		}
-		r, done, err := parseReplyTo(buf[:n], seq, pid)
+		v, done, err := parse(buf[:n])
 		if err != nil {
-			return Route{}, fmt.Errorf("route get %s: %w", dst, err)
+			return zero, err
 		}
-		if !done {
-			continue
+		if done {
+			return v, nil
 		}
-		r.Dst = dst
-		if r.IfIndex > 0 {
-			if ifi, err := net.InterfaceByIndex(r.IfIndex); err == nil {
-				r.IfName, r.IfMTU = ifi.Name, mtu.Size(ifi.MTU)
-				if !r.Gateway.IsValid() {
-					r.Prefix = OnLinkPrefix(ifacePrefixes(ifi), dst)
-				}
-			}
-		}
-		return r, nil
 	}
+}
+
+// netlinkBufs are exchange's receive buffers, 64 KiB (a netlink
+// datagram's largest): a server that looks up two routes a search would
+// otherwise allocate, and collect, a quarter of a megabyte for each.
+var netlinkBufs = sync.Pool{New: func() any { b := make([]byte, 1<<16); return &b }}
+
+// link is what Get reads of an interface: its name and MTU.
+type link struct {
+	name string
+	mtu  int
+}
+
+// marshalLinkRequest builds an RTM_GETLINK request for one interface
+// (no dump: the kernel answers with that link alone).
+func marshalLinkRequest(index int, seq uint32) []byte {
+	b := newRequest(unix.RTM_GETLINK, seq, unix.SizeofIfInfomsg)
+	ifi := b[unix.SizeofNlMsghdr:]
+	ifi[0] = unix.AF_UNSPEC
+	binary.NativeEndian.PutUint32(ifi[4:], uint32(int32(index)))
+	return b
+}
+
+// newRequest is a netlink request of type typ and sequence seq with a
+// zeroed body of n bytes.
+func newRequest(typ uint16, seq uint32, n int) []byte {
+	total := unix.SizeofNlMsghdr + n
+	b := make([]byte, total)
+	ne := binary.NativeEndian
+	ne.PutUint32(b[0:], uint32(total))
+	ne.PutUint16(b[4:], typ)
+	ne.PutUint16(b[6:], unix.NLM_F_REQUEST)
+	ne.PutUint32(b[8:], seq)
+	return b
+}
+
+// parseLinkReplyTo decodes one netlink datagram answering the
+// RTM_GETLINK request seq of the socket of port ID pid: the link's
+// IFLA_IFNAME and IFLA_MTU. done is false when the datagram held nothing
+// for seq.
+func parseLinkReplyTo(b []byte, seq, pid uint32) (l link, done bool, err error) {
+	body, found, err := findReply(b, seq, pid, unix.RTM_NEWLINK)
+	if err != nil || !found {
+		return link{}, false, err
+	}
+	if len(body) < unix.SizeofIfInfomsg {
+		return link{}, false, errors.New("truncated ifinfomsg")
+	}
+	err = walkAttrs(body[unix.SizeofIfInfomsg:], func(typ uint16, v []byte) error {
+		switch typ {
+		case unix.IFLA_IFNAME:
+			if i := bytes.IndexByte(v, 0); i >= 0 {
+				v = v[:i]
+			}
+			l.name = string(v)
+		case unix.IFLA_MTU:
+			if len(v) < 4 {
+				return errors.New("short IFLA_MTU")
+			}
+			l.mtu = int(binary.NativeEndian.Uint32(v))
+		}
+		return nil
+	})
+	if err == nil && (l.name == "" || l.mtu == 0) {
+		err = errors.New("link without a name or an MTU")
+	}
+	return l, err == nil, err
 }
 
 // ifacePrefixes lists ifi's addresses with their prefix lengths.
@@ -119,13 +204,8 @@ func marshalRequest(dst netip.Addr, seq uint32) []byte {
 	}
 	addr := dst.AsSlice()
 	attrLen := unix.SizeofRtAttr + len(addr)
-	total := unix.SizeofNlMsghdr + unix.SizeofRtMsg + rtaAlign(attrLen)
-	b := make([]byte, total)
+	b := newRequest(unix.RTM_GETROUTE, seq, unix.SizeofRtMsg+rtaAlign(attrLen))
 	ne := binary.NativeEndian
-	ne.PutUint32(b[0:], uint32(total))
-	ne.PutUint16(b[4:], unix.RTM_GETROUTE)
-	ne.PutUint16(b[6:], unix.NLM_F_REQUEST)
-	ne.PutUint32(b[8:], seq)
 	rtm := b[unix.SizeofNlMsghdr:]
 	rtm[0] = family
 	rtm[1] = byte(bits) // rtm_dst_len
@@ -155,11 +235,26 @@ func parseReply(b []byte, seq uint32) (r Route, done bool, err error) {
 // addressed to another port ID is skipped (0 checks none; the kernel's
 // replies carry the requester's port ID, or 0).
 func parseReplyTo(b []byte, seq, pid uint32) (r Route, done bool, err error) {
+	body, found, err := findReply(b, seq, pid, unix.RTM_NEWROUTE)
+	if err != nil || !found {
+		return Route{}, false, err
+	}
+	r, err = parseRoute(body)
+	return r, true, err
+}
+
+// findReply looks in one netlink datagram for the answer to request seq
+// of the socket of port ID pid: a message addressed to another port ID
+// or about another request is skipped (pid 0 checks none; the kernel's
+// replies carry the requester's port ID, or 0). It returns the body of
+// the first message of type want, or the errno of an NLMSG_ERROR; found
+// is false when the datagram held neither.
+func findReply(b []byte, seq, pid uint32, want uint16) (body []byte, found bool, err error) {
 	ne := binary.NativeEndian
 	for len(b) >= unix.SizeofNlMsghdr {
 		l := int(ne.Uint32(b[0:]))
 		if l < unix.SizeofNlMsghdr || l > len(b) {
-			return Route{}, false, errors.New("truncated netlink message")
+			return nil, false, errors.New("truncated netlink message")
 		}
 		typ, mseq, mpid := ne.Uint16(b[4:]), ne.Uint32(b[8:]), ne.Uint32(b[12:])
 		body := b[unix.SizeofNlMsghdr:l]
@@ -170,17 +265,16 @@ func parseReplyTo(b []byte, seq, pid uint32) (r Route, done bool, err error) {
 		switch typ {
 		case unix.NLMSG_ERROR:
 			if len(body) < 4 {
-				return Route{}, false, errors.New("truncated netlink error")
+				return nil, false, errors.New("truncated netlink error")
 			}
 			if errno := int32(ne.Uint32(body)); errno != 0 {
-				return Route{}, false, unix.Errno(-errno)
+				return nil, false, unix.Errno(-errno)
 			}
-		case unix.RTM_NEWROUTE:
-			r, err := parseRoute(body)
-			return r, true, err
+		case want:
+			return body, true, nil
 		}
 	}
-	return Route{}, false, nil
+	return nil, false, nil
 }
 
 // parseRoute decodes the rtmsg and attributes of an RTM_NEWROUTE message.

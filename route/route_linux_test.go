@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"net"
 	"net/netip"
 	"testing"
 	"time"
@@ -203,5 +204,72 @@ func FuzzParseReply(f *testing.F) {
 	f.Add(message(unix.NLMSG_ERROR, 1, u32(1)))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _, _ = parseReply(b, 1) // must not panic or read past the end
+	})
+}
+
+// newLink is an RTM_NEWLINK body as the kernel answers RTM_GETLINK for
+// one interface: an ifinfomsg, then its attributes, the name
+// NUL-terminated.
+func newLink(name string, mtu uint32) []byte {
+	body := make([]byte, unix.SizeofIfInfomsg)
+	binary.NativeEndian.PutUint32(body[4:], 7)
+	body = append(body, attr(unix.IFLA_TXQLEN, u32(1000))...)
+	body = append(body, attr(unix.IFLA_IFNAME, append([]byte(name), 0))...)
+	return append(body, attr(unix.IFLA_MTU, u32(mtu))...)
+}
+
+func TestParseLinkReply(t *testing.T) {
+	const seq, pid = 0x5eed, 4242
+	tests := []struct {
+		name    string
+		b       []byte
+		want    link
+		done    bool
+		wantErr bool
+	}{
+		{"the link", withPID(message(unix.RTM_NEWLINK, seq, newLink("veth0", 1450)), pid), link{"veth0", 1450}, true, false},
+		{"another request's", withPID(message(unix.RTM_NEWLINK, seq+1, newLink("veth0", 1450)), pid), link{}, false, false},
+		{"another socket's", withPID(message(unix.RTM_NEWLINK, seq, newLink("veth0", 1450)), pid+1), link{}, false, false},
+		{"no such device", withPID(message(unix.NLMSG_ERROR, seq, errnoBody(unix.ENODEV)), pid), link{}, false, true},
+		{"no MTU", withPID(message(unix.RTM_NEWLINK, seq, append(make([]byte, unix.SizeofIfInfomsg), attr(unix.IFLA_IFNAME, []byte("lo\x00"))...)), pid), link{}, false, true},
+		{"truncated ifinfomsg", withPID(message(unix.RTM_NEWLINK, seq, make([]byte, 8)), pid), link{}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, done, err := parseLinkReplyTo(tt.b, seq, pid)
+			if (err != nil) != tt.wantErr || done != tt.done || (done && got != tt.want) {
+				t.Errorf("%+v done %v err %v; want %+v done %v, error %v", got, done, err, tt.want, tt.done, tt.wantErr)
+			}
+		})
+	}
+	req := marshalLinkRequest(7, seq)
+	if len(req) != unix.SizeofNlMsghdr+unix.SizeofIfInfomsg || binary.NativeEndian.Uint16(req[4:]) != unix.RTM_GETLINK ||
+		binary.NativeEndian.Uint16(req[6:])&unix.NLM_F_DUMP != 0 || binary.NativeEndian.Uint32(req[unix.SizeofNlMsghdr+4:]) != 7 {
+		t.Errorf("request % x: want one RTM_GETLINK for index 7, no dump", req)
+	}
+}
+
+// Get's one-link lookup agrees with net.InterfaceByIndex's dump.
+func TestGetInterfaceAgrees(t *testing.T) {
+	for _, a := range []string{"127.0.0.1", "::1"} {
+		r, err := Get(context.Background(), netip.MustParseAddr(a))
+		if err != nil {
+			t.Skipf("no route to %s here: %v", a, err)
+		}
+		ifi, err := net.InterfaceByIndex(r.IfIndex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.IfName != ifi.Name || int(r.IfMTU) != ifi.MTU {
+			t.Errorf("%s: interface %s MTU %d, net.InterfaceByIndex says %s MTU %d", a, r.IfName, r.IfMTU, ifi.Name, ifi.MTU)
+		}
+	}
+}
+
+func FuzzParseLinkReply(f *testing.F) {
+	f.Add(message(unix.RTM_NEWLINK, 1, newLink("eth0", 1500)))
+	f.Add(message(unix.NLMSG_ERROR, 1, u32(1)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _, _ = parseLinkReplyTo(b, 1, 0) // must not panic or read past the end
 	})
 }

@@ -7,6 +7,9 @@
 #     scripts/bench.sh serve                    build pmtu, measure for 60 s
 #     BENCH_SECONDS=120 scripts/bench.sh serve  measure longer
 #     BIN=bin/pmtu scripts/bench.sh serve       use that binary
+#     BENCH_SUMMARY=FILE ...                    also write the figures to
+#                                               FILE, one "name value" a line
+#                                               (scripts/bench-mesh.sh)
 #
 # Needs root, ip, jq, curl and Debian's prometheus (scripts/deps.sh).
 #
@@ -35,30 +38,7 @@ INTERVAL=5
 LISTEN=127.0.0.1:10150
 PROM=127.0.0.1:9090
 
-if ((EUID != 0)); then
-	echo "bench serve: needs root for network namespaces" >&2
-	exit 2
-fi
-for tool in ip jq curl prometheus timeout; do
-	command -v "$tool" >/dev/null || { echo "bench serve: missing $tool: run scripts/deps.sh" >&2; exit 2; }
-done
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pmtu-bench-serve.XXXXXX")
-PIDS=()
-stop() {
-	local pid
-	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-	PIDS=()
-}
-trap 'stop; netns_cleanup; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT TERM
-
-if [[ -z ${BIN:-} ]]; then
-	BIN=$WORK/pmtu
-	go build -o "$BIN" ./cmd/pmtu
-fi
-BIN=$(realpath "$BIN")
+bench_begin serve ip jq curl prometheus timeout
 
 NETNS_PREFIX="pmtu-bench-serve-$$"
 chain_build 1500 1400
@@ -106,14 +86,15 @@ done
 searches() {
 	c curl -sf "http://$LISTEN/metrics" | awk -v r="$1" '$1 == "pmtu_exporter_searches_total{result=\"" r "\"}" { print $2 }'
 }
-# cpu_ticks: pmtu serve's utime + stime, in clock ticks.
+# cpu_ticks: pmtu serve's utime + stime, in clock ticks; sys_ticks: stime.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVE_PID/stat"; }
+sys_ticks() { awk '{ print $15 }' "/proc/$SERVE_PID/stat"; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$SERVE_PID/status"; }
 
 echo "bench serve: warming up for one scrape interval (${INTERVAL} s), then measuring for ${SECONDS_RUN} s" >&2
 sleep "$INTERVAL"
 ok0=$(searches success) fail0=$(searches failure) over0=$(searches overloaded)
-cpu0=$(cpu_ticks)
+cpu0=$(cpu_ticks) sys0=$(sys_ticks)
 t0=$EPOCHREALTIME
 rss_max=0 rss_sum=0 n=0
 for ((s = 0; s < SECONDS_RUN; s++)); do
@@ -122,7 +103,7 @@ for ((s = 0; s < SECONDS_RUN; s++)); do
 	((r > rss_max)) && rss_max=$r
 	rss_sum=$((rss_sum + r)) n=$((n + 1))
 done
-cpu1=$(cpu_ticks)
+cpu1=$(cpu_ticks) sys1=$(sys_ticks)
 t1=$EPOCHREALTIME
 ok1=$(searches success) fail1=$(searches failure) over1=$(searches overloaded)
 hwm=$(awk '$1 == "VmHWM:" { print $2 }' "/proc/$SERVE_PID/status")
@@ -137,18 +118,22 @@ p50=$(prom_value "quantile(0.5, quantile_over_time(0.5, pmtu_probe_duration_seco
 p99=$(prom_value "max(quantile_over_time(0.99, pmtu_probe_duration_seconds$range))")
 slow=$(prom_value "count(max_over_time(pmtu_round_trips$range) > 2)")
 ignored=$(prom_value "sum(sum_over_time(pmtu_icmp_ignored$range))")
-stop
+bench_stop
 
 tck=$(getconf CLK_TCK)
 ok=$((ok1 - ok0)) fail=$((fail1 - fail0)) over=$((over1 - over0))
-awk -v ok="$ok" -v fail="$fail" -v over="$over" -v c0="$cpu0" -v c1="$cpu1" -v tck="$tck" -v t0="$t0" -v t1="$t1" \
+awk -v ok="$ok" -v fail="$fail" -v over="$over" -v c0="$cpu0" -v c1="$cpu1" -v s0="$sys0" -v s1="$sys1" -v summary="${BENCH_SUMMARY:-}" -v tck="$tck" -v t0="$t0" -v t1="$t1" \
 	-v rmax="$rss_max" -v rsum="$rss_sum" -v n="$n" -v hwm="$hwm" -v up="$up" -v at="$at1400" -v targets="$TARGETS" \
 	-v interval="$INTERVAL" -v p50="$p50" -v p99="$p99" -v slow="$slow" -v ignored="$ignored" 'BEGIN {
 	wall = t1 - t0; cpu = (c1 - c0) / tck; all = ok + fail + over
 	printf "pmtu serve, Prometheus scraping %d targets every %d s, measured for %.0f s:\n", targets, interval, wall
 	printf "  searches    %d (%d success, %d failure, %d overloaded), %.1f a second\n", all, ok, fail, over, all / wall
-	printf "  CPU         %.2f s user+system: %.2f%% of one core, %.2f ms a search\n", cpu, 100 * cpu / wall, (all ? 1000 * cpu / all : 0)
+	printf "  CPU         %.2f s user+system (%.2f s system): %.2f%% of one core, %.2f ms a search\n", cpu, (s1 - s0) / tck, 100 * cpu / wall, (all ? 1000 * cpu / all : 0)
 	printf "  memory      RSS %.1f MB on average, %.1f MB at most (VmHWM %.1f MB)\n", rsum / n / 1024, rmax / 1024, hwm / 1024
 	printf "  Prometheus  %d of %d targets up, %d read pmtu_path_mtu_bytes 1400\n", up, targets, at
+	if (summary != "") {
+		printf "cpu_pct %.2f\nrss_avg_mb %.1f\nrss_max_mb %.1f\nsearches_per_s %.1f\nexact %d\ntargets %d\n", \
+			100 * cpu / wall, rsum / n / 1024, rmax / 1024, all / wall, at, targets > summary
+	}
 	printf "  duration    median %.2f ms, p99 %.2f ms; %d targets took more than 2 round trips; %d ICMP ignored\n", 1000 * p50, 1000 * p99, slow, ignored
 }'

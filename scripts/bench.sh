@@ -10,6 +10,9 @@
 #     scripts/bench.sh serve           pmtu serve's CPU and RSS while
 #                                      Prometheus scrapes 100 targets
 #                                      every 5 s (scripts/bench-serve.sh)
+#     scripts/bench.sh mesh            pmtu serve beside one pmtu mesh agent
+#                                      with 100 peers, every 5 s: CPU and
+#                                      RSS on one table (scripts/bench-mesh.sh)
 #     scripts/bench.sh many            many targets in one process instead
 #                                      (see bench_many below)
 #     scripts/bench.sh micro           the Go micro-benchmarks instead (in a
@@ -50,6 +53,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [[ ${1:-} == serve ]]; then
 	shift
 	exec "$(dirname "${BASH_SOURCE[0]}")/bench-serve.sh" "$@"
+fi
+if [[ ${1:-} == mesh ]]; then
+	shift
+	exec "$(dirname "${BASH_SOURCE[0]}")/bench-mesh.sh" "$@"
 fi
 
 LIMIT=120 # seconds a run may take
@@ -95,7 +102,7 @@ for arg in "$@"; do
 	-no-scamper | --no-scamper) SCAMPER=0 ;;
 	many) MODE=many SCAMPER=0 ;;
 	-h | -help | --help)
-		sed -n '3,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+		sed -n '3,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 		exit 0
 		;;
 	*)

@@ -442,3 +442,39 @@ fleet_routes() {
 	       else print "route replace " $1 "/32 via 198.18.2.2 mtu " $2 }' "$1" |
 		ip -n "$NS_R1" -batch -
 }
+
+# ---------------------------------------------------------------------------
+# Benches (scripts/bench-serve.sh, scripts/bench-mesh.sh).
+#
+# bench_begin NAME TOOL...: the start of a bench: root and TOOLs or exit 2;
+# WORK, a temp dir; PIDS, the processes bench_stop kills and waits for; an EXIT
+# trap that stops them, deletes the namespaces and WORK; BIN built into
+# WORK unless set, made absolute.
+bench_begin() {
+	local name=$1 tool
+	shift
+	if ((EUID != 0)); then
+		echo "bench $name: needs root for network namespaces" >&2
+		exit 2
+	fi
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || { echo "bench $name: missing $tool: run scripts/deps.sh" >&2; exit 2; }
+	done
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/pmtu-bench-$name.XXXXXX")
+	PIDS=()
+	trap 'bench_stop; netns_cleanup; rm -rf "$WORK"' EXIT
+	trap 'exit 130' INT TERM
+	if [[ -z ${BIN:-} ]]; then
+		BIN=$WORK/pmtu
+		go build -o "$BIN" ./cmd/pmtu
+	fi
+	BIN=$(realpath "$BIN")
+}
+
+# bench_stop: kill what a bench started (PIDS) and wait for it.
+bench_stop() {
+	local pid
+	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	PIDS=()
+}

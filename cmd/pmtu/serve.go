@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pmtu/pmtu/exporter"
+	"github.com/pmtu/pmtu/probe"
 	"github.com/urfave/cli/v2"
 )
 
@@ -22,7 +23,7 @@ func newServeCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "serve",
 		Usage:     "run a Prometheus exporter: GET /probe?target=HOST measures the path MTU to HOST afresh",
-		UsageText: "pmtu serve [--listen ADDR] [--allow CIDR,...] [--config FILE] [--max-concurrent N]",
+		UsageText: "pmtu serve [--listen ADDR] [--allow CIDR,...] [--config FILE] [--max-concurrent N] [--rate PPS]",
 		Description: "pmtu serve answers /probe?target=HOST in the Prometheus text format, the multi-target " +
 			"pattern of blackbox_exporter, with the probe flags as parameters (proto, port, family, max_size, " +
 			"min_size, tries, timeout, trace) or a named module from --config. /metrics has the exporter's own " +
@@ -32,6 +33,7 @@ func newServeCommand() *cli.Command {
 			&cli.StringFlag{Name: "allow", Usage: "probe only targets in these prefixes (`CIDR,...`); others get 403", DefaultText: "any target"},
 			&cli.StringFlag{Name: "config", Usage: "YAML `FILE` of named modules (modules: NAME: {proto, port, family, max_size, min_size, tries, timeout, trace, check}); module=check runs pmtu check, a gauge per finding"},
 			&cli.IntFlag{Name: "max-concurrent", Value: 16, Usage: "run at most `N` searches at once; past it /probe answers 503"},
+			&cli.Float64Flag{Name: "rate", Value: defaultRate, Usage: "send at most `PPS` probes a second, all searches together"},
 			&cli.DurationFlag{Name: "margin", Value: 500 * time.Millisecond, Usage: "take `D` off Prometheus's scrape timeout, to leave time for the answer"},
 		},
 		Action:          serve,
@@ -49,10 +51,11 @@ type serveConfig struct {
 	modules map[string]exporter.Options
 	max     int
 	margin  time.Duration
+	rate    float64
 }
 
 func parseServeFlags(cCtx *cli.Context) (serveConfig, error) {
-	c := serveConfig{listen: cCtx.String("listen"), max: cCtx.Int("max-concurrent"), margin: cCtx.Duration("margin")}
+	c := serveConfig{listen: cCtx.String("listen"), max: cCtx.Int("max-concurrent"), margin: cCtx.Duration("margin"), rate: cCtx.Float64("rate")}
 	if cCtx.Args().Len() > 0 {
 		return c, usageError(fmt.Sprintf("pmtu serve: no arguments, got %q (targets come with each request)", cCtx.Args().First()))
 	}
@@ -65,6 +68,9 @@ func parseServeFlags(cCtx *cli.Context) (serveConfig, error) {
 	}
 	if c.max < 1 || c.max > 10000 {
 		return c, usageError(fmt.Sprintf("pmtu serve: --max-concurrent %d is outside 1–10000", c.max))
+	}
+	if !(c.rate >= 1 && c.rate <= 1e6) {
+		return c, usageError(fmt.Sprintf("pmtu serve: --rate %v is outside 1–1000000 probes a second", c.rate))
 	}
 	if c.margin < 0 {
 		return c, usageError(fmt.Sprintf("pmtu serve: --margin %v must not be negative", c.margin))
@@ -120,7 +126,14 @@ func serve(cCtx *cli.Context) error {
 		fmt.Fprintf(ew, "pmtu serve: warning: listening on %s with no --allow: whoever reaches it can make this host probe any address\n", ln.Addr())
 	}
 	fmt.Fprintf(ew, "pmtu serve: listening on http://%s/ (probe: /probe?target=HOST)\n", ln.Addr())
-	s := &exporter.Server{Prober: exporter.MeasureWith(worldOf(cCtx).net, worldOf(cCtx).openRaw, traceEvent), Resolve: worldOf(cCtx).lookupHost, Modules: c.modules, Allow: c.allow, MaxConcurrent: c.max, Margin: c.margin}
+	// Every /probe shares one Engine (a raw socket per family) and one
+	// packet budget, as the searches of pmtu HOST HOST... do.
+	engine := probe.NewEngine(nil)
+	defer engine.Close()
+	budget := probe.NewBudget(c.rate, int(c.rate/50))
+	w := worldOf(cCtx)
+	prober := exporter.NewMeasure(&exporter.MeasureConfig{Net: w.net, Open: w.openRaw, LogEvent: traceEvent, Engine: engine, Pace: budget.Wait})
+	s := &exporter.Server{Prober: prober, Resolve: w.lookupHost, Modules: c.modules, Allow: c.allow, MaxConcurrent: c.max, Margin: c.margin}
 	if err := s.Serve(cCtx.Context, ln, 5*time.Second); err != nil {
 		return cli.Exit(fmt.Sprintf("pmtu serve: %v", err), exitNoAnswer)
 	}

@@ -47,6 +47,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "--allow", "nowhere"}, `--allow "nowhere"`},
 		{[]string{"serve", "--listen", "10150"}, `--listen "10150"`},
 		{[]string{"serve", "--max-concurrent", "0"}, "--max-concurrent 0"},
+		{[]string{"serve", "--rate", "0"}, "--rate 0 is outside"},
 		{[]string{"serve", "--config", filepath.Join(dir, "missing.yml")}, "--config"},
 		{[]string{"serve", "--config", bad}, "module a: max_size"},
 		{[]string{"serve", "198.18.0.1"}, "no arguments"},

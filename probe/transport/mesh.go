@@ -41,6 +41,7 @@ type MeshSocket struct {
 	now     func() time.Time
 	respond func(from netip.Addr, b []byte) []byte
 	isLocal func(netip.Addr) bool
+	signal  func(peer netip.Addr, size, named mtu.Size)
 
 	mu    sync.Mutex
 	conns map[meshID]*MeshConn
@@ -67,6 +68,14 @@ type MeshConfig struct {
 	Enter func(fn func() error) error
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Signal, if set, is told of a Fragmentation Needed or Packet Too Big
+	// about a probe of no open MeshConn: one that arrived after its
+	// search ended. peer is where the probe went, size the probe's IP
+	// size, named the MTU the ICMP named (0: none, ICMPv4 only). The
+	// error passed the checks a search's would (origin, sender, a named
+	// MTU below the probe's size); a path that shrank since its search
+	// says so this way.
+	Signal func(peer netip.Addr, size, named mtu.Size)
 }
 
 // MeshStats counts what a MeshSocket read and threw away before any
@@ -79,6 +88,8 @@ type MeshStats struct {
 	Answers atomic.Uint64
 	// Junk counts datagrams that are not mesh datagrams.
 	Junk atomic.Uint64
+	// Signals counts the errors handed to MeshConfig.Signal.
+	Signals atomic.Uint64
 }
 
 // meshID is the first 8 bytes of a nonce: which MeshConn sent the probe.
@@ -156,23 +167,53 @@ func (s *MeshSocket) dispatch(a arrival) bool {
 			}
 			return true
 		}
-		s.toConn(m.Nonce, a)
+		if !s.toConn(m.Nonce, a) {
+			s.stray(m, a)
+		}
 	}
 	return true
 }
 
-func (s *MeshSocket) toConn(n wire.MeshNonce, a arrival) {
+// toConn hands a to the MeshConn nonce n names; false if none is open.
+func (s *MeshSocket) toConn(n wire.MeshNonce, a arrival) bool {
 	s.mu.Lock()
 	c := s.conns[meshID(n[:8])]
 	s.mu.Unlock()
 	if c == nil {
 		s.stats.Strays.Add(1)
-		return
+		return false
 	}
 	if a.src == fromData {
 		s.stats.Acks.Add(1)
 	}
 	c.in.offer(a)
+	return true
+}
+
+// stray judges an error about probe m of a search that has ended, and
+// tells MeshConfig.Signal of a Fragmentation Needed or Packet Too Big
+// that a search would have believed.
+func (s *MeshSocket) stray(m wire.MeshMessage, a arrival) {
+	if s.signal == nil || a.eeErr != nil || !a.to.IsValid() {
+		return
+	}
+	peer, ee := a.to.Unmap(), a.ee
+	from := ee.Offender
+	want := wire.OriginICMP
+	if s.v6 {
+		want = wire.OriginICMP6
+	}
+	size := mtu.Size(m.Size)
+	switch {
+	case ee.Origin != want, !from.IsValid(), s.isLocal(from) && from != peer:
+		return
+	case wire.ErrorKind(s.v6, ee.Type, ee.Code, from == peer, false) != wire.TooBig:
+		return
+	case size < mtu.Floor(s.v6) || size > mtu.Max || checkMTU(mtu.Size(ee.Info), size, s.v6) != "":
+		return
+	}
+	s.stats.Signals.Add(1)
+	s.signal(peer, size, mtu.Size(ee.Info))
 }
 
 // answer sends the responder's acknowledgement of probe b, if any, and

@@ -18,7 +18,7 @@ func ListenMesh(addr netip.AddrPort, cfg *MeshConfig) (*MeshSocket, error) {
 	if !a.IsValid() {
 		return nil, fmt.Errorf("mesh socket: invalid address %s", addr)
 	}
-	s := &MeshSocket{v6: a.Is6(), key: cfg.Key, now: cfg.Now, respond: cfg.Respond, isLocal: cfg.Local, conns: map[meshID]*MeshConn{}}
+	s := &MeshSocket{v6: a.Is6(), key: cfg.Key, now: cfg.Now, respond: cfg.Respond, isLocal: cfg.Local, signal: cfg.Signal, conns: map[meshID]*MeshConn{}}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -31,6 +31,9 @@ type arrival struct {
 	b    []byte
 	n    int // the whole length read (b may be cut short)
 	at   time.Time
+	// to is, for a fromErrQueue arrival, where the datagram the error is
+	// about was sent (the error's msg_name), when the kernel says.
+	to netip.Addr
 	// ee is the error of a fromErrQueue arrival, valid when eeErr is nil.
 	ee    wire.ExtendedErr
 	eeErr error

@@ -38,11 +38,12 @@ func readDatagrams(rc syscall.RawConn, errqueue bool, bufSize int, now func() ti
 		err := rc.Read(func(fd uintptr) bool {
 			for len(got) < 64 {
 				if errqueue {
-					n, oobn, _, _, err := unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
+					n, oobn, _, to, err := unix.Recvmsg(int(fd), buf, oob, unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 					if err == nil {
 						a := arrival{src: fromErrQueue, b: append([]byte(nil), buf[:min(n, len(buf))]...), n: n, at: stamp(oob[:oobn])}
 						a.ee, a.eeErr = wire.ParseErrQueue(oob[:oobn])
 						a.from = a.ee.Offender
+						a.to = sockaddrAddr(to)
 						got = append(got, a)
 						continue
 					}
@@ -101,4 +102,16 @@ func softErr(err error) bool {
 func pendingErr(err error) bool {
 	var errno syscall.Errno
 	return errors.As(err, &errno) && softErr(errno)
+}
+
+// sockaddrAddr is a socket address's IP address (IPv4-mapped unmapped);
+// invalid for any other kind.
+func sockaddrAddr(sa unix.Sockaddr) netip.Addr {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrFrom4(sa.Addr)
+	case *unix.SockaddrInet6:
+		return netip.AddrFrom16(sa.Addr).Unmap()
+	}
+	return netip.Addr{}
 }

@@ -61,6 +61,7 @@ mesh_build() {
 			((j == i)) || "n$i" bridge fdb append 00:00:00:00:00:00 dev vx0 dst "198.18.0.$j"
 		done
 		"n$i" ip addr add "198.18.100.$i/24" dev vx0
+		[[ -z ${MESH_V6:-} ]] || "n$i" ip -6 addr add "2001:db8:100::$i/64" dev vx0 nodad
 		"n$i" ip link set vx0 up
 	done
 	# Then node SMALL's underlay port drops to 1400, both ends; its vx0
@@ -89,7 +90,7 @@ mesh_expect() {
 mesh_dns() {
 	local i records=()
 	for ((i = 1; i <= MESH_N; i++)); do
-		records+=("--host-record=$MESH_NAME,198.18.100.$i")
+		records+=("--host-record=$MESH_NAME,198.18.100.$i${MESH_V6:+,2001:db8:100::$i}")
 		echo "nameserver 198.18.0.1" >"/etc/netns/$(ns_full "n$i")/resolv.conf"
 	done
 	ip netns exec "$NS_N1" dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts \
@@ -163,24 +164,49 @@ mprom() {
 		sort || true
 }
 
-# mesh_matrix_want: the 30 lines mprom prints for pmtu_mesh_path_mtu_bytes
-# when every pair is exact.
+# mesh_addr FAMILY N: node N's overlay address of FAMILY (4 or 6).
+mesh_addr() {
+	if (($1 == 6)); then echo "2001:db8:100::$2"; else echo "198.18.100.$2"; fi
+}
+
+# mesh_matrix_want [FAMILY]: the 30 lines mprom prints for
+# pmtu_mesh_path_mtu_bytes of FAMILY (default 4) when every pair is exact.
 mesh_matrix_want() {
-	local s t
+	local s t f=${1:-4}
 	for ((s = 1; s <= MESH_N; s++)); do
 		for ((t = 1; t <= MESH_N; t++)); do
-			((s == t)) || echo "source=198.18.100.$s,target=198.18.100.$t $(mesh_expect "$s" "$t")"
+			((s == t)) || echo "source=$(mesh_addr "$f" "$s"),target=$(mesh_addr "$f" "$t") $(mesh_expect "$s" "$t")"
 		done
 	done | sort
 }
 
-# mesh_wait_exact SECONDS: wait until Prometheus holds all 30 pairs exact.
+# mesh_family_selector FAMILY: a label matcher for the pairs of FAMILY.
+mesh_family_selector() {
+	if (($1 == 6)); then echo '{target=~".*:.*"}'; else echo '{target!~".*:.*"}'; fi
+}
+
+# mesh_wait_exact SECONDS [FAMILY]: wait until Prometheus holds all 30
+# pairs of FAMILY (default 4) exact.
 mesh_wait_exact() {
-	local i want
-	want=$(mesh_matrix_want)
+	local i want f=${2:-4}
+	want=$(mesh_matrix_want "$f")
 	for ((i = 0; i < $1 * 2; i++)); do
-		MESH_GOT=$(mprom pmtu_mesh_path_mtu_bytes)
+		MESH_GOT=$(mprom "pmtu_mesh_path_mtu_bytes$(mesh_family_selector "$f")")
 		[[ $MESH_GOT == "$want" ]] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# mesh_wait_alerts WANT: wait (20 s at most) until the MeshPathMTUMismatch
+# alerts firing in Prometheus, as sorted SOURCE>TARGET lines, are WANT;
+# they are left in MESH_ALERTS either way.
+mesh_wait_alerts() {
+	local i
+	for ((i = 0; i < 40; i++)); do
+		MESH_ALERTS=$(n1 curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/alerts" |
+			jq -r '.data.alerts[] | select(.labels.alertname == "MeshPathMTUMismatch" and .state == "firing") | "\(.labels.source)>\(.labels.target)"' | sort)
+		[[ $MESH_ALERTS == "$1" ]] && return 0
 		sleep 0.5
 	done
 	return 1
@@ -200,6 +226,7 @@ mesh_setup() {
 			chain out {
 				type filter hook output priority filter; policy accept;
 				oifname "vx0" ip daddr 198.18.100.3 ip length > 1300 drop
+				oifname "vx0" ip6 daddr 2001:db8:100::3 ip6 length > 1260 drop
 			}
 		}
 	EOF
@@ -212,9 +239,16 @@ mesh_setup() {
 	ping_df n2 198.18.100.3 1301 1 && fail "topology broken: n2 → n3 carries 1301"
 	# n3 → n2 carries 1450, but an Echo cannot show it: n2's reply of
 	# 1450 is dropped on its way back. Only the agents can tell.
+	if [[ -n ${MESH_V6:-} ]]; then
+		sanity n1 2001:db8:100::2 1450
+		ping_df n1 2001:db8:100::6 1354 || fail "topology broken: n1 → n6 does not carry 1354 over IPv6"
+		ping_df n1 2001:db8:100::6 1355 1 && fail "topology broken: n1 → n6 carries 1355 over IPv6"
+		ping_df n2 2001:db8:100::3 1300 || fail "topology broken: n2 → n3 does not carry 1300 over IPv6"
+		ping_df n2 2001:db8:100::3 1301 1 && fail "topology broken: n2 → n3 carries 1301 over IPv6"
+	fi
 	local i
 	for ((i = 1; i <= 6; i++)); do flush_pmtu "n$i"; done
-	echo "sanity: the overlay carries 1450, 1354 into n6, n2 → n3 1300"
+	echo "sanity: the overlay carries 1450, 1354 into n6, n2 → n3 1300${MESH_V6:+, over IPv4 and IPv6}"
 
 	MESH_KEYDIR=$(mktemp -d /tmp/pmtu-mesh-key.XXXXXX)
 	chmod 755 "$MESH_KEYDIR"
@@ -261,12 +295,8 @@ case_mesh() {
 	want_alerts=$(for ((s = 1; s <= 6; s++)); do for ((tt = 1; tt <= 6; tt++)); do
 		if ((s != tt && $(mesh_expect "$s" "$tt") < 1450)); then echo "198.18.100.$s>198.18.100.$tt"; fi
 	done; done | sort)
-	for ((i = 0; i < 40; i++)); do
-		got_alerts=$(n1 curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/alerts" |
-			jq -r '.data.alerts[] | select(.labels.alertname == "MeshPathMTUMismatch" and .state == "firing") | "\(.labels.source)>\(.labels.target)"' | sort)
-		[[ $got_alerts == "$want_alerts" ]] && break
-		sleep 0.5
-	done
+	mesh_wait_alerts "$want_alerts" || true
+	got_alerts=$MESH_ALERTS
 	echo "MeshPathMTUMismatch firing for $(wc -l <<<"$got_alerts") pairs: $(tr '\n' ' ' <<<"$got_alerts")"
 	[[ $got_alerts == "$want_alerts" ]] || PROBLEMS+=("MeshPathMTUMismatch fires for '$(tr '\n' ' ' <<<"$got_alerts")', want '$(tr '\n' ' ' <<<"$want_alerts")'")
 	local other
@@ -296,6 +326,46 @@ case_mesh() {
 	else
 		PROBLEMS+=("no chromium: run scripts/deps.sh")
 	fi
+	OUT='' verdict
+}
+
+# mesh6: the six nodes dual-stack: IPv6 on the VXLAN overlay beside
+# IPv4, peers from dnsmasq's A and AAAA records. Each agent measures its
+# 10 peers (5 nodes, 2 families); Prometheus must hold the 30 IPv6 pairs
+# exact as well as the 30 IPv4 ones, n2 → n3 1300 and n3 → n2 1450 over
+# IPv6 too, the 5 IPv6 paths into n6 by silence, and the mismatch alert
+# for the 11 pairs of each family that carry less than vx0's 1450.
+register mesh6 "pmtu mesh over IPv6: the six nodes dual-stack on the overlay, peers from A and AAAA records: 30 IPv6 pairs exact beside the 30 IPv4 ones, the asymmetric pair both ways, mismatch alerts for both families"
+case_mesh6() {
+	MESH_V6=1
+	mesh_setup
+	local i t0=$SECONDS
+	if ! mesh_wait_exact 60 6; then
+		echo "want:"; mesh_matrix_want 6
+		echo "got:"; echo "$MESH_GOT"
+		for ((i = 1; i <= 6; i++)); do echo "agent $i:"; tail -n 20 "$CASE_DIR/agent$i.log"; done
+		fail "Prometheus does not hold all 30 IPv6 pairs exact within 60 s"
+	fi
+	echo "all 30 IPv6 pairs exact in Prometheus after $((SECONDS - t0)) s:"
+	echo "$MESH_GOT" | column -c 200
+	mesh_wait_exact 20 4 || PROBLEMS+=("the 30 IPv4 pairs are not all exact beside IPv6: $(mesh_matrix_want 4 | diff - <(echo "$MESH_GOT") | tr '\n' ' ')")
+	echo "and the 30 IPv4 pairs beside them"
+	[[ $(mprom 'pmtu_mesh_path_mtu_bytes{source="2001:db8:100::2",target="2001:db8:100::3"}') == *" 1300" ]] || PROBLEMS+=("n2 → n3 is not 1300 over IPv6")
+	[[ $(mprom 'pmtu_mesh_path_mtu_bytes{source="2001:db8:100::3",target="2001:db8:100::2"}') == *" 1450" ]] || PROBLEMS+=("n3 → n2 is not 1450 over IPv6")
+	[[ $(mprom 'count(pmtu_mesh_path_mtu_info{target="2001:db8:100::6",evidence="silence"})') == *" 5" ]] ||
+		PROBLEMS+=("the 5 IPv6 paths into n6 are not all evidence=silence: $(mprom 'pmtu_mesh_path_mtu_info{target="2001:db8:100::6"}')")
+	echo "IPv6 evidence out of n6: $(mprom 'pmtu_mesh_path_mtu_info{source="2001:db8:100::6"}' | grep -o 'evidence=[a-z]*' | sort | uniq -c | tr '\n' ' ')"
+	echo "peers per agent: $(mprom 'pmtu_mesh_peers' | awk '{print $NF}' | tr '\n' ' ')"
+	[[ $(mprom 'count(pmtu_mesh_peers == 10)') == *" 6" ]] || PROBLEMS+=("not every agent has 10 peers (5 nodes, 2 families): $(mprom 'pmtu_mesh_peers' | tr '\n' ' ')")
+	local want_alerts got_alerts s tt f
+	want_alerts=$(for f in 4 6; do for ((s = 1; s <= 6; s++)); do for ((tt = 1; tt <= 6; tt++)); do
+		if ((s != tt && $(mesh_expect "$s" "$tt") < 1450)); then echo "$(mesh_addr $f "$s")>$(mesh_addr $f "$tt")"; fi
+	done; done; done | sort)
+	mesh_wait_alerts "$want_alerts" || true
+	got_alerts=$MESH_ALERTS
+	echo "MeshPathMTUMismatch firing for $(grep -c : <<<"$got_alerts") IPv6 and $(grep -vc : <<<"$got_alerts") IPv4 pairs"
+	[[ $got_alerts == "$want_alerts" ]] || PROBLEMS+=("MeshPathMTUMismatch fires for '$(tr '\n' ' ' <<<"$got_alerts")', want '$(tr '\n' ' ' <<<"$want_alerts")'")
+	echo "ICMP signals outside a search: $(mprom 'sum by (result) (pmtu_mesh_icmp_signals_total)' | tr '\n' ' ')"
 	OUT='' verdict
 }
 

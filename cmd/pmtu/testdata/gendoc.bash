@@ -11,7 +11,7 @@ _pmtu_flags() {
 	_pmtu_profile) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --verbose -v --rate --duration --plot --flows --help -h' ;;
 	_pmtu_check) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --max-hops --syn-port --verbose -v --responder --key-file --help -h' ;;
 	_pmtu_watch) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --interval --json --exit-on-drop --no-reverse --help -h' ;;
-	_pmtu_serve) echo '--listen --allow --config --max-concurrent --margin --help -h' ;;
+	_pmtu_serve) echo '--listen --allow --config --max-concurrent --rate --margin --help -h' ;;
 	_pmtu_mesh) echo '--peers --listen --interval --key-file --rate --parallel --help -h' ;;
 	_pmtu_version) echo '--json --help -h' ;;
 	esac
@@ -94,6 +94,7 @@ _pmtu_valued() {
 	_pmtu_serve:--allow) return 0 ;;
 	_pmtu_serve:--config) return 0 ;;
 	_pmtu_serve:--max-concurrent) return 0 ;;
+	_pmtu_serve:--rate) return 0 ;;
 	_pmtu_serve:--margin) return 0 ;;
 	_pmtu_mesh:--peers) return 0 ;;
 	_pmtu_mesh:--listen) return 0 ;;

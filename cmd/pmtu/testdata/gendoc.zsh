@@ -42,6 +42,7 @@ _pmtu_serve() {
 		'--allow=[probe only targets in these prefixes (CIDR,...); others get 403]:CIDR,...: ' \
 		'--config=[YAML FILE of named modules (modules\: NAME\: {proto, port, family, max_size, min_size, tries, timeout, trace, check}); module=check runs pmtu check, a gauge per finding]:FILE: ' \
 		'--max-concurrent=[run at most N searches at once; past it /probe answers 503]:N: ' \
+		'--rate=[send at most PPS probes a second, all searches together]:PPS: ' \
 		'--margin=[take D off Prometheus'\''s scrape timeout, to leave time for the answer]:D: ' \
 		'(--help -h)--help[show help]' \
 		'(--help -h)-h[show help]' \
