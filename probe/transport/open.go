@@ -47,6 +47,13 @@ type OpenConfig struct {
 	// Namespace names the namespace Enter enters ("" for this one): an
 	// Engine shares a socket only between conns of one namespace.
 	Namespace string
+	// ServerName is the host name the user gave (its address when it
+	// was given as one): TCP data probes name it in their TLS SNI and
+	// HTTP Host header.
+	ServerName string
+	// Method, if set, is the one method Open may use, which must be one
+	// of the protocol's: the user named it.
+	Method Method
 	// RouteSrc, if valid, is the source the kernel's route to the
 	// destination names, already looked up: an Engine uses it instead
 	// of asking again when Src is not set, and binds nothing to it.
@@ -89,6 +96,12 @@ func Open(p Proto, dst netip.Addr, cfg *OpenConfig) (wire.Conn, Method, error) {
 	ms := p.Methods()
 	if ms == nil {
 		return nil, "", fmt.Errorf("unknown probe protocol %q (want one of %s)", p, joinProtos())
+	}
+	if cfg != nil && cfg.Method != "" {
+		if cfg.Method.Proto() != p {
+			return nil, "", fmt.Errorf("method %s does not send %s probes", cfg.Method, p)
+		}
+		ms = []Method{cfg.Method}
 	}
 	return choose(p, ms, func(m Method) (wire.Conn, error) { return OpenMethod(m, dst, cfg) })
 }

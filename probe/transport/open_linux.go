@@ -27,6 +27,8 @@ func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (wire.Conn, error) {
 		return nonNil(openUDP(dst, &c, m, pinned))
 	case MethodTCP:
 		return nonNil(openTCP(dst, &c))
+	case MethodTCPData:
+		return nonNil(openTCPData(dst, &c, pinned))
 	}
 	return nil, fmt.Errorf("unknown probe method %q", m)
 }
