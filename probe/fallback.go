@@ -43,6 +43,8 @@ func (a Attempt) String() string {
 		return "ICMP Echo"
 	case ProtoTCP:
 		return fmt.Sprintf("TCP to port %d", a.Port)
+	case ProtoQUIC:
+		return fmt.Sprintf("QUIC to port %d", a.Port)
 	}
 	return fmt.Sprintf("UDP to port %d", a.Port)
 }
@@ -55,10 +57,13 @@ type Fallback struct {
 
 // Fallbacks are tried in order when ICMP Echo earns no answer at any size
 // (or, for Trace, no walk reaches the target) and the caller did not
-// choose Options.Proto: a SYN-ACK or a RST from
-// 443, then 80, proves a SYN arrived; a Port Unreachable proves a UDP
-// datagram to a high port did.
-var Fallbacks = []Fallback{{ProtoTCP, 443}, {ProtoTCP, 80}, {ProtoUDP, 0}}
+// choose Options.Proto: TCP to 443, then 80 (with raw sockets a SYN-ACK
+// or a RST proves a SYN arrived; without, the ACK of a connection's data
+// segment proves it did), then QUIC to 443 (a Version Negotiation proves
+// a datagram arrived), then UDP to a high port (a Port Unreachable).
+// Web servers that drop ping and send no ICMP at all are found by the
+// first three, with no privilege.
+var Fallbacks = []Fallback{{ProtoTCP, 443}, {ProtoTCP, 80}, {ProtoQUIC, 443}, {ProtoUDP, 0}}
 
 // checkProbes is how many probes a fallback costs before it is judged
 // unanswered: sent together, at the smallest size, waited for once.
@@ -213,6 +218,11 @@ func (t *Target) check(ctx context.Context, fb Fallback) Attempt {
 	a.Method = m
 	o := &t.opts
 	size := t.floor()
+	if ms, ok := c.(minSizer); ok {
+		// QUIC is answered only from 1200 bytes up; a TCP data probe
+		// needs room for its ClientHello.
+		size = max(size, ms.MinSize())
+	}
 	for seq := 1; seq <= checkProbes; seq++ {
 		if err := c.Send(ctx, wire.Probe{Seq: seq, Size: size}); err != nil {
 			t.logf("%s: sending failed: %v", a, err)

@@ -20,7 +20,7 @@ import (
 )
 
 // waysNetwork is a fake network where each way of asking the target
-// ("icmp", "tcp:443", "tcp:80", "udp:33434") is its own fake path: the
+// ("icmp", "tcp:443", "tcp:80", "quic:443", "udp:33434") is its own fake path: the
 // same routers (r1 says 1500 on a 2000-byte egress), and a target that
 // answers that way or not. A way in answers is answered; a way in
 // noPrivilege cannot be opened (raw sockets refused). written counts the
@@ -55,7 +55,7 @@ func (w *waysNetwork) network() *network {
 			}
 			if p != ProtoICMP {
 				way = fmt.Sprintf("%s:%d", p, portOf(p, cfg.Port))
-				m = map[Proto]Method{ProtoTCP: MethodTCP, ProtoUDP: MethodUDP}[p]
+				m = map[Proto]Method{ProtoTCP: MethodTCP, ProtoUDP: MethodUDP, ProtoQUIC: MethodQUIC}[p]
 			}
 			w.order = append(w.order, way)
 			if w.noPrivilege[way] {
@@ -83,7 +83,7 @@ func (c *countingConn) Send(ctx context.Context, p wire.Probe) error {
 }
 
 // The fallback policy: with no protocol chosen, a target that answers no
-// Echo is asked by TCP 443, TCP 80, then UDP, a couple of probes each,
+// Echo is asked by TCP 443, TCP 80, QUIC 443, then UDP, a couple of probes each,
 // and the first way it answers finishes the search; a way this process
 // may not use is skipped; a chosen protocol is the only one used.
 func TestFindFallback(t *testing.T) {
@@ -124,21 +124,31 @@ func TestFindFallback(t *testing.T) {
 			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
 				{Proto: ProtoTCP, Port: 443, Skipped: noTCP},
 				{Proto: ProtoTCP, Port: 80, Skipped: noTCP},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2},
 				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Answered: true, Probes: 2}},
-			wantWritten: map[string]int{"udp:33434": 2 + 2}},
+			wantWritten: map[string]int{"quic:443": 2, "udp:33434": 2 + 2}},
+		{name: "only QUIC answers", answers: []string{"quic:443"},
+			wantMethod: MethodQUIC, wantPort: 443, wantPMTU: 1500,
+			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Answered: true, Probes: 2}},
+			wantWritten: map[string]int{"tcp:443": 2, "tcp:80": 2, "quic:443": 2 + 2}},
 		{name: "ICMP sent as UDP: UDP is not asked again", icmpAsUDP: true, noPrivilege: []string{"tcp:443", "tcp:80"},
 			wantErr: ErrNoReply, wantMethod: MethodUDPRecvErr, wantPort: 33434,
 			wantTried: []Attempt{{Proto: ProtoICMP, Port: 33434, Method: MethodUDPRecvErr, Probes: -1},
 				{Proto: ProtoTCP, Port: 443, Skipped: noTCP},
-				{Proto: ProtoTCP, Port: 80, Skipped: noTCP}},
-			wantWritten: map[string]int{}},
+				{Proto: ProtoTCP, Port: 80, Skipped: noTCP},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2}},
+			wantWritten: map[string]int{"quic:443": 2}},
 		{name: "nothing answers: the ICMP bounds stand", wantErr: ErrNoReply,
 			wantMethod: MethodICMP,
 			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
 				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Probes: 2},
 				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2},
 				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Probes: 2}},
-			wantWritten: map[string]int{"tcp:443": 2, "tcp:80": 2, "udp:33434": 2}},
+			wantWritten: map[string]int{"tcp:443": 2, "tcp:80": 2, "quic:443": 2, "udp:33434": 2}},
 		{name: "every size from --min-size up refused: no fallback", minSize: 1600, wantErr: ErrNoReply,
 			wantMethod:  MethodICMP,
 			wantTried:   []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1}},
@@ -213,7 +223,7 @@ func contains(lines []string, prefix string) bool {
 }
 
 // Trace falls back as Find does: with no protocol chosen, a walk the
-// target never answered is followed by TCP 443, TCP 80, then UDP, a
+// target never answered is followed by TCP 443, TCP 80, QUIC 443, then UDP, a
 // couple of probes each, and the first way the target answers walks
 // again; a walk it answered costs nothing more.
 func TestTraceFallback(t *testing.T) {
@@ -251,14 +261,16 @@ func TestTraceFallback(t *testing.T) {
 			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
 				{Proto: ProtoTCP, Port: 443, Skipped: noTCP},
 				{Proto: ProtoTCP, Port: 80, Skipped: noTCP},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2},
 				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Answered: true, Probes: 2}},
-			wantChecks: map[string]int{"udp:33434": 2}},
+			wantChecks: map[string]int{"quic:443": 2, "udp:33434": 2}},
 		{name: "nothing answers: the Echo walk stands", wantMethod: MethodICMP,
 			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
 				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Probes: 2},
 				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2},
 				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Probes: 2}},
-			wantChecks: map[string]int{"tcp:443": 2, "tcp:80": 2, "udp:33434": 2}},
+			wantChecks: map[string]int{"tcp:443": 2, "tcp:80": 2, "quic:443": 2, "udp:33434": 2}},
 		{name: "--proto icmp: ICMP only", proto: ProtoICMP, answers: []string{"tcp:443"},
 			wantMethod: MethodICMP, wantChecks: map[string]int{}},
 	}

@@ -125,6 +125,9 @@ func writeText(w io.Writer, r *measure.Report, verbose bool) error {
 		}
 		b.WriteString("\n")
 	}
+	if t := r.Traffic; t != nil {
+		fmt.Fprintf(&b, "  the target's service got %s: %d bytes\n", trafficText(t), t.Bytes)
+	}
 	if r.Hint != "" {
 		fmt.Fprintf(&b, "  %s\n", r.Hint)
 	}
@@ -138,6 +141,15 @@ func writeText(w io.Writer, r *measure.Report, verbose bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// trafficText says how a search spoke to the target's service:
+// connections (tcp-data) or datagrams (quic).
+func trafficText(t *measure.Traffic) string {
+	if t.Connections > 0 {
+		return plural(t.Connections, "TCP connection")
+	}
+	return plural(t.Datagrams, "datagram")
 }
 
 func evidenceText(r *measure.Report) string {
