@@ -86,7 +86,10 @@ func writeText(w io.Writer, r *measure.Report, verbose bool) error {
 	case r.BlackHoleDirection == probe.BlackHoleReturn && r.Evidence != "icmp":
 		fmt.Fprintf(&b, "  Echo Replies larger than %d vanished on the way back (a return-path black hole); "+
 			"%s probes, whose answers are small, found the forward path MTU\n", r.Reverse.Max, r.ForwardMethod)
-	case r.Evidence == "icmp":
+	case r.Evidence == "icmp" && r.LimitingHop == "":
+		fmt.Fprintf(&b, "  a router answered %q naming MTU %d (the kernel learnt it for the TCP connections, and keeps no sender); a %d-byte probe came back\n",
+			r.LastEventName(), r.PMTU, r.PMTU)
+case r.Evidence == "icmp":
 		fmt.Fprintf(&b, "  limited by %s, which answered %q naming MTU %d; a %d-byte probe came back\n",
 			r.LimitingHop, r.LastEventName(), r.PMTU, r.PMTU)
 	case !r.Exact:

@@ -175,3 +175,45 @@ case_plpmtud_webonly4() { plpmtud_webonly_case ipv4; }
 
 register plpmtud_webonly6 "IPv6 web-only target (no ICMP at all) behind the 1400 black hole with 2% loss, nobody, no flags: 1400 through the fallback to tcp-data"
 case_plpmtud_webonly6() { plpmtud_webonly_case ipv6; }
+
+# icmp: routers that do send Frag Needed / Packet Too Big, and no loss:
+#
+#   c ──1500── r1 ──1400── r2 ──1300── r3 ──1500── t      t drops Echo
+#
+# tcp-data learns the sizes as the kernel does, from the ICMP that reaches
+# its connections (tcpi_pmtu; the kernel keeps no sender), and finds 1300
+# exactly; quic reads each router's error from its socket's error queue,
+# with the router's address, as udp-recverr does.
+plpmtud_icmp_case() {
+	local fam=$1 hop
+	chain_build 1500 1400 1300 1500
+	if [[ $fam == ipv4 ]]; then DST=$T4 hop=$(chain_hop4 2); else DST=$T6 hop=$(chain_hop6 2); fi
+	sanity c "$DST" 1300
+	t nft add table inet pmtu
+	t nft add chain inet pmtu in '{ type filter hook input priority filter; policy accept; }'
+	t nft add rule inet pmtu in icmp type echo-request drop
+	t nft add rule inet pmtu in icmpv6 type echo-request drop
+	webtarget_start
+	nobody_bin
+	pmtu_nobody c --json --proto tcp "$DST"
+	check_found "$fam" "$DST" 1300 veth1a 1500
+	want_method tcp-data
+	want_str .evidence icmp
+	want '.events[-1].next_hop_mtu' == 1300
+	verdict
+	echo "tcp-data: $(jq -c '[.events[].next_hop_mtu]' <<<"$OUT") learnt, $(jq .probes <<<"$OUT") probes, $(jq -c .traffic <<<"$OUT")"
+	flush_pmtu c
+	pmtu_nobody c --json --proto quic "$DST"
+	check_found "$fam" "$DST" 1300 veth1a 1500
+	want_method quic
+	want_str .evidence icmp
+	want_str .limiting_hop "$hop"
+	want '[.events[].next_hop_mtu]' == '[1400,1300]'
+	verdict
+}
+
+register plpmtud_icmp4 "IPv4 chain 1500 > 1400 > 1300 > 1500 with Frag Needed, no Echo, nobody: tcp-data and quic find 1300"
+case_plpmtud_icmp4() { plpmtud_icmp_case ipv4; }
+
+register plpmtud_icmp6 "IPv6 chain 1500 > 1400 > 1300 > 1500 with Packet Too Big, no Echo, nobody: tcp-data and quic find 1300"
+case_plpmtud_icmp6() { plpmtud_icmp_case ipv6; }
