@@ -132,6 +132,26 @@ func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error
 		}
 	}
 	tried, fb := t.askFallbacks(ctx, tried)
+	if a := last(tried); fb != nil && !canWalk(a.Method) {
+		// Connections and QUIC set no hop limit: the Echo walk's hops
+		// stand, and a search with the way that answered is the last
+		// hop, the target's.
+		t.logf("%s unanswered; %s answered: the target's path MTU by %s, after the Echo walk's hops", tried[0], a, a.Method)
+		if res == nil {
+			res = &TraceResult{TraceResult: search.TraceResult{Target: t.Addr}, Target: t, Method: a.Method, Port: a.Port, Return: returnUnknown}
+		}
+		r, ferr := t.find(ctx, fb.Proto, fb.Port)
+		if r != nil && r.Lo > 0 {
+			appendTarget(&res.TraceResult, &r.Result)
+			res.LastHop = r
+		}
+		res.Tried = tried
+		if ferr != nil && ctx.Err() == nil {
+			t.logf("the target's search by %s: %v", a.Method, ferr)
+			ferr = nil // the walk stands, as far as it went
+		}
+		return res, ferr
+	}
 	if fb != nil {
 		a := tried[len(tried)-1]
 		t.logf("%s unanswered; %s answered: walking with it", tried[0], a)
@@ -148,6 +168,57 @@ func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error
 	}
 	res.Tried = tried
 	return res, err
+}
+
+// canWalk reports whether probes of method m can carry a hop limit: not
+// a TCP connection's data (the handshake would need it too), and not
+// QUIC, whose answers start at 1200 bytes and say nothing of the routers.
+func canWalk(m Method) bool { return m != MethodTCPData && m != MethodQUIC }
+
+func last(tried []Attempt) Attempt {
+	if len(tried) == 0 {
+		return Attempt{}
+	}
+	return tried[len(tried)-1]
+}
+
+// appendTarget makes the target's search r (by a method that sets no hop
+// limit) the last hop of the walk res, whose probes never reached it: it
+// follows the last hop that answered (silent hop limits after it are
+// dropped, since the target's distance is not known), and is a drop where
+// its path MTU is below that hop's, a black hole when larger probes
+// vanished without an ICMP.
+func appendTarget(res *search.TraceResult, r *search.Result) {
+	n := len(res.Hops)
+	for n > 0 && res.Hops[n-1].Reply == search.NoReply {
+		n--
+	}
+	res.Hops = res.Hops[:n]
+	prev := mtu.Size(0)
+	ttl := 1
+	if n > 0 {
+		prev, ttl = res.Hops[n-1].PMTU, res.Hops[n-1].TTL+1
+	}
+	h := search.TraceHop{TTL: ttl, Addr: r.Target, Reply: search.ReplyReached, PMTU: r.PMTU, Exact: r.Confirmed,
+		Min: r.Lo, Max: r.Hi - 1, Probes: r.Probes, Rounds: r.Rounds,
+		Event: wire.Event{Kind: wire.Reached, From: r.Target}}
+	if prev > 0 && r.PMTU < prev {
+		h.MTUDrop = true
+		switch {
+		case r.ByICMP:
+			h.ReportedBy, h.ReportedMTU = r.LimitingHop, r.PMTU
+		case r.Silence && n > 0:
+			h.VanishAfter = res.Hops[n-1].TTL
+		}
+	}
+	res.Hops = append(res.Hops, h)
+	res.Reached, res.PMTU = true, r.PMTU
+	if h.Max > 0 && (res.Max == 0 || h.Max < res.Max) {
+		res.Max, res.MaxBy = h.Max, r.LimitingHop
+	}
+	res.Probes += r.Probes
+	res.Rounds = max(res.Rounds, r.Rounds)
+	res.Elapsed += r.Elapsed
 }
 
 // echoSkipped is the ways tried when ICMP Echo could not be sent, for

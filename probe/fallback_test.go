@@ -14,6 +14,7 @@ import (
 
 	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/transport"
 	"github.com/pmtu/pmtu/probe/wire"
 	"github.com/pmtu/pmtu/route"
@@ -28,6 +29,7 @@ import (
 type waysNetwork struct {
 	answers, noPrivilege map[string]bool
 	icmpAsUDP            bool // ICMP is sent by udp-recverr (no privilege)
+	tcpData              bool // TCP is sent by tcp-data (no privilege): it sets no hop limit
 	written              map[string]int
 	order                []string // ways opened, in order
 }
@@ -56,6 +58,9 @@ func (w *waysNetwork) network() *network {
 			if p != ProtoICMP {
 				way = fmt.Sprintf("%s:%d", p, portOf(p, cfg.Port))
 				m = map[Proto]Method{ProtoTCP: MethodTCP, ProtoUDP: MethodUDP, ProtoQUIC: MethodQUIC}[p]
+				if p == ProtoTCP && w.tcpData {
+					m = MethodTCPData
+				}
 			}
 			w.order = append(w.order, way)
 			if w.noPrivilege[way] {
@@ -340,5 +345,77 @@ func TestTraceEchoAnsweredNoMore(t *testing.T) {
 	}
 	if probes[""] != probes[ProtoICMP] {
 		t.Errorf("%d probes with no protocol chosen, %d with --proto icmp", probes[""], probes[ProtoICMP])
+	}
+}
+
+// A walk the target never answered, where the way it answers sets no
+// hop limit (tcp-data): the Echo walk's hops stand, and the target's
+// search by that way is the last hop.
+func TestTraceLastHop(t *testing.T) {
+	w := &waysNetwork{answers: set([]string{"tcp:443"}), tcpData: true, written: map[string]int{}}
+	var log []string
+	o := &TraceOptions{Options: Options{sys: w.network(), Log: func(l string) { log = append(log, l) }}, MaxHops: 4}
+	res, err := Trace(context.Background(), waysDst.String(), o)
+	if err != nil {
+		t.Fatalf("Trace: %v", err)
+	}
+	if res.Method != MethodICMP || res.LastHop == nil || res.LastHop.Method != MethodTCPData || res.LastHop.Port != 443 {
+		t.Fatalf("walk by %s, last hop %+v: want the Echo walk and a tcp-data search to 443", res.Method, res.LastHop)
+	}
+	if !res.Reached || res.PMTU != 1500 || len(res.Hops) != 2 {
+		t.Fatalf("reached %v pmtu %d over %d hops, want 1500 over 2", res.Reached, res.PMTU, len(res.Hops))
+	}
+	h := res.Hops[1]
+	if h.TTL != 2 || h.Addr != waysDst || h.Reply != ReplyReached || !h.MTUDrop || h.ReportedBy != waysR1 || h.ReportedMTU != 1500 {
+		t.Errorf("last hop %+v: want the target at 2, a drop to 1500 that r1 reported", h)
+	}
+	if res.Hops[0].Addr != waysR1 || res.Hops[0].PMTU != 2000 {
+		t.Errorf("first hop %+v: want r1 at 2000, from the Echo walk", res.Hops[0])
+	}
+	if w.written["tcp:443"] != 2+res.LastHop.Probes {
+		t.Errorf("TCP sent %d probes, want the check's 2 and the search's %d: no walk with it", w.written["tcp:443"], res.LastHop.Probes)
+	}
+	if !contains(log, "ICMP Echo unanswered; TCP to port 443 answered: the target's path MTU by tcp-data") {
+		t.Errorf("the log does not say how the last hop was found:\n%q", log)
+	}
+}
+
+// appendTarget places the target after the last hop that answered, a
+// drop where its path MTU is smaller: reported by a router, or a black
+// hole after that hop.
+func TestAppendTarget(t *testing.T) {
+	r1 := search.TraceHop{TTL: 1, Addr: waysR1, Reply: search.ReplyTimeExceeded, PMTU: 1500, Exact: true}
+	silent := search.TraceHop{TTL: 2}
+	tests := []struct {
+		name string
+		hops []search.TraceHop
+		r    search.Result
+		want search.TraceHop
+	}{
+		{"black hole", []search.TraceHop{r1, silent, silent},
+			search.Result{Target: waysDst, PMTU: 1400, Confirmed: true, Lo: 1400, Hi: 1401, Silence: true, Probes: 40, Rounds: 4},
+			search.TraceHop{TTL: 2, Addr: waysDst, Reply: search.ReplyReached, PMTU: 1400, Exact: true, Min: 1400, Max: 1400,
+				MTUDrop: true, VanishAfter: 1, Probes: 40, Rounds: 4, Event: wire.Event{Kind: wire.Reached, From: waysDst}}},
+		{"same as the hop before", []search.TraceHop{r1},
+			search.Result{Target: waysDst, PMTU: 1500, Confirmed: true, Lo: 1500, Hi: 1501, Probes: 1, Rounds: 1},
+			search.TraceHop{TTL: 2, Addr: waysDst, Reply: search.ReplyReached, PMTU: 1500, Exact: true, Min: 1500, Max: 1500,
+				Probes: 1, Rounds: 1, Event: wire.Event{Kind: wire.Reached, From: waysDst}}},
+		{"no hop answered", []search.TraceHop{silent},
+			search.Result{Target: waysDst, PMTU: 1400, Confirmed: true, Lo: 1400, Hi: 1401, Silence: true, Probes: 9, Rounds: 3},
+			search.TraceHop{TTL: 1, Addr: waysDst, Reply: search.ReplyReached, PMTU: 1400, Exact: true, Min: 1400, Max: 1400,
+				Probes: 9, Rounds: 3, Event: wire.Event{Kind: wire.Reached, From: waysDst}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := &search.TraceResult{Target: waysDst, Hops: tt.hops, Max: 1500, Probes: 10, Rounds: 2}
+			appendTarget(res, &tt.r)
+			got := res.Hops[len(res.Hops)-1]
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("last hop (-want +got):\n%s", diff)
+			}
+			if !res.Reached || res.PMTU != tt.r.PMTU || res.Max != tt.r.Hi-1 || res.Probes != 10+tt.r.Probes || res.Rounds != max(2, tt.r.Rounds) {
+				t.Errorf("result reached %v pmtu %d max %d probes %d rounds %d", res.Reached, res.PMTU, res.Max, res.Probes, res.Rounds)
+			}
+		})
 	}
 }

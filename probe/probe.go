@@ -153,6 +153,10 @@ type TraceResult struct {
 	// target was asked, in order, as for Result.Tried (fallback.go);
 	// nil otherwise. Probes counts only the walk that stands.
 	Tried []Attempt
+	// LastHop is, when Echo never reached the target and the way that
+	// answered sets no hop limit (tcp-data, quic), the search that found
+	// the target's path MTU, the walk's last hop; nil otherwise.
+	LastHop *Result
 }
 
 // Find finds the path MTU to host: Lookup, then Target.Find. o may be

@@ -155,7 +155,8 @@ case_plpmtud_quic6() { plpmtud_quic_case ipv6; }
 # webonly: t sends no ICMP at all; pmtu as nobody with no flags: Echo
 # (sent as UDP, ICMP being closed to nobody) goes unanswered, then TCP to
 # 443 answers by tcp-data and finds 1400 exactly. The text names the
-# method that answered.
+# method that answered. pmtu trace walks with Echo, and tcp-data gives the
+# last hop.
 plpmtud_webonly_case() {
 	local fam=$1
 	plpmtud_build "$fam" webonly
@@ -168,12 +169,31 @@ plpmtud_webonly_case() {
 	pmtu_nobody c "$DST"
 	[[ $RC == 0 && $OUT == *"path MTU to $DST: 1400"* && $OUT == *"TCP to port 443 answered (method tcp-data)"* ]] ||
 		fail "the text does not give 1400 and the method that answered: $OUT"
+
+	# pmtu trace: the Echo walk (UDP for nobody) finds r1 and r2 and
+	# the drop to 1400 after r1 (a black hole), and never the target;
+	# tcp-data, which sets no hop limit, gives the last hop: the target
+	# at hop 3, 1400.
+	pmtu_nobody c trace --json "$DST"
+	want_rc 0
+	want_object
+	want .reached == true
+	want .pmtu == 1400
+	want_str .last_hop_method tcp-data
+	want '.hops | length' == 3
+	want_str '.hops[-1].address' "$DST"
+	want '.hops[-1].pmtu' == 1400
+	want '.hops[-1].icmp' == null
+	want '.hops[1].mtu_drop' == true
+	want '.hops[1].black_hole_after' == 1
+	want '.traffic.connections' '>' 0
+	verdict
 }
 
-register plpmtud_webonly4 "IPv4 web-only target (no ICMP at all) behind the 1400 black hole with 2% loss, nobody, no flags: 1400 through the fallback to tcp-data"
+register plpmtud_webonly4 "IPv4 web-only target (no ICMP at all) behind the 1400 black hole with 2% loss, nobody, no flags: 1400 through the fallback to tcp-data; trace's last hop by tcp-data"
 case_plpmtud_webonly4() { plpmtud_webonly_case ipv4; }
 
-register plpmtud_webonly6 "IPv6 web-only target (no ICMP at all) behind the 1400 black hole with 2% loss, nobody, no flags: 1400 through the fallback to tcp-data"
+register plpmtud_webonly6 "IPv6 web-only target (no ICMP at all) behind the 1400 black hole with 2% loss, nobody, no flags: 1400 through the fallback to tcp-data; trace's last hop by tcp-data"
 case_plpmtud_webonly6() { plpmtud_webonly_case ipv6; }
 
 # icmp: routers that do send Frag Needed / Packet Too Big, and no loss:
