@@ -89,7 +89,7 @@ func writeText(w io.Writer, r *measure.Report, verbose bool) error {
 	case r.Evidence == "icmp" && r.LimitingHop == "":
 		fmt.Fprintf(&b, "  a router answered %q naming MTU %d (the kernel learnt it for the TCP connections, and keeps no sender); a %d-byte probe came back\n",
 			r.LastEventName(), r.PMTU, r.PMTU)
-case r.Evidence == "icmp":
+	case r.Evidence == "icmp":
 		fmt.Fprintf(&b, "  limited by %s, which answered %q naming MTU %d; a %d-byte probe came back\n",
 			r.LimitingHop, r.LastEventName(), r.PMTU, r.PMTU)
 	case !r.Exact:
