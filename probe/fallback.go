@@ -65,6 +65,13 @@ type Fallback struct {
 // first three, with no privilege.
 var Fallbacks = []Fallback{{ProtoTCP, 443}, {ProtoTCP, 80}, {ProtoQUIC, 443}, {ProtoUDP, 0}}
 
+// echoMethods are the methods of the first way asked when no protocol
+// was chosen: ICMP Echo itself, over a raw socket or a ping socket. A
+// process that may use neither skips it, and asks by TCP and QUIC (which
+// need no privilege) before UDP, whose Port Unreachable the target
+// rate-limits; UDP comes last.
+var echoMethods = []Method{MethodICMP, MethodPing}
+
 // checkProbes is how many probes a fallback costs before it is judged
 // unanswered: sent together, at the smallest size, waited for once.
 const checkProbes = 2
@@ -75,7 +82,7 @@ const checkProbes = 2
 // answers, the ICMP search's Result stands (its bounds are what routers
 // proved), with every attempt in Tried.
 func (t *Target) findAny(ctx context.Context) (*Result, error) {
-	res, err := t.find(ctx, ProtoICMP, 0)
+	res, err := t.find(ctx, ProtoICMP, 0, echoMethods)
 	var tried []Attempt
 	if res == nil {
 		tried = t.echoSkipped(err)
@@ -93,14 +100,22 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 	tried, fb := t.askFallbacks(ctx, tried)
 	if fb != nil {
 		t.logf("%s unanswered; %s answered: searching with it", tried[0], tried[len(tried)-1])
-		r, err := t.find(ctx, fb.Proto, fb.Port)
+		r, err := t.find(ctx, fb.Proto, fb.Port, nil)
 		if r != nil {
 			r.Tried = tried
 		}
 		return r, err
 	}
 	if res == nil {
-		return nil, err
+		// Echo could not be sent and nothing answered: what routers
+		// prove to ICMP asked by any means (UDP, without privilege)
+		// is the answer, as with a chosen --proto icmp.
+		r, ferr := t.find(ctx, ProtoICMP, 0, nil)
+		if r == nil {
+			return nil, err
+		}
+		r.Tried = tried
+		return r, ferr
 	}
 	res.Tried = tried
 	return res, err
@@ -116,7 +131,7 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 // *UnreachableError ends findAny): other protocols would meet the same
 // refusal.
 func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error) {
-	res, err := t.trace(ctx, ProtoICMP, 0, maxHops)
+	res, err := t.trace(ctx, ProtoICMP, 0, maxHops, echoMethods)
 	var tried []Attempt
 	if res == nil {
 		tried = t.echoSkipped(err)
@@ -140,7 +155,7 @@ func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error
 		if res == nil {
 			res = &TraceResult{TraceResult: search.TraceResult{Target: t.Addr}, Target: t, Method: a.Method, Port: a.Port, Return: returnUnknown}
 		}
-		r, ferr := t.find(ctx, fb.Proto, fb.Port)
+		r, ferr := t.find(ctx, fb.Proto, fb.Port, nil)
 		if r != nil && r.Lo > 0 {
 			appendTarget(&res.TraceResult, &r.Result)
 			res.LastHop = r
@@ -155,7 +170,7 @@ func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error
 	if fb != nil {
 		a := tried[len(tried)-1]
 		t.logf("%s unanswered; %s answered: walking with it", tried[0], a)
-		r, ferr := t.trace(ctx, fb.Proto, fb.Port, maxHops)
+		r, ferr := t.trace(ctx, fb.Proto, fb.Port, maxHops, nil)
 		if r != nil && (res == nil || farther(&r.TraceResult, &res.TraceResult)) {
 			res = r
 		} else {
@@ -164,7 +179,13 @@ func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error
 		err = ferr
 	}
 	if res == nil {
-		return nil, err
+		// As findAny: the walk by any means ICMP may be sent.
+		r, terr := t.trace(ctx, ProtoICMP, 0, maxHops, nil)
+		if r == nil {
+			return nil, err
+		}
+		r.Tried = tried
+		return r, terr
 	}
 	res.Tried = tried
 	return res, err

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -54,6 +55,10 @@ func (w *waysNetwork) network() *network {
 			m := MethodICMP
 			if w.icmpAsUDP {
 				m = MethodUDPRecvErr
+				if p == ProtoICMP && cfg.Methods != nil && !slices.Contains(cfg.Methods, m) {
+					w.order = append(w.order, way)
+					return nil, "", noEcho
+				}
 			}
 			if p != ProtoICMP {
 				way = fmt.Sprintf("%s:%d", p, portOf(p, cfg.Port))
@@ -139,13 +144,14 @@ func TestFindFallback(t *testing.T) {
 				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Probes: 2},
 				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Answered: true, Probes: 2}},
 			wantWritten: map[string]int{"tcp:443": 2, "tcp:80": 2, "quic:443": 2 + 2}},
-		{name: "ICMP sent as UDP: UDP is not asked again", icmpAsUDP: true, noPrivilege: []string{"tcp:443", "tcp:80"},
+		{name: "no Echo socket: TCP, QUIC, UDP, then UDP's bounds", icmpAsUDP: true, noPrivilege: []string{"tcp:443", "tcp:80"},
 			wantErr: ErrNoReply, wantMethod: MethodUDPRecvErr, wantPort: 33434,
-			wantTried: []Attempt{{Proto: ProtoICMP, Port: 33434, Method: MethodUDPRecvErr, Probes: -1},
+			wantTried: []Attempt{{Proto: ProtoICMP, Skipped: noEcho},
 				{Proto: ProtoTCP, Port: 443, Skipped: noTCP},
 				{Proto: ProtoTCP, Port: 80, Skipped: noTCP},
-				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2}},
-			wantWritten: map[string]int{"quic:443": 2}},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2},
+				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Probes: 2}},
+			wantWritten: map[string]int{"quic:443": 2, "udp:33434": 2}},
 		{name: "nothing answers: the ICMP bounds stand", wantErr: ErrNoReply,
 			wantMethod: MethodICMP,
 			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
@@ -176,7 +182,7 @@ func TestFindFallback(t *testing.T) {
 			// The ICMP search's cost varies with the sizer: check it
 			// against what was written, then leave it out of the diff.
 			for i := range res.Tried {
-				if res.Tried[i].Proto == ProtoICMP && !res.Tried[i].Answered {
+				if res.Tried[i].Proto == ProtoICMP && !res.Tried[i].Answered && res.Tried[i].Skipped == nil {
 					if res.Tried[i].Probes != w.written["icmp"] || res.Tried[i].Probes == 0 {
 						t.Errorf("ICMP attempt says %d probes, %d written", res.Tried[i].Probes, w.written["icmp"])
 					}
@@ -202,6 +208,10 @@ func TestFindFallback(t *testing.T) {
 		})
 	}
 }
+
+// noEcho is the refusal of ICMP Echo to a process without raw sockets
+// or a ping socket.
+var noEcho = &NoMethodError{Proto: ProtoICMP, Tried: []MethodError{{Method: MethodICMP, Err: os.ErrPermission}, {Method: MethodPing, Err: os.ErrPermission}}}
 
 // noTCP is the refusal of TCP to a process without raw sockets.
 var noTCP = &NoMethodError{Proto: ProtoTCP, Tried: []MethodError{{Method: MethodTCP, Err: os.ErrPermission}}}

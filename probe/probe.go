@@ -192,17 +192,18 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceResult, err
 // ends with the first that it answers, and Result.Tried lists them all.
 func (t *Target) Find(ctx context.Context) (*Result, error) {
 	if m := t.opts.Method; m != "" {
-		return t.find(ctx, m.Proto(), t.opts.Port)
+		return t.find(ctx, m.Proto(), t.opts.Port, []Method{m})
 	}
 	if t.opts.Proto == "" {
 		return t.findAny(ctx)
 	}
-	return t.find(ctx, t.opts.Proto, t.opts.Port)
+	return t.find(ctx, t.opts.Proto, t.opts.Port, nil)
 }
 
-// find searches with one protocol and port.
-func (t *Target) find(ctx context.Context, proto Proto, port int) (out *Result, err error) {
-	c, m, err := t.openProto(proto, port, true)
+// find searches with one protocol and port, by the first of methods (nil:
+// of the protocol's) this process may use.
+func (t *Target) find(ctx context.Context, proto Proto, port int, methods []Method) (out *Result, err error) {
+	c, m, err := t.openWith(proto, port, true, methods)
 	if err != nil {
 		return nil, err
 	}
@@ -258,17 +259,18 @@ func (t *Target) searchConfig(c wire.Conn, floor mtu.Size) *search.Config {
 // lists them all.
 func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
 	if m := t.opts.Method; m != "" {
-		return t.trace(ctx, m.Proto(), t.opts.Port, maxHops)
+		return t.trace(ctx, m.Proto(), t.opts.Port, maxHops, []Method{m})
 	}
 	if t.opts.Proto == "" {
 		return t.traceAny(ctx, maxHops)
 	}
-	return t.trace(ctx, t.opts.Proto, t.opts.Port, maxHops)
+	return t.trace(ctx, t.opts.Proto, t.opts.Port, maxHops, nil)
 }
 
-// trace walks with one protocol and port.
-func (t *Target) trace(ctx context.Context, proto Proto, port, maxHops int) (*TraceResult, error) {
-	c, m, err := t.openProto(proto, port, false)
+// trace walks with one protocol and port, by the first of methods (nil:
+// of the protocol's) this process may use.
+func (t *Target) trace(ctx context.Context, proto Proto, port, maxHops int, methods []Method) (*TraceResult, error) {
+	c, m, err := t.openWith(proto, port, false, methods)
 	if err != nil {
 		return nil, err
 	}
@@ -324,9 +326,14 @@ func (t *Target) open(shared bool) (wire.Conn, Method, error) {
 // openProto opens the first method of proto this process may use toward
 // t, to port (0: the protocol's default), as open does.
 func (t *Target) openProto(proto Proto, port int, shared bool) (wire.Conn, Method, error) {
+	return t.openWith(proto, port, shared, nil)
+}
+
+// openWith is openProto by the first of methods (nil: any of proto's).
+func (t *Target) openWith(proto Proto, port int, shared bool, methods []Method) (wire.Conn, Method, error) {
 	o := &t.opts
 	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: port, Local: t.local,
-		Namespace: o.Netns, RouteSrc: t.Route.Src, ServerName: t.Host, Method: o.Method}
+		Namespace: o.Netns, RouteSrc: t.Route.Src, ServerName: t.Host, Methods: methods}
 	if o.Flow > 0 {
 		cfg.Flow = uint16(FlowBase + o.Flow)
 	}

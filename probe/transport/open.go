@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -51,9 +52,11 @@ type OpenConfig struct {
 	// was given as one): TCP data probes name it in their TLS SNI and
 	// HTTP Host header.
 	ServerName string
-	// Method, if set, is the one method Open may use, which must be one
-	// of the protocol's: the user named it.
-	Method Method
+	// Methods, if set, are the only methods Open may use, in the
+	// protocol's order (Proto.Methods): the one the user named, or ICMP
+	// Echo alone (icmp, ping-socket) where pmtu asks by Echo before its
+	// fallbacks.
+	Methods []Method
 	// RouteSrc, if valid, is the source the kernel's route to the
 	// destination names, already looked up: an Engine uses it instead
 	// of asking again when Src is not set, and binds nothing to it.
@@ -97,11 +100,11 @@ func Open(p Proto, dst netip.Addr, cfg *OpenConfig) (wire.Conn, Method, error) {
 	if ms == nil {
 		return nil, "", fmt.Errorf("unknown probe protocol %q (want one of %s)", p, joinProtos())
 	}
-	if cfg != nil && cfg.Method != "" {
-		if cfg.Method.Proto() != p {
-			return nil, "", fmt.Errorf("method %s does not send %s probes", cfg.Method, p)
+	if cfg != nil && cfg.Methods != nil {
+		ms = slices.DeleteFunc(slices.Clone(ms), func(m Method) bool { return !slices.Contains(cfg.Methods, m) })
+		if len(ms) == 0 {
+			return nil, "", fmt.Errorf("methods %v do not send %s probes", cfg.Methods, p)
 		}
-		ms = []Method{cfg.Method}
 	}
 	return choose(p, ms, func(m Method) (wire.Conn, error) { return OpenMethod(m, dst, cfg) })
 }
