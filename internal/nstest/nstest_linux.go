@@ -47,18 +47,35 @@ func New(t testing.TB, setup func() error) string {
 // LoopbackUp brings lo up in the calling thread's namespace; a new
 // namespace's lo is down.
 func LoopbackUp() error {
+	return ifreq("lo", func(fd int, ifr *unix.Ifreq) error {
+		if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+			return err
+		}
+		ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+		return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+	})
+}
+
+// SetMTU sets the MTU of interface name in the calling thread's
+// namespace (lo, say: a test's own path of a chosen MTU).
+func SetMTU(name string, mtu int) error {
+	return ifreq(name, func(fd int, ifr *unix.Ifreq) error {
+		ifr.SetUint32(uint32(mtu))
+		return unix.IoctlIfreq(fd, unix.SIOCSIFMTU, ifr)
+	})
+}
+
+// ifreq runs fn with a socket to make interface ioctls on and a request
+// for interface name.
+func ifreq(name string, fn func(fd int, ifr *unix.Ifreq) error) error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
+	ifr, err := unix.NewIfreq(name)
 	if err != nil {
 		return err
 	}
-	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
-		return err
-	}
-	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
-	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+	return fn(fd, ifr)
 }

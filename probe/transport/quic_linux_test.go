@@ -2,19 +2,14 @@ package transport
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"math/big"
 	"net"
-	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/probe/wire"
 )
@@ -23,10 +18,11 @@ import (
 // its port.
 func quicServer(t *testing.T, enter func(func() error) error, addr string) int {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	tc := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}, NextProtos: []string{"h3"}}
+	cert, err := probetest.Certificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h3"}}
 	var ln *quic.Listener
 	if err := enter(func() error {
 		var err error
@@ -51,11 +47,7 @@ func quicServer(t *testing.T, enter func(func() error) error, addr string) int {
 // with a Version Negotiation, a datagram one byte smaller is not.
 func TestQUICLoopback(t *testing.T) {
 	enter := loNamespace(t)
-	for _, fam := range []struct {
-		name string
-		dst  netip.Addr
-		addr string
-	}{{"ipv4", lo4, "127.0.0.1:0"}, {"ipv6", lo6, "[::1]:0"}} {
+	for _, fam := range loFamilies {
 		t.Run(fam.name, func(t *testing.T) {
 			port := quicServer(t, enter, fam.addr)
 			c, err := OpenMethod(MethodQUIC, fam.dst, &OpenConfig{Port: port, Enter: enter})

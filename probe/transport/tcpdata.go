@@ -182,15 +182,11 @@ func (c *TCPDataConn) Recv(deadline time.Time) (wire.Event, error) {
 		return ev, nil
 	default:
 	}
-	var expired <-chan time.Time
-	if d := time.Until(deadline); !deadline.IsZero() {
-		if d <= 0 {
-			return wire.Event{}, fmt.Errorf("%w: %w", ErrTimeout, os.ErrDeadlineExceeded)
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		expired = t.C
+	expired, stop, err := expiry(deadline)
+	if err != nil {
+		return wire.Event{}, err
 	}
+	defer stop()
 	select {
 	case ev := <-c.events:
 		return ev, nil
@@ -199,7 +195,7 @@ func (c *TCPDataConn) Recv(deadline time.Time) (wire.Event, error) {
 	case <-c.ctx.Done():
 		return wire.Event{}, net.ErrClosed
 	case <-expired:
-		return wire.Event{}, fmt.Errorf("%w: %w", ErrTimeout, os.ErrDeadlineExceeded)
+		return wire.Event{}, errTimeout()
 	}
 }
 

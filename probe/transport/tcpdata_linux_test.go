@@ -2,13 +2,8 @@ package transport
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
-	"math/big"
 	"net"
 	"net/http"
 	"net/netip"
@@ -22,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/pmtu/pmtu/internal/nstest"
+	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/mtu"
 	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/probe/wire"
@@ -35,20 +31,18 @@ func loNamespace(t *testing.T) func(func() error) error {
 		if err := nstest.LoopbackUp(); err != nil {
 			return err
 		}
-		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		ifr, err := unix.NewIfreq("lo")
-		if err != nil {
-			return err
-		}
-		ifr.SetUint32(1500)
-		return unix.IoctlIfreq(fd, unix.SIOCSIFMTU, ifr)
+		return nstest.SetMTU("lo", 1500)
 	})
 	return func(fn func() error) error { return netns.Do(path, fn) }
 }
+
+// loFamilies are the loopback addresses of each family, and where a test
+// server listens on them (any port).
+var loFamilies = []struct {
+	name string
+	dst  netip.Addr
+	addr string
+}{{"ipv4", lo4, "127.0.0.1:0"}, {"ipv6", lo6, "[::1]:0"}}
 
 // segServer is a TCP server in the test's namespace that records, for
 // each connection, the first segment's payload length (tcpi_rcv_mss once
@@ -96,10 +90,10 @@ func rcvMSS(c net.Conn) int {
 // serveTLS answers every connection as a TLS server.
 func serveTLS(t *testing.T, ln net.Listener) *segServer {
 	s := &segServer{ln: ln}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	cert, err := probetest.Certificate()
+	if err != nil {
+		t.Fatal(err)
+	}
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -143,11 +137,7 @@ func (p *peekConn) Write(b []byte) (int, error) {
 // interface MTU is TooBig, 1500 named by the kernel.
 func TestTCPDataLoopback(t *testing.T) {
 	enter := loNamespace(t)
-	for _, fam := range []struct {
-		name string
-		dst  netip.Addr
-		addr string
-	}{{"ipv4", lo4, "127.0.0.1:0"}, {"ipv6", lo6, "[::1]:0"}} {
+	for _, fam := range loFamilies {
 		t.Run(fam.name, func(t *testing.T) {
 			ln := listen(t, enter, fam.addr)
 			srv := serveTLS(t, ln)

@@ -4,19 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/ecdh"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/binary"
 	"errors"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pmtu/pmtu/internal/probetest"
 )
 
 func helloConfig(t testing.TB, name string) HelloConfig {
@@ -29,22 +27,6 @@ func helloConfig(t testing.TB, name string) HelloConfig {
 	_, _ = rand.Read(cfg.Random[:])
 	_, _ = rand.Read(cfg.SessionID[:])
 	return cfg
-}
-
-// selfSigned is a certificate for a test TLS server.
-func selfSigned(t testing.TB) tls.Certificate {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), DNSNames: []string{"www.example"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
 
 func TestMarshalClientHelloSizes(t *testing.T) {
@@ -99,7 +81,10 @@ func TestMarshalClientHelloSizes(t *testing.T) {
 // TestClientHelloServerAnswers hands the padded hellos to Go's TLS server:
 // it must answer with a handshake record (its ServerHello), not an alert.
 func TestClientHelloServerAnswers(t *testing.T) {
-	cert := selfSigned(t)
+	cert, err := probetest.Certificate()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range []struct {
 		name string
 		max  uint16
