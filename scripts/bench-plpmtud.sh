@@ -32,7 +32,7 @@ bench_plpmtud() {
 	chmod 755 "$WORK" "$WORK/nobody"
 	install -m 755 "$BIN" "$WORK/nobody/pmtu"
 	go build -o "$WORK/webtarget" ./internal/webtarget
-	printf '%-26s %-12s %-22s %-7s %s\n' "tool (as nobody)" target "wall: median (max)" exact "cost (median)"
+	printf '%-26s %-16s %-22s %-7s %s\n' "tool (as nobody)" target "wall: median (max)" exact "cost (median)"
 	for mode in port-unreachable web-only; do
 		NETNS_PREFIX="pmtu-bench-$$-plpmtud-$mode"
 		chain_build 1500 1400 1500
