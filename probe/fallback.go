@@ -153,6 +153,12 @@ func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error
 		// hop, the target's.
 		t.logf("%s unanswered; %s answered: the target's path MTU by %s, after the Echo walk's hops", tried[0], a, a.Method)
 		if res == nil {
+			// Echo could not be sent: the routers' hops come from a
+			// walk by whatever ICMP may be sent as (UDP, without
+			// privilege), which the target will not answer either.
+			res, _ = t.trace(ctx, ProtoICMP, 0, maxHops, nil)
+		}
+		if res == nil {
 			res = &TraceResult{TraceResult: search.TraceResult{Target: t.Addr}, Target: t, Method: a.Method, Port: a.Port, Return: returnUnknown}
 		}
 		r, ferr := t.find(ctx, fb.Proto, fb.Port, nil)

@@ -429,3 +429,19 @@ func TestAppendTarget(t *testing.T) {
 		})
 	}
 }
+
+// Without an Echo socket, the routers' hops come from a walk by UDP (what
+// ICMP is sent as), and tcp-data gives the last hop.
+func TestTraceLastHopNoEcho(t *testing.T) {
+	w := &waysNetwork{answers: set([]string{"tcp:443"}), tcpData: true, icmpAsUDP: true, written: map[string]int{}}
+	res, err := Trace(context.Background(), waysDst.String(), &TraceOptions{Options: Options{sys: w.network()}, MaxHops: 4})
+	if err != nil {
+		t.Fatalf("Trace: %v", err)
+	}
+	if res.Method != MethodUDPRecvErr || res.LastHop == nil || res.LastHop.Method != MethodTCPData {
+		t.Fatalf("walk by %s, last hop %+v: want a udp-recverr walk and a tcp-data search", res.Method, res.LastHop)
+	}
+	if res.Tried[0].Skipped == nil || !res.Reached || len(res.Hops) != 2 || res.Hops[0].Addr != waysR1 || res.Hops[1].Addr != waysDst {
+		t.Errorf("tried %+v, hops %+v: want Echo skipped, r1 then the target", res.Tried, res.Hops)
+	}
+}

@@ -172,17 +172,21 @@ plpmtud_webonly_case() {
 		fail "the text does not give 1400 and the method that answered: $OUT"
 
 	# pmtu trace: Echo is skipped, TCP 443 answers by tcp-data, which
-	# sets no hop limit: the walk has only the last hop, the target,
-	# 1400.
+	# sets no hop limit: a walk by UDP (what nobody may send) finds r1,
+	# r2 and the black hole after r1, and tcp-data gives the last hop,
+	# the target at hop 3, 1400.
 	pmtu_nobody c trace --json "$DST"
 	want_rc 0
 	want_object
 	want .reached == true
 	want .pmtu == 1400
 	want_str .last_hop_method tcp-data
+	want '.hops | length' == 3
 	want_str '.hops[-1].address' "$DST"
 	want '.hops[-1].pmtu' == 1400
 	want '.hops[-1].icmp' == null
+	want '.hops[1].mtu_drop' == true
+	want '.hops[1].black_hole_after' == 1
 	want '.traffic.connections' '>' 0
 	verdict
 }
