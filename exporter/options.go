@@ -180,9 +180,9 @@ func (o *Options) set(q url.Values) error {
 // not as a *ParamError.
 func (o Options) Check() error {
 	switch o.Proto {
-	case "", "icmp", "udp", "tcp":
+	case "", "icmp", "udp", "tcp", "quic":
 	default:
-		return &ParamError{Param: "proto", Value: o.Proto, Why: "want icmp, udp or tcp"}
+		return &ParamError{Param: "proto", Value: o.Proto, Why: "want icmp, udp, tcp or quic"}
 	}
 	switch o.Family {
 	case "", "ip4", "ip6":
@@ -191,7 +191,7 @@ func (o Options) Check() error {
 	}
 	if o.Port != 0 && !o.Checks {
 		if o.Proto == "" || o.Proto == "icmp" {
-			return &ParamError{Param: "port", Value: strconv.Itoa(o.Port), Why: "only for proto udp and tcp; ICMP has no ports"}
+			return &ParamError{Param: "port", Value: strconv.Itoa(o.Port), Why: "only for proto udp, tcp and quic; ICMP has no ports"}
 		}
 		if o.Port < 1 || o.Port > 65535 {
 			return &ParamError{Param: "port", Value: strconv.Itoa(o.Port), Why: "outside 1-65535"}

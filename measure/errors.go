@@ -175,7 +175,7 @@ func OpenError(proto probe.Proto, dst netip.Addr, o *probe.Options, exe string, 
 	var fix string
 	switch proto {
 	case probe.ProtoTCP:
-		fix = "TCP probes are written to raw sockets: " + setcap + "; or probe without privilege with --proto udp or icmp"
+		fix = "TCP SYN probes are written to raw sockets: " + setcap + "; or probe without privilege with --method tcp-data (connections), or --proto udp or icmp"
 	case probe.ProtoICMP:
 		fix = setcap + "; or let your group use ICMP datagram sockets: `sudo sysctl -w net.ipv4.ping_group_range=\"0 2147483647\"`"
 	default:
@@ -243,6 +243,8 @@ func triedLine(tried []Attempt) string {
 		switch {
 		case a.Skipped != "":
 			parts[i] = a.Way + " not tried: " + a.Skipped
+		case a.Answered && a.Method != "":
+			parts[i] = a.Way + " answered (method " + a.Method + ")"
 		case a.Answered:
 			parts[i] = a.Way + " answered"
 		default:

@@ -134,7 +134,7 @@ func FlowsReportOf(fr *probe.FlowsResult, rep *Report, n int) *FlowsReport {
 		case r.Confirmed:
 			f.PMTU, f.Evidence = int(r.PMTU), "probes"
 			if r.ByICMP {
-				f.Evidence, f.LimitingHop = "icmp", r.LimitingHop.String()
+				f.Evidence, f.LimitingHop = "icmp", addrText(r.LimitingHop)
 			}
 		}
 		fj.Flows = append(fj.Flows, f)

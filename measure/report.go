@@ -27,6 +27,9 @@ type Report struct {
 	// Tried lists the ways the target was asked when no protocol was
 	// chosen: ICMP Echo, then the fallbacks.
 	Tried []Attempt `json:"methods_tried,omitempty"`
+	// Traffic is what the probes cost a target that answered them as a
+	// service (methods tcp-data and quic): absent for the others.
+	Traffic *Traffic `json:"traffic,omitempty"`
 	// Reached is true when the target answered a probe: pmtu is then a
 	// size proved to pass; else, with pmtu > 0, an ICMP-proved bound.
 	Reached      bool    `json:"reached"`
@@ -118,6 +121,23 @@ type Event struct {
 	Count      int    `json:"count"`
 }
 
+// Traffic is what a search's probes cost the target's service: the TCP
+// connections opened (tcp-data), the datagrams sent (quic), and the bytes
+// they carried, retransmissions included.
+type Traffic struct {
+	Connections int   `json:"connections"`
+	Datagrams   int   `json:"datagrams"`
+	Bytes       int64 `json:"bytes"`
+}
+
+// TrafficOf is t in JSON; nil for none.
+func TrafficOf(t *probe.Traffic) *Traffic {
+	if t == nil {
+		return nil
+	}
+	return &Traffic{Connections: t.Connections, Datagrams: t.Datagrams, Bytes: t.Bytes}
+}
+
 // Attempt is one way the target was asked, in JSON (methods_tried).
 type Attempt struct {
 	Way      string `json:"way"` // "ICMP Echo", "TCP to port 443"
@@ -173,6 +193,7 @@ func (r *Report) FromFind(res *probe.Result, ceil mtu.Size) {
 	r.Method, r.Port = string(res.Method), res.Port
 	r.Flow = FlowOf(res.Flow)
 	r.Tried = AttemptsOf(res.Tried)
+	r.Traffic = TrafficOf(res.Traffic)
 	r.FromResult(&res.Result, ceil)
 	r.setBound(&res.Result, ceil)
 	r.fromDirections(res)
@@ -214,13 +235,13 @@ func (r *Report) FromResult(res *search.Result, ceil mtu.Size) {
 	r.Evidence = "probes"
 	if res.ByICMP {
 		r.Evidence = "icmp"
-		r.LimitingHop = res.LimitingHop.String()
+		r.LimitingHop = addrText(res.LimitingHop)
 	}
 	r.Probes, r.Rounds, r.Voided = res.Probes, res.Rounds, res.Voided
 	r.ElapsedMS = float64(res.Elapsed.Microseconds()) / 1000
 	seen := map[Event]int{} // event without Count → index in r.Events
 	for _, ev := range res.Events {
-		e := Event{From: ev.From.String(), Type: ev.Type, Code: ev.Code, NextHopMTU: int(ev.MTU),
+		e := Event{From: addrText(ev.From), Type: ev.Type, Code: ev.Code, NextHopMTU: int(ev.MTU),
 			Name: explain.Describe(family(ev.IPv6), ev.Type, ev.Code).Name}
 		if i, ok := seen[e]; ok {
 			r.Events[i].Count++
@@ -235,6 +256,15 @@ func (r *Report) FromResult(res *search.Result, ceil mtu.Size) {
 	r.BlackHole = res.Silence && len(r.Events) == 0
 	r.Ignored, r.IgnoredEvents = len(res.Ignored), res.Ignored
 	r.setDerived()
+}
+
+// addrText is a as JSON gives it: "" when there is none (a Frag Needed
+// the kernel believed for a TCP connection, which keeps no sender).
+func addrText(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
 func (r *Report) setDerived() {
@@ -260,7 +290,7 @@ func (r *Report) setBound(res *search.Result, ceil mtu.Size) {
 	} else {
 		for _, ev := range res.Events {
 			if ev.Kind == wire.TooBig {
-				r.LimitingHop = ev.From.String()
+				r.LimitingHop = addrText(ev.From)
 				break
 			}
 		}

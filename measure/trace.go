@@ -67,6 +67,12 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceReport, err
 	rep.fromReturn(res)
 	rep.Flow = FlowOf(res.Flow)
 	rep.Method, rep.Port, rep.Tried = string(res.Method), res.Port, AttemptsOf(res.Tried)
+	if lh := res.LastHop; lh != nil {
+		rep.LastHopMethod, rep.Traffic = string(lh.Method), TrafficOf(lh.Traffic)
+		if n := len(rep.Hops); n > 0 {
+			rep.Hops[n-1].ICMP = nil // a TCP ACK or a Version Negotiation: no ICMP answered
+		}
+	}
 	if terr != nil {
 		rep.Error = "stopped before the walk ended: " + plainErr(terr)
 		if errors.Is(terr, context.Canceled) || errors.Is(terr, context.DeadlineExceeded) {
@@ -153,6 +159,12 @@ type TraceReport struct {
 	Method string    `json:"method,omitempty"`
 	Port   int       `json:"port,omitempty"`
 	Tried  []Attempt `json:"methods_tried,omitempty"`
+	// LastHopMethod is the method that found the target's path MTU
+	// when it is not the walk's: the walk's probes never reached the
+	// target, and the way that did sets no hop limit (tcp-data, quic);
+	// Traffic is then what it cost the target's service.
+	LastHopMethod string   `json:"last_hop_method,omitempty"`
+	Traffic       *Traffic `json:"traffic,omitempty"`
 	// PMTU is the path MTU: when the target never answered, what the
 	// routers proved (pmtu_max, by pmtu_max_by), with Confirmed false,
 	// if below what the hops' answers proved (proved_pmtu).

@@ -131,6 +131,16 @@ func TestAgents(t *testing.T) {
 			return n == 2
 		})
 	}
+	// The page's columns come from the rows' series: b's failed search
+	// toward 127.0.0.4 must have ended for that column to exist.
+	waitFor(t, "b's search toward d ends", func() bool {
+		for _, m := range b.Measurements() {
+			if m.Target == addr("127.0.0.4") && !m.At.IsZero() {
+				return true
+			}
+		}
+		return false
+	})
 	waitFor(t, "b's responder refuses d's bad MAC, a's refuses the stranger e", func() bool {
 		return b.resp.Count(BadMAC) > 0 && a.resp.Count(NotPeer) > 0
 	})

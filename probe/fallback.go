@@ -43,6 +43,8 @@ func (a Attempt) String() string {
 		return "ICMP Echo"
 	case ProtoTCP:
 		return fmt.Sprintf("TCP to port %d", a.Port)
+	case ProtoQUIC:
+		return fmt.Sprintf("QUIC to port %d", a.Port)
 	}
 	return fmt.Sprintf("UDP to port %d", a.Port)
 }
@@ -55,10 +57,20 @@ type Fallback struct {
 
 // Fallbacks are tried in order when ICMP Echo earns no answer at any size
 // (or, for Trace, no walk reaches the target) and the caller did not
-// choose Options.Proto: a SYN-ACK or a RST from
-// 443, then 80, proves a SYN arrived; a Port Unreachable proves a UDP
-// datagram to a high port did.
-var Fallbacks = []Fallback{{ProtoTCP, 443}, {ProtoTCP, 80}, {ProtoUDP, 0}}
+// choose Options.Proto: TCP to 443, then 80 (with raw sockets a SYN-ACK
+// or a RST proves a SYN arrived; without, the ACK of a connection's data
+// segment proves it did), then QUIC to 443 (a Version Negotiation proves
+// a datagram arrived), then UDP to a high port (a Port Unreachable).
+// Web servers that drop ping and send no ICMP at all are found by the
+// first three, with no privilege.
+var Fallbacks = []Fallback{{ProtoTCP, 443}, {ProtoTCP, 80}, {ProtoQUIC, 443}, {ProtoUDP, 0}}
+
+// echoMethods are the methods of the first way asked when no protocol
+// was chosen: ICMP Echo itself, over a raw socket or a ping socket. A
+// process that may use neither skips it, and asks by TCP and QUIC (which
+// need no privilege) before UDP, whose Port Unreachable the target
+// rate-limits; UDP comes last.
+var echoMethods = []Method{MethodICMP, MethodPing}
 
 // checkProbes is how many probes a fallback costs before it is judged
 // unanswered: sent together, at the smallest size, waited for once.
@@ -70,7 +82,7 @@ const checkProbes = 2
 // answers, the ICMP search's Result stands (its bounds are what routers
 // proved), with every attempt in Tried.
 func (t *Target) findAny(ctx context.Context) (*Result, error) {
-	res, err := t.find(ctx, ProtoICMP, 0)
+	res, err := t.find(ctx, ProtoICMP, 0, echoMethods)
 	var tried []Attempt
 	if res == nil {
 		tried = t.echoSkipped(err)
@@ -88,14 +100,22 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 	tried, fb := t.askFallbacks(ctx, tried)
 	if fb != nil {
 		t.logf("%s unanswered; %s answered: searching with it", tried[0], tried[len(tried)-1])
-		r, err := t.find(ctx, fb.Proto, fb.Port)
+		r, err := t.find(ctx, fb.Proto, fb.Port, nil)
 		if r != nil {
 			r.Tried = tried
 		}
 		return r, err
 	}
 	if res == nil {
-		return nil, err
+		// Echo could not be sent and nothing answered: what routers
+		// prove to ICMP asked by any means (UDP, without privilege)
+		// is the answer, as with a chosen --proto icmp.
+		r, ferr := t.find(ctx, ProtoICMP, 0, nil)
+		if r == nil {
+			return nil, err
+		}
+		r.Tried = tried
+		return r, ferr
 	}
 	res.Tried = tried
 	return res, err
@@ -111,7 +131,7 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 // *UnreachableError ends findAny): other protocols would meet the same
 // refusal.
 func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error) {
-	res, err := t.trace(ctx, ProtoICMP, 0, maxHops)
+	res, err := t.trace(ctx, ProtoICMP, 0, maxHops, echoMethods)
 	var tried []Attempt
 	if res == nil {
 		tried = t.echoSkipped(err)
@@ -127,10 +147,36 @@ func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error
 		}
 	}
 	tried, fb := t.askFallbacks(ctx, tried)
+	if a := last(tried); fb != nil && !canWalk(a.Method) {
+		// Connections and QUIC set no hop limit: the Echo walk's hops
+		// stand, and a search with the way that answered is the last
+		// hop, the target's.
+		t.logf("%s unanswered; %s answered: the target's path MTU by %s, after the Echo walk's hops", tried[0], a, a.Method)
+		if res == nil {
+			// Echo could not be sent: the routers' hops come from a
+			// walk by whatever ICMP may be sent as (UDP, without
+			// privilege), which the target will not answer either.
+			res, _ = t.trace(ctx, ProtoICMP, 0, maxHops, nil)
+		}
+		if res == nil {
+			res = &TraceResult{TraceResult: search.TraceResult{Target: t.Addr}, Target: t, Method: a.Method, Port: a.Port, Return: returnUnknown}
+		}
+		r, ferr := t.find(ctx, fb.Proto, fb.Port, nil)
+		if r != nil && r.Lo > 0 {
+			appendTarget(&res.TraceResult, &r.Result)
+			res.LastHop = r
+		}
+		res.Tried = tried
+		if ferr != nil && ctx.Err() == nil {
+			t.logf("the target's search by %s: %v", a.Method, ferr)
+			ferr = nil // the walk stands, as far as it went
+		}
+		return res, ferr
+	}
 	if fb != nil {
 		a := tried[len(tried)-1]
 		t.logf("%s unanswered; %s answered: walking with it", tried[0], a)
-		r, ferr := t.trace(ctx, fb.Proto, fb.Port, maxHops)
+		r, ferr := t.trace(ctx, fb.Proto, fb.Port, maxHops, nil)
 		if r != nil && (res == nil || farther(&r.TraceResult, &res.TraceResult)) {
 			res = r
 		} else {
@@ -139,10 +185,67 @@ func (t *Target) traceAny(ctx context.Context, maxHops int) (*TraceResult, error
 		err = ferr
 	}
 	if res == nil {
-		return nil, err
+		// As findAny: the walk by any means ICMP may be sent.
+		r, terr := t.trace(ctx, ProtoICMP, 0, maxHops, nil)
+		if r == nil {
+			return nil, err
+		}
+		r.Tried = tried
+		return r, terr
 	}
 	res.Tried = tried
 	return res, err
+}
+
+// canWalk reports whether probes of method m can carry a hop limit: not
+// a TCP connection's data (the handshake would need it too), and not
+// QUIC, whose answers start at 1200 bytes and say nothing of the routers.
+func canWalk(m Method) bool { return m != MethodTCPData && m != MethodQUIC }
+
+func last(tried []Attempt) Attempt {
+	if len(tried) == 0 {
+		return Attempt{}
+	}
+	return tried[len(tried)-1]
+}
+
+// appendTarget makes the target's search r (by a method that sets no hop
+// limit) the last hop of the walk res, whose probes never reached it: it
+// follows the last hop that answered (silent hop limits after it are
+// dropped, since the target's distance is not known), and is a drop where
+// its path MTU is below that hop's, a black hole when larger probes
+// vanished without an ICMP.
+func appendTarget(res *search.TraceResult, r *search.Result) {
+	n := len(res.Hops)
+	for n > 0 && res.Hops[n-1].Reply == search.NoReply {
+		n--
+	}
+	res.Hops = res.Hops[:n]
+	prev := mtu.Size(0)
+	ttl := 1
+	if n > 0 {
+		prev, ttl = res.Hops[n-1].PMTU, res.Hops[n-1].TTL+1
+	}
+	h := search.TraceHop{TTL: ttl, Addr: r.Target, Reply: search.ReplyReached, PMTU: r.PMTU, Exact: r.Confirmed,
+		Min: r.Lo, Max: r.Hi - 1, Probes: r.Probes, Rounds: r.Rounds,
+		Event: wire.Event{Kind: wire.Reached, From: r.Target}}
+	if prev > 0 && r.PMTU < prev {
+		h.MTUDrop = true
+		switch {
+		case r.ByICMP:
+			h.ReportedBy, h.ReportedMTU = r.LimitingHop, r.PMTU
+		case r.Silence && n > 0:
+			h.VanishAfter = res.Hops[n-1].TTL
+		}
+	}
+	res.Hops = append(res.Hops, h)
+	res.Reached, res.PMTU = true, r.PMTU
+	if h.Max > 0 && (res.Max == 0 || h.Max < res.Max) {
+		res.Max, res.MaxBy = h.Max, r.LimitingHop
+	}
+	res.Probes += r.Probes
+	res.Rounds = max(res.Rounds, r.Rounds)
+	res.Elapsed += r.Elapsed
 }
 
 // echoSkipped is the ways tried when ICMP Echo could not be sent, for
@@ -213,6 +316,11 @@ func (t *Target) check(ctx context.Context, fb Fallback) Attempt {
 	a.Method = m
 	o := &t.opts
 	size := t.floor()
+	if ms, ok := c.(minSizer); ok {
+		// QUIC is answered only from 1200 bytes up; a TCP data probe
+		// needs room for its ClientHello.
+		size = max(size, ms.MinSize())
+	}
 	for seq := 1; seq <= checkProbes; seq++ {
 		if err := c.Send(ctx, wire.Probe{Seq: seq, Size: size}); err != nil {
 			t.logf("%s: sending failed: %v", a, err)

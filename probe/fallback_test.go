@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,13 +15,14 @@ import (
 
 	"github.com/pmtu/pmtu/internal/probetest"
 	"github.com/pmtu/pmtu/mtu"
+	"github.com/pmtu/pmtu/probe/search"
 	"github.com/pmtu/pmtu/probe/transport"
 	"github.com/pmtu/pmtu/probe/wire"
 	"github.com/pmtu/pmtu/route"
 )
 
 // waysNetwork is a fake network where each way of asking the target
-// ("icmp", "tcp:443", "tcp:80", "udp:33434") is its own fake path: the
+// ("icmp", "tcp:443", "tcp:80", "quic:443", "udp:33434") is its own fake path: the
 // same routers (r1 says 1500 on a 2000-byte egress), and a target that
 // answers that way or not. A way in answers is answered; a way in
 // noPrivilege cannot be opened (raw sockets refused). written counts the
@@ -28,6 +30,7 @@ import (
 type waysNetwork struct {
 	answers, noPrivilege map[string]bool
 	icmpAsUDP            bool // ICMP is sent by udp-recverr (no privilege)
+	tcpData              bool // TCP is sent by tcp-data (no privilege): it sets no hop limit
 	written              map[string]int
 	order                []string // ways opened, in order
 }
@@ -52,10 +55,17 @@ func (w *waysNetwork) network() *network {
 			m := MethodICMP
 			if w.icmpAsUDP {
 				m = MethodUDPRecvErr
+				if p == ProtoICMP && cfg.Methods != nil && !slices.Contains(cfg.Methods, m) {
+					w.order = append(w.order, way)
+					return nil, "", noEcho
+				}
 			}
 			if p != ProtoICMP {
 				way = fmt.Sprintf("%s:%d", p, portOf(p, cfg.Port))
-				m = map[Proto]Method{ProtoTCP: MethodTCP, ProtoUDP: MethodUDP}[p]
+				m = map[Proto]Method{ProtoTCP: MethodTCP, ProtoUDP: MethodUDP, ProtoQUIC: MethodQUIC}[p]
+				if p == ProtoTCP && w.tcpData {
+					m = MethodTCPData
+				}
 			}
 			w.order = append(w.order, way)
 			if w.noPrivilege[way] {
@@ -83,7 +93,7 @@ func (c *countingConn) Send(ctx context.Context, p wire.Probe) error {
 }
 
 // The fallback policy: with no protocol chosen, a target that answers no
-// Echo is asked by TCP 443, TCP 80, then UDP, a couple of probes each,
+// Echo is asked by TCP 443, TCP 80, QUIC 443, then UDP, a couple of probes each,
 // and the first way it answers finishes the search; a way this process
 // may not use is skipped; a chosen protocol is the only one used.
 func TestFindFallback(t *testing.T) {
@@ -124,21 +134,32 @@ func TestFindFallback(t *testing.T) {
 			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
 				{Proto: ProtoTCP, Port: 443, Skipped: noTCP},
 				{Proto: ProtoTCP, Port: 80, Skipped: noTCP},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2},
 				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Answered: true, Probes: 2}},
-			wantWritten: map[string]int{"udp:33434": 2 + 2}},
-		{name: "ICMP sent as UDP: UDP is not asked again", icmpAsUDP: true, noPrivilege: []string{"tcp:443", "tcp:80"},
+			wantWritten: map[string]int{"quic:443": 2, "udp:33434": 2 + 2}},
+		{name: "only QUIC answers", answers: []string{"quic:443"},
+			wantMethod: MethodQUIC, wantPort: 443, wantPMTU: 1500,
+			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
+				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Answered: true, Probes: 2}},
+			wantWritten: map[string]int{"tcp:443": 2, "tcp:80": 2, "quic:443": 2 + 2}},
+		{name: "no Echo socket: TCP, QUIC, UDP, then UDP's bounds", icmpAsUDP: true, noPrivilege: []string{"tcp:443", "tcp:80"},
 			wantErr: ErrNoReply, wantMethod: MethodUDPRecvErr, wantPort: 33434,
-			wantTried: []Attempt{{Proto: ProtoICMP, Port: 33434, Method: MethodUDPRecvErr, Probes: -1},
+			wantTried: []Attempt{{Proto: ProtoICMP, Skipped: noEcho},
 				{Proto: ProtoTCP, Port: 443, Skipped: noTCP},
-				{Proto: ProtoTCP, Port: 80, Skipped: noTCP}},
-			wantWritten: map[string]int{}},
+				{Proto: ProtoTCP, Port: 80, Skipped: noTCP},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2},
+				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Probes: 2}},
+			wantWritten: map[string]int{"quic:443": 2, "udp:33434": 2}},
 		{name: "nothing answers: the ICMP bounds stand", wantErr: ErrNoReply,
 			wantMethod: MethodICMP,
 			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
 				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Probes: 2},
 				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2},
 				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Probes: 2}},
-			wantWritten: map[string]int{"tcp:443": 2, "tcp:80": 2, "udp:33434": 2}},
+			wantWritten: map[string]int{"tcp:443": 2, "tcp:80": 2, "quic:443": 2, "udp:33434": 2}},
 		{name: "every size from --min-size up refused: no fallback", minSize: 1600, wantErr: ErrNoReply,
 			wantMethod:  MethodICMP,
 			wantTried:   []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1}},
@@ -161,7 +182,7 @@ func TestFindFallback(t *testing.T) {
 			// The ICMP search's cost varies with the sizer: check it
 			// against what was written, then leave it out of the diff.
 			for i := range res.Tried {
-				if res.Tried[i].Proto == ProtoICMP && !res.Tried[i].Answered {
+				if res.Tried[i].Proto == ProtoICMP && !res.Tried[i].Answered && res.Tried[i].Skipped == nil {
 					if res.Tried[i].Probes != w.written["icmp"] || res.Tried[i].Probes == 0 {
 						t.Errorf("ICMP attempt says %d probes, %d written", res.Tried[i].Probes, w.written["icmp"])
 					}
@@ -188,6 +209,10 @@ func TestFindFallback(t *testing.T) {
 	}
 }
 
+// noEcho is the refusal of ICMP Echo to a process without raw sockets
+// or a ping socket.
+var noEcho = &NoMethodError{Proto: ProtoICMP, Tried: []MethodError{{Method: MethodICMP, Err: os.ErrPermission}, {Method: MethodPing, Err: os.ErrPermission}}}
+
 // noTCP is the refusal of TCP to a process without raw sockets.
 var noTCP = &NoMethodError{Proto: ProtoTCP, Tried: []MethodError{{Method: MethodTCP, Err: os.ErrPermission}}}
 
@@ -213,7 +238,7 @@ func contains(lines []string, prefix string) bool {
 }
 
 // Trace falls back as Find does: with no protocol chosen, a walk the
-// target never answered is followed by TCP 443, TCP 80, then UDP, a
+// target never answered is followed by TCP 443, TCP 80, QUIC 443, then UDP, a
 // couple of probes each, and the first way the target answers walks
 // again; a walk it answered costs nothing more.
 func TestTraceFallback(t *testing.T) {
@@ -251,14 +276,16 @@ func TestTraceFallback(t *testing.T) {
 			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
 				{Proto: ProtoTCP, Port: 443, Skipped: noTCP},
 				{Proto: ProtoTCP, Port: 80, Skipped: noTCP},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2},
 				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Answered: true, Probes: 2}},
-			wantChecks: map[string]int{"udp:33434": 2}},
+			wantChecks: map[string]int{"quic:443": 2, "udp:33434": 2}},
 		{name: "nothing answers: the Echo walk stands", wantMethod: MethodICMP,
 			wantTried: []Attempt{{Proto: ProtoICMP, Method: MethodICMP, Probes: -1},
 				{Proto: ProtoTCP, Port: 443, Method: MethodTCP, Probes: 2},
 				{Proto: ProtoTCP, Port: 80, Method: MethodTCP, Probes: 2},
+				{Proto: ProtoQUIC, Port: 443, Method: MethodQUIC, Probes: 2},
 				{Proto: ProtoUDP, Port: 33434, Method: MethodUDP, Probes: 2}},
-			wantChecks: map[string]int{"tcp:443": 2, "tcp:80": 2, "udp:33434": 2}},
+			wantChecks: map[string]int{"tcp:443": 2, "tcp:80": 2, "quic:443": 2, "udp:33434": 2}},
 		{name: "--proto icmp: ICMP only", proto: ProtoICMP, answers: []string{"tcp:443"},
 			wantMethod: MethodICMP, wantChecks: map[string]int{}},
 	}
@@ -328,5 +355,93 @@ func TestTraceEchoAnsweredNoMore(t *testing.T) {
 	}
 	if probes[""] != probes[ProtoICMP] {
 		t.Errorf("%d probes with no protocol chosen, %d with --proto icmp", probes[""], probes[ProtoICMP])
+	}
+}
+
+// A walk the target never answered, where the way it answers sets no
+// hop limit (tcp-data): the Echo walk's hops stand, and the target's
+// search by that way is the last hop.
+func TestTraceLastHop(t *testing.T) {
+	w := &waysNetwork{answers: set([]string{"tcp:443"}), tcpData: true, written: map[string]int{}}
+	var log []string
+	o := &TraceOptions{Options: Options{sys: w.network(), Log: func(l string) { log = append(log, l) }}, MaxHops: 4}
+	res, err := Trace(context.Background(), waysDst.String(), o)
+	if err != nil {
+		t.Fatalf("Trace: %v", err)
+	}
+	if res.Method != MethodICMP || res.LastHop == nil || res.LastHop.Method != MethodTCPData || res.LastHop.Port != 443 {
+		t.Fatalf("walk by %s, last hop %+v: want the Echo walk and a tcp-data search to 443", res.Method, res.LastHop)
+	}
+	if !res.Reached || res.PMTU != 1500 || len(res.Hops) != 2 {
+		t.Fatalf("reached %v pmtu %d over %d hops, want 1500 over 2", res.Reached, res.PMTU, len(res.Hops))
+	}
+	h := res.Hops[1]
+	if h.TTL != 2 || h.Addr != waysDst || h.Reply != ReplyReached || !h.MTUDrop || h.ReportedBy != waysR1 || h.ReportedMTU != 1500 {
+		t.Errorf("last hop %+v: want the target at 2, a drop to 1500 that r1 reported", h)
+	}
+	if res.Hops[0].Addr != waysR1 || res.Hops[0].PMTU != 2000 {
+		t.Errorf("first hop %+v: want r1 at 2000, from the Echo walk", res.Hops[0])
+	}
+	if w.written["tcp:443"] != 2+res.LastHop.Probes {
+		t.Errorf("TCP sent %d probes, want the check's 2 and the search's %d: no walk with it", w.written["tcp:443"], res.LastHop.Probes)
+	}
+	if !contains(log, "ICMP Echo unanswered; TCP to port 443 answered: the target's path MTU by tcp-data") {
+		t.Errorf("the log does not say how the last hop was found:\n%q", log)
+	}
+}
+
+// appendTarget places the target after the last hop that answered, a
+// drop where its path MTU is smaller: reported by a router, or a black
+// hole after that hop.
+func TestAppendTarget(t *testing.T) {
+	r1 := search.TraceHop{TTL: 1, Addr: waysR1, Reply: search.ReplyTimeExceeded, PMTU: 1500, Exact: true}
+	silent := search.TraceHop{TTL: 2}
+	tests := []struct {
+		name string
+		hops []search.TraceHop
+		r    search.Result
+		want search.TraceHop
+	}{
+		{"black hole", []search.TraceHop{r1, silent, silent},
+			search.Result{Target: waysDst, PMTU: 1400, Confirmed: true, Lo: 1400, Hi: 1401, Silence: true, Probes: 40, Rounds: 4},
+			search.TraceHop{TTL: 2, Addr: waysDst, Reply: search.ReplyReached, PMTU: 1400, Exact: true, Min: 1400, Max: 1400,
+				MTUDrop: true, VanishAfter: 1, Probes: 40, Rounds: 4, Event: wire.Event{Kind: wire.Reached, From: waysDst}}},
+		{"same as the hop before", []search.TraceHop{r1},
+			search.Result{Target: waysDst, PMTU: 1500, Confirmed: true, Lo: 1500, Hi: 1501, Probes: 1, Rounds: 1},
+			search.TraceHop{TTL: 2, Addr: waysDst, Reply: search.ReplyReached, PMTU: 1500, Exact: true, Min: 1500, Max: 1500,
+				Probes: 1, Rounds: 1, Event: wire.Event{Kind: wire.Reached, From: waysDst}}},
+		{"no hop answered", []search.TraceHop{silent},
+			search.Result{Target: waysDst, PMTU: 1400, Confirmed: true, Lo: 1400, Hi: 1401, Silence: true, Probes: 9, Rounds: 3},
+			search.TraceHop{TTL: 1, Addr: waysDst, Reply: search.ReplyReached, PMTU: 1400, Exact: true, Min: 1400, Max: 1400,
+				Probes: 9, Rounds: 3, Event: wire.Event{Kind: wire.Reached, From: waysDst}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := &search.TraceResult{Target: waysDst, Hops: tt.hops, Max: 1500, Probes: 10, Rounds: 2}
+			appendTarget(res, &tt.r)
+			got := res.Hops[len(res.Hops)-1]
+			if diff := cmp.Diff(tt.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+				t.Errorf("last hop (-want +got):\n%s", diff)
+			}
+			if !res.Reached || res.PMTU != tt.r.PMTU || res.Max != tt.r.Hi-1 || res.Probes != 10+tt.r.Probes || res.Rounds != max(2, tt.r.Rounds) {
+				t.Errorf("result reached %v pmtu %d max %d probes %d rounds %d", res.Reached, res.PMTU, res.Max, res.Probes, res.Rounds)
+			}
+		})
+	}
+}
+
+// Without an Echo socket, the routers' hops come from a walk by UDP (what
+// ICMP is sent as), and tcp-data gives the last hop.
+func TestTraceLastHopNoEcho(t *testing.T) {
+	w := &waysNetwork{answers: set([]string{"tcp:443"}), tcpData: true, icmpAsUDP: true, written: map[string]int{}}
+	res, err := Trace(context.Background(), waysDst.String(), &TraceOptions{Options: Options{sys: w.network()}, MaxHops: 4})
+	if err != nil {
+		t.Fatalf("Trace: %v", err)
+	}
+	if res.Method != MethodUDPRecvErr || res.LastHop == nil || res.LastHop.Method != MethodTCPData {
+		t.Fatalf("walk by %s, last hop %+v: want a udp-recverr walk and a tcp-data search", res.Method, res.LastHop)
+	}
+	if res.Tried[0].Skipped == nil || !res.Reached || len(res.Hops) != 2 || res.Hops[0].Addr != waysR1 || res.Hops[1].Addr != waysDst {
+		t.Errorf("tried %+v, hops %+v: want Echo skipped, r1 then the target", res.Tried, res.Hops)
 	}
 }

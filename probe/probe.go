@@ -28,8 +28,12 @@ type Options struct {
 	// sockets with root or CAP_NET_RAW, else ICMP datagram sockets or UDP
 	// with the error queue, which need no privilege.
 	Proto Proto
-	// Port is the destination port of UDP and TCP probes; 0 is the
-	// protocol's default (33434 for UDP, 443 for TCP).
+	// Method, if set, is the one method the probes use (the user named
+	// it, as --method tcp-data); Proto is then its protocol, and no
+	// other is tried.
+	Method Method
+	// Port is the destination port of UDP, TCP and QUIC probes; 0 is
+	// the protocol's default (33434 for UDP, 443 for TCP and QUIC).
 	Port int
 	// Flow, if set (1..MaxFlow), pins the flow every probe carries, so
 	// that a router spreading flows over equal-cost paths (ECMP) sends
@@ -120,6 +124,9 @@ type Result struct {
 	// Tried lists, when Options.Proto was not chosen, every way the
 	// target was asked, in order (fallback.go); nil otherwise.
 	Tried []Attempt
+	// Traffic is what the probes cost a target that answered them as a
+	// service (MethodTCPData, MethodQUIC); nil for the other methods.
+	Traffic *Traffic
 }
 
 // TraceOptions says how to trace: Options, and the largest hop limit.
@@ -146,6 +153,10 @@ type TraceResult struct {
 	// target was asked, in order, as for Result.Tried (fallback.go);
 	// nil otherwise. Probes counts only the walk that stands.
 	Tried []Attempt
+	// LastHop is, when Echo never reached the target and the way that
+	// answered sets no hop limit (tcp-data, quic), the search that found
+	// the target's path MTU, the walk's last hop; nil otherwise.
+	LastHop *Result
 }
 
 // Find finds the path MTU to host: Lookup, then Target.Find. o may be
@@ -180,30 +191,44 @@ func Trace(ctx context.Context, host string, o *TraceOptions) (*TraceResult, err
 // at any size is asked by other means in turn (fallback.go): the search
 // ends with the first that it answers, and Result.Tried lists them all.
 func (t *Target) Find(ctx context.Context) (*Result, error) {
+	if m := t.opts.Method; m != "" {
+		return t.find(ctx, m.Proto(), t.opts.Port, []Method{m})
+	}
 	if t.opts.Proto == "" {
 		return t.findAny(ctx)
 	}
-	return t.find(ctx, t.opts.Proto, t.opts.Port)
+	return t.find(ctx, t.opts.Proto, t.opts.Port, nil)
 }
 
-// find searches with one protocol and port.
-func (t *Target) find(ctx context.Context, proto Proto, port int) (*Result, error) {
-	c, m, err := t.openProto(proto, port, true)
+// find searches with one protocol and port, by the first of methods (nil:
+// of the protocol's) this process may use.
+func (t *Target) find(ctx context.Context, proto Proto, port int, methods []Method) (out *Result, err error) {
+	c, m, err := t.openWith(proto, port, true, methods)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
+	conn := c
+	defer func() {
+		conn.Close()
+		if tc, ok := conn.(trafficker); ok && out != nil {
+			tr := tc.Traffic() // after Close: the last connections counted
+			out.Traffic = &tr
+		}
+	}()
 	flow := flowOf(c)
-	o := &t.opts
+	floor := t.connFloor(c, m)
 	rc := watchReturns(c, m)
 	if rc != nil {
 		c = rc
 	}
-	res, err := search.Discover(ctx, c, t.searchConfig(c, o.MinSize))
+	res, err := search.Discover(ctx, c, t.searchConfig(c, floor))
+	if errors.Is(err, ErrNoReply) && floor > t.floor() {
+		err = fmt.Errorf("%w: %s probes cannot tell arrival below %d bytes, and none from %d up came back", err, m, floor, floor)
+	}
 	if res == nil {
 		res = &search.Result{Target: t.Addr}
 	}
-	out := &Result{Result: *res, Target: t, Method: m, Port: portOf(m.Proto(), port), Return: returnUnknown, Flow: flow}
+	out = &Result{Result: *res, Target: t, Method: m, Port: portOf(m.Proto(), port), Return: returnUnknown, Flow: flow}
 	if rc != nil {
 		out.Return = rc.bounds()
 	}
@@ -233,15 +258,19 @@ func (t *Target) searchConfig(c wire.Conn, floor mtu.Size) *search.Config {
 // the first that it answers walks again (fallback.go); TraceResult.Tried
 // lists them all.
 func (t *Target) Trace(ctx context.Context, maxHops int) (*TraceResult, error) {
+	if m := t.opts.Method; m != "" {
+		return t.trace(ctx, m.Proto(), t.opts.Port, maxHops, []Method{m})
+	}
 	if t.opts.Proto == "" {
 		return t.traceAny(ctx, maxHops)
 	}
-	return t.trace(ctx, t.opts.Proto, t.opts.Port, maxHops)
+	return t.trace(ctx, t.opts.Proto, t.opts.Port, maxHops, nil)
 }
 
-// trace walks with one protocol and port.
-func (t *Target) trace(ctx context.Context, proto Proto, port, maxHops int) (*TraceResult, error) {
-	c, m, err := t.openProto(proto, port, false)
+// trace walks with one protocol and port, by the first of methods (nil:
+// of the protocol's) this process may use.
+func (t *Target) trace(ctx context.Context, proto Proto, port, maxHops int, methods []Method) (*TraceResult, error) {
+	c, m, err := t.openWith(proto, port, false, methods)
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +294,26 @@ func (t *Target) trace(ctx context.Context, proto Proto, port, maxHops int) (*Tr
 	return out, err
 }
 
+// trafficker is a conn that counts what its probes cost the target's
+// service (transport.TCPDataConn, a QUIC UDPConn).
+type trafficker interface{ Traffic() Traffic }
+
+// minSizer is a conn whose probes prove nothing below a size: QUIC's
+// Version Negotiation is owed only to datagrams of 1200 bytes, a TCP data
+// probe needs room for its ClientHello.
+type minSizer interface{ MinSize() mtu.Size }
+
+// connFloor is the smallest probe of a search over c: Options.MinSize,
+// or the family's floor, raised to what c can tell, which it logs.
+func (t *Target) connFloor(c wire.Conn, m Method) mtu.Size {
+	floor := t.opts.MinSize
+	if ms, ok := c.(minSizer); ok && ms.MinSize() > t.floor() {
+		floor = ms.MinSize()
+		t.logf("%s probes cannot tell arrival below %d bytes: the search starts there", m, floor)
+	}
+	return floor
+}
+
 // open opens the first method of the protocol this process may use
 // toward t, its sockets made in Options.Netns and bound to Interface and
 // Source, and says which through Options.Log. With shared (Find) and
@@ -277,9 +326,14 @@ func (t *Target) open(shared bool) (wire.Conn, Method, error) {
 // openProto opens the first method of proto this process may use toward
 // t, to port (0: the protocol's default), as open does.
 func (t *Target) openProto(proto Proto, port int, shared bool) (wire.Conn, Method, error) {
+	return t.openWith(proto, port, shared, nil)
+}
+
+// openWith is openProto by the first of methods (nil: any of proto's).
+func (t *Target) openWith(proto Proto, port int, shared bool, methods []Method) (wire.Conn, Method, error) {
 	o := &t.opts
 	cfg := &transport.OpenConfig{Src: o.Source.Unmap(), Interface: o.Interface, Port: port, Local: t.local,
-		Namespace: o.Netns, RouteSrc: t.Route.Src}
+		Namespace: o.Netns, RouteSrc: t.Route.Src, ServerName: t.Host, Methods: methods}
 	if o.Flow > 0 {
 		cfg.Flow = uint16(FlowBase + o.Flow)
 	}

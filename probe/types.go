@@ -39,14 +39,16 @@ const (
 	RoleNextHop  = wire.RoleNextHop
 )
 
-// Proto is what probes are made of: ProtoICMP, ProtoUDP or ProtoTCP.
+// Proto is what probes are made of: ProtoICMP, ProtoUDP, ProtoTCP or
+// ProtoQUIC.
 type Proto = transport.Proto
 
 // Probe protocols.
 const (
 	ProtoICMP = transport.ProtoICMP // Echo Requests
 	ProtoUDP  = transport.ProtoUDP  // datagrams to a high port, reached on Port Unreachable
-	ProtoTCP  = transport.ProtoTCP  // SYNs carrying the probe's size, reached on SYN-ACK or RST
+	ProtoTCP  = transport.ProtoTCP  // SYNs carrying the probe's size, reached on SYN-ACK or RST; without privilege, connections' data
+	ProtoQUIC = transport.ProtoQUIC // QUIC packets of a reserved version, reached on Version Negotiation
 )
 
 // Method is how the probes of a Proto are sent and their answers read;
@@ -60,6 +62,8 @@ const (
 	MethodUDP        = transport.MethodUDP        // UDP, errors from a raw ICMP socket (root or CAP_NET_RAW)
 	MethodUDPRecvErr = transport.MethodUDPRecvErr // UDP, errors from each socket's error queue (no privilege)
 	MethodTCP        = transport.MethodTCP        // SYNs over a raw socket (root or CAP_NET_RAW)
+	MethodTCPData    = transport.MethodTCPData    // data segments of ordinary connections, proved by the ACK (no privilege)
+	MethodQUIC       = transport.MethodQUIC       // QUIC packets of a reserved version, proved by Version Negotiation (no privilege)
 )
 
 // NoMethodError says that no method of a protocol may be used here, and
@@ -103,6 +107,13 @@ const (
 
 // Protos lists the probe protocols, for usage messages.
 var Protos = transport.Protos
+
+// Methods lists every probe method, for usage messages.
+var Methods = transport.AllMethods
+
+// Traffic is what a search's probes cost a target that speaks to them as
+// a service (tcp-data, quic): connections, datagrams and bytes.
+type Traffic = transport.Traffic
 
 // IsPermission reports whether err means the process lacks a privilege
 // (no raw sockets, a ping group range that leaves it out).

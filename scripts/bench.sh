@@ -18,6 +18,9 @@
 #     scripts/bench.sh micro           the Go micro-benchmarks instead (in a
 #                                      loopback-only namespace; no root needed
 #                                      where user namespaces are allowed)
+#     scripts/bench.sh plpmtud         time to the path MTU as nobody, no ICMP:
+#                                      tcp-data, quic, udp-recverr, tracepath
+#                                      (see scripts/bench-plpmtud.sh)
 #
 # Needs root, ip, nft, jq and tracepath (scripts/deps.sh); installs
 # Debian's scamper when it is missing and apt-get can get it.
@@ -101,6 +104,7 @@ for arg in "$@"; do
 	case $arg in
 	-no-scamper | --no-scamper) SCAMPER=0 ;;
 	many) MODE=many SCAMPER=0 ;;
+	plpmtud) MODE=plpmtud SCAMPER=0 ;;
 	-h | -help | --help)
 		sed -n '3,18s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 		exit 0
@@ -280,6 +284,12 @@ if [[ $MODE == many ]]; then
 	# shellcheck source=scripts/bench-many.sh
 	. scripts/bench-many.sh
 	bench_many
+	exit 0
+fi
+if [[ $MODE == plpmtud ]]; then
+	# shellcheck source=scripts/bench-plpmtud.sh
+	. scripts/bench-plpmtud.sh
+	bench_plpmtud
 	exit 0
 fi
 

@@ -32,10 +32,13 @@ func newProbeFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "timeout", Value: time.Second, Usage: "how long one probe waits for an answer", EnvVars: envVars("timeout")},
 		&cli.IntFlag{Name: "tries", Value: probe.DefaultTries, Usage: "unanswered probes before a size counts as too big", EnvVars: envVars("tries")},
 		&cli.StringFlag{Name: "proto", Value: string(probe.ProtoICMP), EnvVars: envVars("proto"),
-			DefaultText: "icmp; a search (not trace) whose Echo is never answered then tries tcp to 443 and 80, then udp",
-			Usage: "probe with `PROTO`: icmp (Echo Requests), udp (datagrams to --port, answered by Port Unreachable) " +
-				"or tcp (SYNs to --port, answered by SYN-ACK or RST; needs root)"},
-		&cli.IntFlag{Name: "port", Usage: "destination `PORT` of udp and tcp probes", DefaultText: "33434 for udp, 443 for tcp", EnvVars: envVars("port")},
+			DefaultText: "icmp; when Echo is never answered, tcp to 443 and 80, quic to 443, then udp are tried",
+			Usage: "probe with `PROTO`: icmp (Echo Requests), udp (datagrams to --port, answered by Port Unreachable), " +
+				"tcp (SYNs to --port answered by SYN-ACK or RST with root; without, connections whose data the peer acknowledges) " +
+				"or quic (QUIC packets of a reserved version to --port, answered by Version Negotiation; 1200 bytes and up)"},
+		&cli.StringFlag{Name: "method", EnvVars: envVars("method"), DefaultText: "the first of --proto's this process may use",
+			Usage: "probe with `METHOD` only: " + joinMethods() + "; it implies its --proto"},
+		&cli.IntFlag{Name: "port", Usage: "destination `PORT` of udp, tcp and quic probes", DefaultText: "33434 for udp, 443 for tcp and quic", EnvVars: envVars("port")},
 		&cli.IntFlag{Name: "flow", EnvVars: envVars("flow"), DefaultText: "one the system picks",
 			Usage: fmt.Sprintf("keep every probe on flow `ID` (1–%d): source port %d+ID for udp and tcp, Echo identifier %d+ID for icmp, "+
 				"so an ECMP router sends them down the same branch on every run; the cache is not used", probe.MaxFlow, probe.FlowBase, probe.FlowBase)},
@@ -44,6 +47,15 @@ func newProbeFlags() []cli.Flag {
 		&cli.StringFlag{Name: "netns", EnvVars: envVars("netns"),
 			Usage: "probe from the network namespace `NAME` (/run/netns/NAME, or a path), as `ip netns exec NAME pmtu` would; needs root"},
 	}
+}
+
+// joinMethods names every probe method, for usage messages.
+func joinMethods() string {
+	s := make([]string, len(probe.Methods))
+	for i, m := range probe.Methods {
+		s[i] = string(m)
+	}
+	return strings.Join(s, ", ")
 }
 
 // envVars is the environment variable of a probe flag: PMTU_MAX_SIZE for
@@ -65,11 +77,14 @@ type probeOpts struct {
 	// protoChosen is true when --proto (or PMTU_PROTO) was given: the
 	// search then uses it alone, with no fallback (probe.Options.Proto).
 	protoChosen bool
-	port        int // 0: the protocol's default
-	flow        int // 0: the system's choice
-	iface       string
-	source      netip.Addr // invalid: the kernel's choice
-	netns       string
+	// method is --method: the one method used; "" for the first of
+	// proto's this process may use.
+	method probe.Method
+	port   int // 0: the protocol's default
+	flow   int // 0: the system's choice
+	iface  string
+	source netip.Addr // invalid: the kernel's choice
+	netns  string
 	// noReverse turns off the probes that tell which way a black hole
 	// lies (--no-reverse).
 	noReverse bool
@@ -117,6 +132,7 @@ func parseProbeFlags(cCtx *cli.Context) (probeOpts, error) {
 		flow:    cCtx.Int("flow"),
 		// IsSet is true for the environment variable too.
 		protoChosen: cCtx.IsSet("proto"),
+		method:      probe.Method(strings.ToLower(strings.TrimSpace(cCtx.String("method")))),
 		iface:       strings.TrimSpace(cCtx.String("interface")),
 		netns:       strings.TrimSpace(cCtx.String("netns")),
 		notes:       cCtx.App.ErrWriter,
@@ -156,11 +172,21 @@ func parseProbeFlags(cCtx *cli.Context) (probeOpts, error) {
 // --netns.
 func (o *probeOpts) checkMethodFlags(cCtx *cli.Context) error {
 	if o.proto.Methods() == nil {
-		return usageError(fmt.Sprintf("pmtu: --proto %q: want icmp, udp or tcp", cCtx.String("proto")))
+		return usageError(fmt.Sprintf("pmtu: --proto %q: want icmp, udp, tcp or quic", cCtx.String("proto")))
+	}
+	if cCtx.IsSet("method") {
+		p := o.method.Proto()
+		switch {
+		case p == "":
+			return usageError(fmt.Sprintf("pmtu: --method %q: want one of %s", cCtx.String("method"), joinMethods()))
+		case o.protoChosen && p != o.proto:
+			return usageError(fmt.Sprintf("pmtu: --method %s sends %s probes, not --proto %s", o.method, p, o.proto))
+		}
+		o.proto, o.protoChosen = p, true
 	}
 	if cCtx.IsSet("port") {
 		if o.proto == probe.ProtoICMP {
-			return usageError("pmtu: --port is for --proto udp and tcp; ICMP has no ports")
+			return usageError("pmtu: --port is for --proto udp, tcp and quic; ICMP has no ports")
 		}
 		if o.port < 1 || o.port > 65535 {
 			return usageError(fmt.Sprintf("pmtu: --port %d is outside 1–65535", o.port))
@@ -213,7 +239,7 @@ func (o probeOpts) options() *probe.Options {
 		proto = "" // ICMP, then the fallbacks (probe.Target.Find)
 	}
 	po := &probe.Options{
-		Network: o.family, Proto: proto, Port: o.port, Flow: o.flow, Interface: o.iface, Source: o.source, Netns: o.netns,
+		Network: o.family, Proto: proto, Method: o.method, Port: o.port, Flow: o.flow, Interface: o.iface, Source: o.source, Netns: o.netns,
 		MinSize: o.minSize, MaxSize: o.maxSize, Wait: o.wait, Tries: o.tries, NoReverse: o.noReverse, Net: o.net,
 	}
 	if o.log != nil {

@@ -109,8 +109,11 @@ func TestMethodUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown proto", []string{"--proto", "sctp", "198.18.0.1"}, `--proto "sctp": want icmp, udp or tcp`},
-		{"port with icmp", []string{"--port", "80", "198.18.0.1"}, "--port is for --proto udp and tcp"},
+		{"unknown proto", []string{"--proto", "sctp", "198.18.0.1"}, `--proto "sctp": want icmp, udp, tcp or quic`},
+		{"port with icmp", []string{"--port", "80", "198.18.0.1"}, "--port is for --proto udp, tcp and quic"},
+		{"unknown method", []string{"--method", "syn", "198.18.0.1"}, `--method "syn": want one of icmp, ping-socket, udp, udp-recverr, tcp, tcp-data, quic`},
+		{"method of another proto", []string{"--proto", "udp", "--method", "tcp-data", "198.18.0.1"}, "--method tcp-data sends tcp probes, not --proto udp"},
+		{"port with an icmp method", []string{"--method", "ping-socket", "--port", "80", "198.18.0.1"}, "--port is for --proto udp, tcp and quic"},
 		{"port zero", []string{"--proto", "udp", "--port", "0", "198.18.0.1"}, "--port 0 is outside"},
 		{"port too big", []string{"--proto", "tcp", "--port", "65536", "198.18.0.1"}, "--port 65536 is outside"},
 		{"bad source", []string{"--source", "nowhere", "198.18.0.1"}, `--source "nowhere" is not an IP address`},

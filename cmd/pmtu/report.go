@@ -86,6 +86,9 @@ func writeText(w io.Writer, r *measure.Report, verbose bool) error {
 	case r.BlackHoleDirection == probe.BlackHoleReturn && r.Evidence != "icmp":
 		fmt.Fprintf(&b, "  Echo Replies larger than %d vanished on the way back (a return-path black hole); "+
 			"%s probes, whose answers are small, found the forward path MTU\n", r.Reverse.Max, r.ForwardMethod)
+	case r.Evidence == "icmp" && r.LimitingHop == "":
+		fmt.Fprintf(&b, "  a router answered %q naming MTU %d (the kernel learnt it for the TCP connections, and keeps no sender); a %d-byte probe came back\n",
+			r.LastEventName(), r.PMTU, r.PMTU)
 	case r.Evidence == "icmp":
 		fmt.Fprintf(&b, "  limited by %s, which answered %q naming MTU %d; a %d-byte probe came back\n",
 			r.LimitingHop, r.LastEventName(), r.PMTU, r.PMTU)
@@ -128,6 +131,9 @@ func writeText(w io.Writer, r *measure.Report, verbose bool) error {
 	if r.LossHint != "" {
 		fmt.Fprintf(&b, "  %s\n", r.LossHint)
 	}
+	if t := r.Traffic; t != nil {
+		fmt.Fprintf(&b, "  the target's service got %s: %d bytes\n", trafficText(t), t.Bytes)
+	}
 	if r.Hint != "" {
 		fmt.Fprintf(&b, "  %s\n", r.Hint)
 	}
@@ -141,6 +147,15 @@ func writeText(w io.Writer, r *measure.Report, verbose bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// trafficText says how a search spoke to the target's service:
+// connections (tcp-data) or datagrams (quic).
+func trafficText(t *measure.Traffic) string {
+	if t.Connections > 0 {
+		return plural(t.Connections, "TCP connection")
+	}
+	return plural(t.Datagrams, "datagram")
 }
 
 func evidenceText(r *measure.Report) string {

@@ -197,7 +197,7 @@ func TestReportFallbackText(t *testing.T) {
 	if err := finish(&out, r, findOpts{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "\n  ICMP Echo unanswered; TCP to port 443 answered\n") || !r.Reached || r.Port != 443 {
+	if !strings.Contains(out.String(), "\n  ICMP Echo unanswered; TCP to port 443 answered (method tcp)\n") || !r.Reached || r.Port != 443 {
 		t.Errorf("reached %v port %d, text:\n%s", r.Reached, r.Port, out.String())
 	}
 }

@@ -147,6 +147,13 @@ func writeTraceText(w io.Writer, r *measure.TraceReport) error {
 	if line := r.TriedLine(); line != "" {
 		b.WriteString("    " + line + "\n")
 	}
+	if r.LastHopMethod != "" {
+		fmt.Fprintf(&b, "    the last hop (the target) by %s, which sets no hop limit: it follows the last hop that answered", r.LastHopMethod)
+		if t := r.Traffic; t != nil {
+			fmt.Fprintf(&b, "; the target's service got %s", trafficText(t))
+		}
+		b.WriteString("\n")
+	}
 	if r.Reverse != nil {
 		b.WriteString("    return path from the target: " + reverseText(r.Reverse) + "\n")
 	}

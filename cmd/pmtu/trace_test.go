@@ -352,7 +352,7 @@ func TestTraceReportTried(t *testing.T) {
 		t.Fatalf("exit %v for a reached target", err)
 	}
 	want := "    path MTU 1280, 4 hops, reached; 23 probes in 4 round trips, 1.1s\n" +
-		"    ICMP Echo unanswered; TCP to port 443 answered\n"
+		"    ICMP Echo unanswered; TCP to port 443 answered (method tcp)\n"
 	if !strings.HasSuffix(out.String(), want) {
 		t.Errorf("text ends %q, want %q", out.String(), want)
 	}

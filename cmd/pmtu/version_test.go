@@ -28,7 +28,7 @@ func TestMethodStates(t *testing.T) {
 			name: "nobody, kernel default range",
 			r:    privilege.Report{PingRange: privilege.GroupRange{Lo: 1, Hi: 0}, Groups: []uint32{65534}},
 			want: []row{{probe.MethodICMP, false}, {probe.MethodPing, false}, {probe.MethodUDPRecvErr, true},
-				{probe.MethodUDP, false}, {probe.MethodTCP, false}},
+				{probe.MethodUDP, false}, {probe.MethodTCP, false}, {probe.MethodTCPData, true}, {probe.MethodQUIC, true}},
 			wantWhy: `"1 0" admits none of groups 65534`,
 		},
 		{
@@ -36,14 +36,14 @@ func TestMethodStates(t *testing.T) {
 			r: privilege.Report{NetRaw: true, PingRange: privilege.GroupRange{Lo: 0, Hi: 2147483647},
 				Groups: []uint32{1000, 27}, PingAdmitted: true},
 			want: []row{{probe.MethodICMP, true}, {probe.MethodPing, true}, {probe.MethodUDPRecvErr, true},
-				{probe.MethodUDP, true}, {probe.MethodTCP, true}},
+				{probe.MethodUDP, true}, {probe.MethodTCP, true}, {probe.MethodTCPData, true}, {probe.MethodQUIC, true}},
 			wantWhy: "admits group 1000",
 		},
 		{
 			name: "nothing readable",
 			r:    privilege.Report{NetRawErr: errors.New("no /proc"), PingErr: errors.New("no /proc")},
 			want: []row{{probe.MethodICMP, false}, {probe.MethodPing, false}, {probe.MethodUDPRecvErr, true},
-				{probe.MethodUDP, false}, {probe.MethodTCP, false}},
+				{probe.MethodUDP, false}, {probe.MethodTCP, false}, {probe.MethodTCPData, true}, {probe.MethodQUIC, true}},
 			wantWhy: "cannot tell: no /proc",
 		},
 	}
@@ -93,6 +93,8 @@ probe methods this process may use, in the order pmtu tries them:
   udp-recverr  yes  needs no privilege
   udp          yes  raw sockets: CAP_NET_RAW is effective
   tcp          yes  raw sockets: CAP_NET_RAW is effective
+  tcp-data     yes  needs no privilege
+  quic         yes  needs no privilege
 `
 	for _, args := range [][]string{{"--version"}, {"version"}} {
 		out, errOut, code := runApp(t, args...)
@@ -121,7 +123,7 @@ func TestVersionJSON(t *testing.T) {
 		want := map[string]any{
 			"version": "1.2.0", "commit": "572c538", "date": "2026-11-27T05:00:00Z", "go": "go1.26.8",
 			"platform": "linux/amd64", "cap_net_raw": true, "ping_group_range": []any{1.0, 0.0},
-			"groups": []any{65534.0}, "ping_group_admitted": false, "methods": 5,
+			"groups": []any{65534.0}, "ping_group_admitted": false, "methods": 7,
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%v (-want +got):\n%s", args, diff)

@@ -47,7 +47,7 @@ func New(t testing.TB, setup func() error) string {
 // LoopbackUp brings lo up in the calling thread's namespace; a new
 // namespace's lo is down.
 func LoopbackUp() error {
-	return onLoopback(func(fd int, ifr *unix.Ifreq) error {
+	return ifreq("lo", func(fd int, ifr *unix.Ifreq) error {
 		if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
 			return err
 		}
@@ -56,11 +56,11 @@ func LoopbackUp() error {
 	})
 }
 
-// LoopbackMTU sets lo's MTU in the calling thread's namespace: 1500
-// makes loopback look like an Ethernet path (its default is 65536).
-func LoopbackMTU(m uint32) error {
-	return onLoopback(func(fd int, ifr *unix.Ifreq) error {
-		ifr.SetUint32(m)
+// SetMTU sets the MTU of interface name in the calling thread's
+// namespace (lo, say: a test's own path of a chosen MTU).
+func SetMTU(name string, mtu int) error {
+	return ifreq(name, func(fd int, ifr *unix.Ifreq) error {
+		ifr.SetUint32(uint32(mtu))
 		return unix.IoctlIfreq(fd, unix.SIOCSIFMTU, ifr)
 	})
 }
@@ -73,18 +73,19 @@ func NewLoopback(t testing.TB, m uint32) string {
 		if err := LoopbackUp(); err != nil {
 			return err
 		}
-		return LoopbackMTU(m)
+		return SetMTU("lo", int(m))
 	})
 }
 
-// onLoopback runs fn with a socket and lo's ifreq, for an ioctl.
-func onLoopback(fn func(fd int, ifr *unix.Ifreq) error) error {
+// ifreq runs fn with a socket to make interface ioctls on and a request
+// for interface name.
+func ifreq(name string, fn func(fd int, ifr *unix.Ifreq) error) error {
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(fd)
-	ifr, err := unix.NewIfreq("lo")
+	ifr, err := unix.NewIfreq(name)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -47,6 +48,15 @@ type OpenConfig struct {
 	// Namespace names the namespace Enter enters ("" for this one): an
 	// Engine shares a socket only between conns of one namespace.
 	Namespace string
+	// ServerName is the host name the user gave (its address when it
+	// was given as one): TCP data probes name it in their TLS SNI and
+	// HTTP Host header.
+	ServerName string
+	// Methods, if set, are the only methods Open may use, in the
+	// protocol's order (Proto.Methods): the one the user named, or ICMP
+	// Echo alone (icmp, ping-socket) where pmtu asks by Echo before its
+	// fallbacks.
+	Methods []Method
 	// RouteSrc, if valid, is the source the kernel's route to the
 	// destination names, already looked up: an Engine uses it instead
 	// of asking again when Src is not set, and binds nothing to it.
@@ -89,6 +99,12 @@ func Open(p Proto, dst netip.Addr, cfg *OpenConfig) (wire.Conn, Method, error) {
 	ms := p.Methods()
 	if ms == nil {
 		return nil, "", fmt.Errorf("unknown probe protocol %q (want one of %s)", p, joinProtos())
+	}
+	if cfg != nil && cfg.Methods != nil {
+		ms = slices.DeleteFunc(slices.Clone(ms), func(m Method) bool { return !slices.Contains(cfg.Methods, m) })
+		if len(ms) == 0 {
+			return nil, "", fmt.Errorf("methods %v do not send %s probes", cfg.Methods, p)
+		}
 	}
 	return choose(p, ms, func(m Method) (wire.Conn, error) { return OpenMethod(m, dst, cfg) })
 }

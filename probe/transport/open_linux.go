@@ -27,6 +27,14 @@ func OpenMethod(m Method, dst netip.Addr, cfg *OpenConfig) (wire.Conn, error) {
 		return nonNil(openUDP(dst, &c, m, pinned))
 	case MethodTCP:
 		return nonNil(openTCP(dst, &c))
+	case MethodTCPData:
+		return nonNil(openTCPData(dst, &c, pinned))
+	case MethodQUIC:
+		u, err := openUDPProbe(dst, &c, m, pinned)
+		if err != nil {
+			return nil, err
+		}
+		return &QUICConn{u}, nil
 	}
 	return nil, fmt.Errorf("unknown probe method %q", m)
 }
@@ -117,7 +125,7 @@ func openUDP(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPConn, 
 // socket of its own, or the Engine's shared one).
 func openUDPProbe(dst netip.Addr, cfg *OpenConfig, m Method, pinned bool) (*UDPConn, error) {
 	c := newUDPConn(dst, m, cfg)
-	recverr := m == MethodUDPRecvErr
+	recverr := m == MethodUDPRecvErr || m == MethodQUIC
 	v6 := dst.Is6()
 	bind := unspecified(v6)
 	if pinned && cfg.Src.IsValid() {

@@ -54,7 +54,8 @@ func TestChoose(t *testing.T) {
 		{"user in ping_group_range: icmp", ProtoICMP, world{MethodICMP: rawDenied}, MethodPing, nil, ""},
 		{"user outside ping_group_range: icmp", ProtoICMP, world{MethodICMP: rawDenied, MethodPing: pingDenied}, MethodUDPRecvErr, nil, ""},
 		{"user: udp", ProtoUDP, world{MethodUDP: rawDenied}, MethodUDPRecvErr, nil, ""},
-		{"user: tcp", ProtoTCP, world{MethodTCP: rawDenied}, "", []Method{MethodTCP}, "no way to send tcp probes here: tcp: raw"},
+		{"user: tcp", ProtoTCP, world{MethodTCP: rawDenied}, MethodTCPData, nil, ""},
+		{"user: quic", ProtoQUIC, world{}, MethodQUIC, nil, ""},
 		{"nothing at all: icmp", ProtoICMP, world{MethodICMP: rawDenied, MethodPing: pingDenied, MethodUDPRecvErr: os.ErrPermission},
 			"", []Method{MethodICMP, MethodPing, MethodUDPRecvErr}, "ping-socket: socket: permission denied"},
 		{"another error stops the search", ProtoICMP, world{MethodICMP: rawDenied, MethodPing: broken}, "", nil, "ping-socket probes: no such device"},
@@ -119,7 +120,8 @@ func TestMethods(t *testing.T) {
 	}{
 		{ProtoICMP, []Method{MethodICMP, MethodPing, MethodUDPRecvErr}, 0},
 		{ProtoUDP, []Method{MethodUDP, MethodUDPRecvErr}, 33434},
-		{ProtoTCP, []Method{MethodTCP}, 443},
+		{ProtoTCP, []Method{MethodTCP, MethodTCPData}, 443},
+		{ProtoQUIC, []Method{MethodQUIC}, 443},
 		{"sctp", nil, 0},
 	} {
 		if diff := cmp.Diff(tt.want, tt.proto.Methods()); diff != "" {
@@ -129,7 +131,7 @@ func TestMethods(t *testing.T) {
 			t.Errorf("%s: port %d, want %d", tt.proto, got, tt.port)
 		}
 	}
-	for _, m := range []Method{MethodICMP, MethodPing, MethodUDP, MethodUDPRecvErr, MethodTCP} {
+	for _, m := range AllMethods {
 		if m.Proto() == "" || m.Describe() == string(m) {
 			t.Errorf("%s: proto %q, description %q", m, m.Proto(), m.Describe())
 		}
@@ -137,7 +139,7 @@ func TestMethods(t *testing.T) {
 			t.Errorf("%s: Privileged = %v", m, !want)
 		}
 	}
-	if _, _, err := Open("sctp", target4, nil); err == nil || !strings.Contains(err.Error(), "icmp, udp, tcp") {
+	if _, _, err := Open("sctp", target4, nil); err == nil || !strings.Contains(err.Error(), "icmp, udp, tcp, quic") {
 		t.Errorf("Open(sctp): %v", err)
 	}
 }

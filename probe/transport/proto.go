@@ -7,21 +7,22 @@ type Proto string
 const (
 	ProtoICMP Proto = "icmp" // Echo Requests
 	ProtoUDP  Proto = "udp"  // datagrams to a high port, reached on Port wire.Unreachable or a reply
-	ProtoTCP  Proto = "tcp"  // SYNs carrying the probe's size as payload
+	ProtoTCP  Proto = "tcp"  // SYNs carrying the probe's size as payload; without privilege, data segments of connections
+	ProtoQUIC Proto = "quic" // QUIC long-header packets of a reserved version, answered by Version Negotiation
 )
 
 // Protos lists the protocols, for usage messages.
-var Protos = []Proto{ProtoICMP, ProtoUDP, ProtoTCP}
+var Protos = []Proto{ProtoICMP, ProtoUDP, ProtoTCP, ProtoQUIC}
 
 // DefaultPort is the destination port of a protocol's probes: 33434 for
 // UDP (traceroute's first port: nothing listens there, so the target
 // answers Port Unreachable) and 443 for TCP (the port firewalls let
-// through). 0 for ICMP.
+// through) and QUIC (HTTP/3). 0 for ICMP.
 func (p Proto) DefaultPort() int {
 	switch p {
 	case ProtoUDP:
 		return 33434
-	case ProtoTCP:
+	case ProtoTCP, ProtoQUIC:
 		return 443
 	}
 	return 0
@@ -50,10 +51,25 @@ const (
 	// there and errors from a raw ICMP socket (root or CAP_NET_RAW); see
 	// TCPConn.
 	MethodTCP Method = "tcp"
+	// MethodTCPData: the first data segment of an ordinary connection,
+	// sized with TCP_MAXSEG, its arrival proved by the peer's ACK
+	// (TCP_INFO): no privilege; see TCPDataConn.
+	MethodTCPData Method = "tcp-data"
+	// MethodQUIC: QUIC long-header packets of a reserved version over an
+	// ordinary UDP socket, their arrival proved by the server's Version
+	// Negotiation: no privilege; see UDPConn.
+	MethodQUIC Method = "quic"
 )
+
+// AllMethods lists every method, for usage messages.
+var AllMethods = []Method{MethodICMP, MethodPing, MethodUDP, MethodUDPRecvErr, MethodTCP, MethodTCPData, MethodQUIC}
 
 // Methods returns the methods that send probes of p, in the order Open
 // tries them: the raw-socket method first, then what needs no privilege.
+//
+// For TCP, ordinary connections (MethodTCPData) take over where raw
+// sockets are refused: they need no privilege, and prove a size by the
+// peer's ACK instead of a SYN-ACK.
 //
 // For ICMP the ICMP datagram socket comes before UDP: it still sends Echo
 // Requests, the probes the user asked for, which firewalls treat as they
@@ -67,7 +83,9 @@ func (p Proto) Methods() []Method {
 	case ProtoUDP:
 		return []Method{MethodUDP, MethodUDPRecvErr}
 	case ProtoTCP:
-		return []Method{MethodTCP}
+		return []Method{MethodTCP, MethodTCPData}
+	case ProtoQUIC:
+		return []Method{MethodQUIC}
 	}
 	return nil
 }
@@ -84,8 +102,10 @@ func (m Method) Proto() Proto {
 		return ProtoICMP
 	case MethodUDP, MethodUDPRecvErr:
 		return ProtoUDP
-	case MethodTCP:
+	case MethodTCP, MethodTCPData:
 		return ProtoTCP
+	case MethodQUIC:
+		return ProtoQUIC
 	}
 	return ""
 }
@@ -103,6 +123,10 @@ func (m Method) Describe() string {
 		return "UDP, ICMP errors from each socket's error queue (IP_RECVERR, no privilege)"
 	case MethodTCP:
 		return "TCP SYNs over a raw socket"
+	case MethodTCPData:
+		return "the first data segment of TCP connections, sized with TCP_MAXSEG, DF set, proved by the peer's ACK (no privilege)"
+	case MethodQUIC:
+		return "QUIC packets of a reserved version, proved by the server's Version Negotiation (no privilege)"
 	}
 	return string(m)
 }

@@ -93,25 +93,36 @@ func (in *inbox) get(deadline time.Time) (arrival, error) {
 		return arrival{}, net.ErrClosed
 	default:
 	}
-	timeout := fmt.Errorf("%w: %w", ErrTimeout, os.ErrDeadlineExceeded)
-	var expired <-chan time.Time
-	if !deadline.IsZero() {
-		d := time.Until(deadline)
-		if d <= 0 {
-			return arrival{}, timeout
-		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		expired = t.C
+	expired, stop, err := expiry(deadline)
+	if err != nil {
+		return arrival{}, err
 	}
+	defer stop()
 	select {
 	case a := <-in.ch:
 		return a, nil
 	case <-in.done:
 		return arrival{}, net.ErrClosed
 	case <-expired:
-		return arrival{}, timeout
+		return arrival{}, errTimeout()
 	}
+}
+
+// errTimeout is what a read returns at its deadline.
+func errTimeout() error { return fmt.Errorf("%w: %w", ErrTimeout, os.ErrDeadlineExceeded) }
+
+// expiry is a channel that fires at deadline (never for a zero deadline)
+// and what stops its timer; errTimeout when the deadline has passed.
+func expiry(deadline time.Time) (<-chan time.Time, func(), error) {
+	if deadline.IsZero() {
+		return nil, func() {}, nil
+	}
+	d := time.Until(deadline)
+	if d <= 0 {
+		return nil, nil, errTimeout()
+	}
+	t := time.NewTimer(d)
+	return t.C, func() { t.Stop() }, nil
 }
 
 // next waits for the next arrival, until deadline at the latest, and turns

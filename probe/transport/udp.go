@@ -66,6 +66,10 @@ type UDPConn struct {
 
 	mu     sync.Mutex
 	bySize map[mtu.Size]int // size → the latest probe of that size
+
+	quic     *quicShape // MethodQUIC: how its probes look; nil for the others
+	lastSend time.Time  // MethodQUIC: when the last probe left (quicGap)
+	sent     Traffic    // datagrams and bytes sent
 }
 
 func newUDPConn(dst netip.Addr, m Method, cfg *OpenConfig) *UDPConn {
@@ -77,7 +81,7 @@ func newUDPConn(dst netip.Addr, m Method, cfg *OpenConfig) *UDPConn {
 		dst:    dst,
 		src:    cfg.Src.Unmap(),
 		ipv6:   dst.Is6(),
-		port:   cfg.port(ProtoUDP),
+		port:   cfg.port(m.Proto()),
 		cookie: newCookie(),
 		now:    cfg.now(),
 		method: m,
@@ -89,13 +93,20 @@ func newUDPConn(dst netip.Addr, m Method, cfg *OpenConfig) *UDPConn {
 	c.quote = quoteValidator{ipv6: c.ipv6, dst: dst, src: c.src, local: local, proto: wire.ProtoUDP,
 		name: "UDP datagram", portReach: true, matchSized: c.matchQuote}
 	c.rerr = errQueueValidator{ipv6: c.ipv6, dst: dst, local: local, portReach: true}
+	if m == MethodQUIC {
+		// A Port Unreachable says no QUIC server listens: the answer
+		// of a QUIC probe is a Version Negotiation.
+		c.rerr.portReach = false
+		c.quic = newQUICShape(c.cookie)
+	}
 	return c
 }
 
 // Target is the address probes go to.
 func (c *UDPConn) Target() netip.Addr { return c.dst }
 
-// Method says how errors are read: MethodUDP or MethodUDPRecvErr.
+// Method says how the probes go: MethodUDP or MethodUDPRecvErr (how
+// errors are read), or MethodQUIC (QUICConn).
 func (c *UDPConn) Method() Method { return c.method }
 
 // ReplyLimit is Linux's limit on the Port Unreachables a target sends
@@ -118,6 +129,14 @@ func (c *UDPConn) Send(ctx context.Context, p wire.Probe) error {
 	if n < 0 || p.Size > mtu.Max {
 		return fmt.Errorf("%w: %d bytes", wire.ErrSize, p.Size)
 	}
+	b := wire.ProbeData(c.cookie, p.Seq, n)
+	if c.quic != nil {
+		var err error
+		if b, err = c.quic.probe(p.Seq, n); err != nil {
+			return err
+		}
+		c.pace(ctx)
+	}
 	if c.sock == nil || c.engineClosed() {
 		return net.ErrClosed
 	}
@@ -133,13 +152,19 @@ func (c *UDPConn) Send(ctx context.Context, p wire.Probe) error {
 	c.bySize[p.Size] = p.Seq
 	c.mu.Unlock()
 	c.fl.add(p.Seq, p.Size)
-	b, to := wire.ProbeData(c.cookie, p.Seq, n), &net.UDPAddr{IP: c.dst.AsSlice(), Port: c.port}
+	to := &net.UDPAddr{IP: c.dst.AsSlice(), Port: c.port}
 	_, err := c.sock.WriteTo(b, to)
 	for try := 0; try < 3 && pendingErr(err); try++ {
 		// The socket reports an error an earlier probe earned (a Port
 		// Unreachable, with IP_RECVERR) on this send, which it then did
 		// not make; the error queue holds that error for Recv.
 		_, err = c.sock.WriteTo(b, to)
+	}
+	if err == nil {
+		c.mu.Lock()
+		c.sent.Datagrams++
+		c.sent.Bytes += int64(len(b))
+		c.mu.Unlock()
 	}
 	return err
 }
@@ -163,6 +188,9 @@ func (c *UDPConn) classify(a arrival) wire.Event {
 			return ignore("error queue: " + a.eeErr.Error())
 		}
 		seq, why := c.seqOf(a.b)
+		if c.quic != nil {
+			seq, why = c.quic.quoted(a.b)
+		}
 		if why != "" {
 			return ignore("quotes " + why)
 		}
@@ -172,6 +200,9 @@ func (c *UDPConn) classify(a arrival) wire.Event {
 			return ignore(fmt.Sprintf("a datagram from %s port %d, not from the target's port %d", a.from, a.port, c.port))
 		}
 		seq, why := c.seqOf(a.b)
+		if c.quic != nil {
+			seq, why = c.quic.answer(a.b)
+		}
 		if why != "" {
 			return ignore("reply " + why)
 		}

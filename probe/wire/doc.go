@@ -15,6 +15,12 @@
 //   - tcp.go: ParseTCP and MarshalSYN.
 //   - payload.go: the payload of UDP and TCP probes (ProbeData, checked by
 //     CheckData) and Echo Requests (MarshalEcho).
+//   - quic.go: MarshalQUICProbe, a long-header packet of a reserved version
+//     padded to a probe's size, and ParseVersionNegotiation, the server's
+//     answer that proves it arrived.
+//   - hello.go: the payloads of TCP data probes, harmless to a web server:
+//     MarshalClientHello (a TLS ClientHello with RFC 7685 padding) and
+//     MarshalHEAD (an HTTP HEAD request with padding headers).
 //   - event.go: Probe and Event, the values a search sends and reads, and
 //     ErrorKind, what an ICMP error's type and code mean for a probe.
 //   - conn.go: Conn, what sends those Probes and reads those Events: made
@@ -36,5 +42,8 @@
 // length of the original datagram field, and the 128-byte fallback of
 // §5 for routers that append extensions without setting it, as x/net/icmp
 // reads them), RFC 4950 and RFC 5837 (extension objects), RFC 9293 (the
-// TCP header and checksum).
+// TCP header and checksum), RFC 8999 and RFC 9000 §6, §14.1, §15, §17.2.1
+// (QUIC's invariants, Version Negotiation, reserved versions), RFC 8446
+// and RFC 7685 (the TLS ClientHello and its padding extension), RFC 9110
+// and RFC 9112 (HTTP HEAD).
 package wire

@@ -111,8 +111,9 @@ pmtu_nobody() {
 # unpriv: user nobody, no capabilities. ICMP datagram sockets are closed
 # (the namespace's ping_group_range is the kernel's "1 0"), so icmp falls
 # back to UDP with IP_RECVERR; once they are opened to every group, icmp
-# uses them. --proto tcp needs raw sockets: exit 2, saying what would fix
-# it.
+# uses them. --method tcp needs raw sockets: exit 2, saying what would fix
+# it; --proto tcp connects instead (tcp-data), and t, where nothing
+# listens, refuses.
 unpriv_case() {
 	local fam=$1
 	chain_methods "$fam"
@@ -134,17 +135,25 @@ unpriv_case() {
 	check_chain "$fam" ping-socket
 	verdict
 
-	pmtu_nobody c --json --proto tcp "$DST"
+	pmtu_nobody c --json --method tcp "$DST"
 	want_rc 2
-	[[ $ERR == *"setcap cap_net_raw+ep"* && $ERR == *"--proto udp or icmp"* ]] ||
+	[[ $ERR == *"setcap cap_net_raw+ep"* && $ERR == *"--method tcp-data"* ]] ||
 		PROBLEMS+=("stderr does not say how to fix it: $ERR")
 	OUT='' verdict
+
+	# --proto tcp without raw sockets connects (tcp-data): nothing
+	# listens on t, whose RST ends the search at once.
+	pmtu_nobody c --json --proto tcp "$DST"
+	want_rc 1
+	want_method tcp-data
+	want_true '.error | test("connection refused")' "the error does not say the connection was refused"
+	verdict
 }
 
-register unpriv4 "IPv4 chain as user nobody: udp-recverr, then ping-socket once ping_group_range allows, 1280 each; tcp exits 2"
+register unpriv4 "IPv4 chain as user nobody: udp-recverr, then ping-socket once ping_group_range allows, 1280 each; --method tcp exits 2, --proto tcp is refused by t"
 case_unpriv4() { unpriv_case ipv4; }
 
-register unpriv6 "IPv6 chain as user nobody: udp-recverr, then ping-socket once ping_group_range allows, 1280 each; tcp exits 2"
+register unpriv6 "IPv6 chain as user nobody: udp-recverr, then ping-socket once ping_group_range allows, 1280 each; --method tcp exits 2, --proto tcp is refused by t"
 case_unpriv6() { unpriv_case ipv6; }
 
 # webonly: r1 forwards only what is not ICMP Echo and not UDP, as a

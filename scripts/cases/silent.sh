@@ -9,8 +9,9 @@
 # where r1 refuses anything above 1500 with a Frag Needed naming 1500.
 
 # silent_count: count at r1, as they arrive from c, the probes of each way
-# of asking t: Echo Requests, SYNs to 443 and to 80, UDP datagrams (nft
-# table inet pmtucount, counters n_echo, n_tcp443, n_tcp80, n_udp).
+# of asking t: Echo Requests, SYNs to 443 and to 80, QUIC datagrams to
+# 443, other UDP datagrams (nft table inet pmtucount, counters n_echo,
+# n_tcp443, n_tcp80, n_quic, n_udp).
 # silent_counted NAME prints one counter.
 silent_count() {
 	r1 nft -f - <<-EOF
@@ -19,12 +20,14 @@ silent_count() {
 			counter n_tcp443 {}
 			counter n_tcp80 {}
 			counter n_udp {}
+			counter n_quic {}
 			chain probes {
 				type filter hook prerouting priority -300; policy accept;
 				ip saddr $C4 ip daddr $T4 icmp type echo-request counter name n_echo
 				ip saddr $C4 ip daddr $T4 tcp dport 443 tcp flags & (syn | ack) == syn counter name n_tcp443
 				ip saddr $C4 ip daddr $T4 tcp dport 80 tcp flags & (syn | ack) == syn counter name n_tcp80
-				ip saddr $C4 ip daddr $T4 meta l4proto udp counter name n_udp
+				ip saddr $C4 ip daddr $T4 udp dport 443 counter name n_quic
+				ip saddr $C4 ip daddr $T4 udp dport != 443 counter name n_udp
 			}
 		}
 	EOF
@@ -108,9 +111,10 @@ case_silent_echo() {
 
 # silent_noreturn: t has no route back to c's link, so nothing t sends
 # ever arrives (its replies, SYN-ACKs, RSTs, Port Unreachables); only r1's
-# Frag Needed does. With no --proto, ICMP Echo then TCP 443, TCP 80 and UDP
-# are tried, two probes each fallback (r1 counts them), none answers, and
-# r1's bound stands; as user nobody the TCP ways are skipped and said so.
+# Frag Needed does. With no --proto, ICMP Echo then TCP 443, TCP 80, QUIC
+# 443 and UDP are tried, two probes each fallback (r1 counts them), none
+# answers, and r1's bound stands; as user nobody the TCP ways connect
+# (tcp-data), and none of their SYN-ACKs comes back either.
 register silent_noreturn "target with no route back: every way asked, two probes each fallback, pmtu 1500 unconfirmed, exit 1"
 case_silent_noreturn() {
 	chain_build 2000 1500
@@ -122,13 +126,13 @@ case_silent_noreturn() {
 	pmtu c --json --timeout 300ms "$T4"
 	want_bound
 	want_str .method icmp
-	want '[.methods_tried[] | .way]' == '["ICMP Echo","TCP to port 443","TCP to port 80","UDP to port 33434"]'
+	want '[.methods_tried[] | .way]' == '["ICMP Echo","TCP to port 443","TCP to port 80","QUIC to port 443","UDP to port 33434"]'
 	want '[.methods_tried[] | .answered] | any' == false
-	want '[.methods_tried[1:][] | .probes]' == '[2,2,2]'
+	want '[.methods_tried[1:][] | .probes]' == '[2,2,2,2]'
 	want '.methods_tried[0].probes' == "$(silent_counted echo)"
 	want .probes == "$(silent_counted echo)"
 	local n got
-	for n in tcp443 tcp80 udp; do
+	for n in tcp443 tcp80 quic udp; do
 		got=$(silent_counted $n)
 		echo "r1 counted $got $n probes"
 		((got == 2)) || PROBLEMS+=("r1 counted $got $n probes, want 2")
@@ -136,19 +140,16 @@ case_silent_noreturn() {
 	verdict
 
 	# Without privilege (user nobody, methods.sh's pmtu_nobody; the
-	# namespace's ping_group_range is closed) ICMP is sent as UDP to 33434
-	# (udp-recverr), so UDP is not asked again, and TCP cannot be sent:
-	# both TCP ways are skipped, said in words in methods_tried and by -v;
-	# r1's bound stands.
+	# namespace's ping_group_range is closed) Echo is skipped; TCP
+	# connects (tcp-data), QUIC is sent from an ordinary socket, then UDP
+	# (udp-recverr); none is answered, and the UDP search's bound, r1's,
+	# stands.
 	nobody_bin
 	pmtu_nobody c --json -v --timeout 300ms "$T4"
 	want_bound
 	want_str .method udp-recverr
-	want '[.methods_tried[] | "\(.way)/\(.answered)"]' == \
-		'["UDP to port 33434/false","TCP to port 443/false","TCP to port 80/false"]'
-	want '[.methods_tried[1:][] | .skipped]' == '["tcp needs raw sockets (root or CAP_NET_RAW)","tcp needs raw sockets (root or CAP_NET_RAW)"]'
-	[[ $ERR == *"pmtu: TCP to port 443 skipped: "*"pmtu: TCP to port 80 skipped: "* ]] ||
-		PROBLEMS+=("-v does not say TCP was skipped: $ERR")
+	want '[.methods_tried[] | "\(.way)/\(.method // "skipped")/\(.answered)"]' == \
+		'["ICMP Echo/skipped/false","TCP to port 443/tcp-data/false","TCP to port 80/tcp-data/false","QUIC to port 443/quic/false","UDP to port 33434/udp-recverr/false"]'
 	verdict
 }
 
@@ -223,7 +224,7 @@ case_silent_rst() {
 	local got
 	got=$(silent_counted tcp443)
 	((got == before)) || PROBLEMS+=("--proto icmp sent $((got - before)) SYNs to 443")
-	got=$(($(silent_counted tcp80) + $(silent_counted udp)))
-	((got == 0)) || PROBLEMS+=("--proto icmp sent $got TCP 80 or UDP probes")
+	got=$(($(silent_counted tcp80) + $(silent_counted quic) + $(silent_counted udp)))
+	((got == 0)) || PROBLEMS+=("--proto icmp sent $got TCP 80, QUIC or UDP probes")
 	verdict
 }

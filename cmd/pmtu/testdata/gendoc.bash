@@ -3,14 +3,14 @@
 # _pmtu_flags CMD: the flags of command CMD (_pmtu, _pmtu_trace, ...).
 _pmtu_flags() {
 	case $1 in
-	_pmtu) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --verbose -v --expect --at-least --deadline --no-cache --no-reverse --flows --file -f --parallel --rate --cache-file --version --help -h' ;;
+	_pmtu) echo '-4 -6 --max-size --min-size --timeout --tries --proto --method --port --flow --interface --source --netns --json --verbose -v --expect --at-least --deadline --no-cache --no-reverse --flows --file -f --parallel --rate --cache-file --version --help -h' ;;
 	_pmtu_cache) echo '--help -h' ;;
 	_pmtu_cache_list) echo '--json --help -h' ;;
 	_pmtu_cache_flush) echo '--help -h' ;;
-	_pmtu_trace) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json -n --max-hops --verbose -v --flows --help -h' ;;
-	_pmtu_profile) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --verbose -v --rate --duration --plot --flows --help -h' ;;
-	_pmtu_check) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --json --max-hops --syn-port --verbose -v --responder --key-file --help -h' ;;
-	_pmtu_watch) echo '-4 -6 --max-size --min-size --timeout --tries --proto --port --flow --interface --source --netns --interval --json --exit-on-drop --no-reverse --help -h' ;;
+	_pmtu_trace) echo '-4 -6 --max-size --min-size --timeout --tries --proto --method --port --flow --interface --source --netns --json -n --max-hops --verbose -v --flows --help -h' ;;
+	_pmtu_profile) echo '-4 -6 --max-size --min-size --timeout --tries --proto --method --port --flow --interface --source --netns --json --verbose -v --rate --duration --plot --flows --help -h' ;;
+	_pmtu_check) echo '-4 -6 --max-size --min-size --timeout --tries --proto --method --port --flow --interface --source --netns --json --max-hops --syn-port --verbose -v --responder --key-file --help -h' ;;
+	_pmtu_watch) echo '-4 -6 --max-size --min-size --timeout --tries --proto --method --port --flow --interface --source --netns --interval --json --exit-on-drop --no-reverse --help -h' ;;
 	_pmtu_serve) echo '--listen --allow --config --max-concurrent --rate --margin --help -h' ;;
 	_pmtu_mesh) echo '--peers --listen --interval --key-file --rate --parallel --help -h' ;;
 	_pmtu_version) echo '--json --help -h' ;;
@@ -25,6 +25,7 @@ _pmtu_valued() {
 	_pmtu:--timeout) return 0 ;;
 	_pmtu:--tries) return 0 ;;
 	_pmtu:--proto) return 0 ;;
+	_pmtu:--method) return 0 ;;
 	_pmtu:--port) return 0 ;;
 	_pmtu:--flow) return 0 ;;
 	_pmtu:--interface) return 0 ;;
@@ -44,6 +45,7 @@ _pmtu_valued() {
 	_pmtu_trace:--timeout) return 0 ;;
 	_pmtu_trace:--tries) return 0 ;;
 	_pmtu_trace:--proto) return 0 ;;
+	_pmtu_trace:--method) return 0 ;;
 	_pmtu_trace:--port) return 0 ;;
 	_pmtu_trace:--flow) return 0 ;;
 	_pmtu_trace:--interface) return 0 ;;
@@ -56,6 +58,7 @@ _pmtu_valued() {
 	_pmtu_profile:--timeout) return 0 ;;
 	_pmtu_profile:--tries) return 0 ;;
 	_pmtu_profile:--proto) return 0 ;;
+	_pmtu_profile:--method) return 0 ;;
 	_pmtu_profile:--port) return 0 ;;
 	_pmtu_profile:--flow) return 0 ;;
 	_pmtu_profile:--interface) return 0 ;;
@@ -70,6 +73,7 @@ _pmtu_valued() {
 	_pmtu_check:--timeout) return 0 ;;
 	_pmtu_check:--tries) return 0 ;;
 	_pmtu_check:--proto) return 0 ;;
+	_pmtu_check:--method) return 0 ;;
 	_pmtu_check:--port) return 0 ;;
 	_pmtu_check:--flow) return 0 ;;
 	_pmtu_check:--interface) return 0 ;;
@@ -84,6 +88,7 @@ _pmtu_valued() {
 	_pmtu_watch:--timeout) return 0 ;;
 	_pmtu_watch:--tries) return 0 ;;
 	_pmtu_watch:--proto) return 0 ;;
+	_pmtu_watch:--method) return 0 ;;
 	_pmtu_watch:--port) return 0 ;;
 	_pmtu_watch:--flow) return 0 ;;
 	_pmtu_watch:--interface) return 0 ;;
@@ -138,7 +143,7 @@ _pmtu() {
 		--cache-file) _filedir ;;
 		--interface) _available_interfaces ;;
 		--netns) mapfile -t COMPREPLY < <(compgen -W "$(ip netns list 2>/dev/null | awk '{print $1}')" -- "$cur") ;;
-		--proto) mapfile -t COMPREPLY < <(compgen -W 'icmp udp tcp' -- "$cur") ;;
+		--proto) mapfile -t COMPREPLY < <(compgen -W 'icmp udp tcp quic' -- "$cur") ;;
 		--source) _ip_addresses ;;
 		esac
 		return
