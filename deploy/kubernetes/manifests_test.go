@@ -1,154 +1,25 @@
 package kubernetes
 
 import (
-	"bytes"
+	"errors"
 	"os"
 	"slices"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	kjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
 )
 
-// The manifests are decoded into the subset of the Kubernetes API types
-// they use, with unknown fields refused: a misspelt or misplaced field
-// (readOnlyRootFileSystem, a securityContext one level off) fails here
-// as kubectl's server-side validation would fail it. k8s.io/api itself
-// would pull k8s.io/apimachinery and its dependencies into a module
-// whose binary needs none of them.
-
-type meta struct {
-	Name        string            `yaml:"name"`
-	Namespace   string            `yaml:"namespace"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
-}
-
-type labelSelector struct {
-	MatchLabels map[string]string `yaml:"matchLabels"`
-}
-
-type capabilities struct {
-	Add  []string `yaml:"add"`
-	Drop []string `yaml:"drop"`
-}
-
-type securityContext struct {
-	RunAsNonRoot             *bool         `yaml:"runAsNonRoot"`
-	RunAsUser                *int64        `yaml:"runAsUser"`
-	RunAsGroup               *int64        `yaml:"runAsGroup"`
-	AllowPrivilegeEscalation *bool         `yaml:"allowPrivilegeEscalation"`
-	ReadOnlyRootFilesystem   *bool         `yaml:"readOnlyRootFilesystem"`
-	Privileged               *bool         `yaml:"privileged"`
-	Capabilities             *capabilities `yaml:"capabilities"`
-	SeccompProfile           *struct {
-		Type string `yaml:"type"`
-	} `yaml:"seccompProfile"`
-}
-
-type containerPort struct {
-	Name          string `yaml:"name"`
-	ContainerPort int    `yaml:"containerPort"`
-	Protocol      string `yaml:"protocol"`
-}
-
-type container struct {
-	Name           string          `yaml:"name"`
-	Image          string          `yaml:"image"`
-	Args           []string        `yaml:"args"`
-	Ports          []containerPort `yaml:"ports"`
-	ReadinessProbe *struct {
-		HTTPGet struct {
-			Path string `yaml:"path"`
-			Port string `yaml:"port"`
-		} `yaml:"httpGet"`
-		PeriodSeconds int `yaml:"periodSeconds"`
-	} `yaml:"readinessProbe"`
-	Resources struct {
-		Requests map[string]string `yaml:"requests"`
-		Limits   map[string]string `yaml:"limits"`
-	} `yaml:"resources"`
-	SecurityContext *securityContext `yaml:"securityContext"`
-	VolumeMounts    []struct {
-		Name      string `yaml:"name"`
-		MountPath string `yaml:"mountPath"`
-		ReadOnly  bool   `yaml:"readOnly"`
-	} `yaml:"volumeMounts"`
-}
-
-type podSpec struct {
-	AutomountServiceAccountToken *bool `yaml:"automountServiceAccountToken"`
-	EnableServiceLinks           *bool `yaml:"enableServiceLinks"`
-	HostNetwork                  bool  `yaml:"hostNetwork"`
-	Tolerations                  []struct {
-		Operator string `yaml:"operator"`
-	} `yaml:"tolerations"`
-	SecurityContext *securityContext `yaml:"securityContext"`
-	Containers      []container      `yaml:"containers"`
-	Volumes         []struct {
-		Name   string `yaml:"name"`
-		Secret *struct {
-			SecretName  string `yaml:"secretName"`
-			DefaultMode int    `yaml:"defaultMode"`
-		} `yaml:"secret"`
-	} `yaml:"volumes"`
-}
-
-type daemonSet struct {
-	APIVersion string `yaml:"apiVersion"`
-	Kind       string `yaml:"kind"`
-	Metadata   meta   `yaml:"metadata"`
-	Spec       struct {
-		Selector       labelSelector `yaml:"selector"`
-		UpdateStrategy struct {
-			Type          string `yaml:"type"`
-			RollingUpdate struct {
-				MaxUnavailable string `yaml:"maxUnavailable"`
-			} `yaml:"rollingUpdate"`
-		} `yaml:"updateStrategy"`
-		Template struct {
-			Metadata meta    `yaml:"metadata"`
-			Spec     podSpec `yaml:"spec"`
-		} `yaml:"template"`
-	} `yaml:"spec"`
-}
-
-type service struct {
-	APIVersion string `yaml:"apiVersion"`
-	Kind       string `yaml:"kind"`
-	Metadata   meta   `yaml:"metadata"`
-	Spec       struct {
-		ClusterIP                string            `yaml:"clusterIP"`
-		PublishNotReadyAddresses bool              `yaml:"publishNotReadyAddresses"`
-		Selector                 map[string]string `yaml:"selector"`
-		Ports                    []struct {
-			Name       string `yaml:"name"`
-			Port       int    `yaml:"port"`
-			TargetPort string `yaml:"targetPort"`
-			Protocol   string `yaml:"protocol"`
-		} `yaml:"ports"`
-	} `yaml:"spec"`
-}
-
-type podMonitor struct {
-	APIVersion string `yaml:"apiVersion"`
-	Kind       string `yaml:"kind"`
-	Metadata   meta   `yaml:"metadata"`
-	Spec       struct {
-		Selector            labelSelector `yaml:"selector"`
-		PodMetricsEndpoints []struct {
-			Port     string `yaml:"port"`
-			Path     string `yaml:"path"`
-			Interval string `yaml:"interval"`
-		} `yaml:"podMetricsEndpoints"`
-	} `yaml:"spec"`
-}
-
-type namespace struct {
-	APIVersion string `yaml:"apiVersion"`
-	Kind       string `yaml:"kind"`
-	Metadata   meta   `yaml:"metadata"`
-}
+// The manifests are decoded into the Kubernetes API types themselves
+// (k8s.io/api, and the Prometheus Operator's for the PodMonitor), with
+// unknown fields refused, as the API server's strict field validation
+// refuses them: a misspelt or misplaced field (readOnlyRootFileSystem, a
+// securityContext one level off) fails here. The test alone imports them;
+// the binary links none of it.
 
 // decode reads file strictly into v: one document, no unknown field.
 func decode(t *testing.T, file string, v any) {
@@ -157,22 +28,34 @@ func decode(t *testing.T, file string, v any) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := yaml.NewDecoder(bytes.NewReader(b))
-	d.KnownFields(true)
-	if err := d.Decode(v); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-	var extra any
-	if d.Decode(&extra) == nil {
+	if strings.Contains("\n"+string(b), "\n---") {
 		t.Fatalf("%s: more than one document", file)
+	}
+	if err := unmarshalStrict(b, v); err != nil {
+		t.Fatalf("%s: %v", file, err)
 	}
 }
 
+// unmarshalStrict decodes YAML as the API server's strict field
+// validation does: field names match case-sensitively (encoding/json's
+// do not), and an unknown or duplicate field is an error.
+func unmarshalStrict(b []byte, v any) error {
+	j, err := yaml.YAMLToJSON(b)
+	if err != nil {
+		return err
+	}
+	strict, err := kjson.UnmarshalStrict(j, v)
+	if err != nil {
+		return err
+	}
+	return errors.Join(strict...)
+}
+
 func TestManifests(t *testing.T) {
-	var ds daemonSet
-	var svc service
-	var pm podMonitor
-	var ns namespace
+	var ds appsv1.DaemonSet
+	var svc corev1.Service
+	var pm monitoringv1.PodMonitor
+	var ns corev1.Namespace
 	decode(t, "daemonset.yaml", &ds)
 	decode(t, "service.yaml", &svc)
 	decode(t, "podmonitor.yaml", &pm)
@@ -189,18 +72,18 @@ func TestManifests(t *testing.T) {
 			t.Errorf("kind %q, want %q", k.got, k.want)
 		}
 	}
-	for _, m := range []meta{ds.Metadata, svc.Metadata, pm.Metadata} {
-		if m.Namespace != ns.Metadata.Name {
-			t.Errorf("%s is in namespace %q, want %q", m.Name, m.Namespace, ns.Metadata.Name)
+	for _, m := range []struct{ name, namespace string }{{ds.Name, ds.Namespace}, {svc.Name, svc.Namespace}, {pm.Name, pm.Namespace}} {
+		if m.namespace != ns.Name {
+			t.Errorf("%s is in namespace %q, want %q", m.name, m.namespace, ns.Name)
 		}
 	}
-	if ns.Metadata.Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
+	if ns.Labels["pod-security.kubernetes.io/enforce"] != "restricted" {
 		t.Error("the namespace does not enforce the restricted Pod Security Standard")
 	}
 
 	pod := ds.Spec.Template
-	if !subset(ds.Spec.Selector.MatchLabels, pod.Metadata.Labels) {
-		t.Errorf("DaemonSet selector %v does not select its pods %v", ds.Spec.Selector.MatchLabels, pod.Metadata.Labels)
+	if ds.Spec.Selector == nil || !subset(ds.Spec.Selector.MatchLabels, pod.Labels) {
+		t.Errorf("DaemonSet selector %v does not select its pods %v", ds.Spec.Selector, pod.Labels)
 	}
 	if len(pod.Spec.Containers) != 1 {
 		t.Fatalf("%d containers, want 1", len(pod.Spec.Containers))
@@ -223,9 +106,9 @@ func TestManifests(t *testing.T) {
 		t.Error("readOnlyRootFilesystem is not true")
 	case isTrue(csc.Privileged):
 		t.Error("privileged")
-	case csc.Capabilities == nil || !slices.Equal(csc.Capabilities.Drop, []string{"ALL"}) || len(csc.Capabilities.Add) > 0:
+	case csc.Capabilities == nil || !slices.Equal(csc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(csc.Capabilities.Add) > 0:
 		t.Errorf("capabilities %+v, want drop [ALL] and no add", csc.Capabilities)
-	case psc.SeccompProfile == nil || psc.SeccompProfile.Type != "RuntimeDefault":
+	case psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
 		t.Error("no RuntimeDefault seccomp profile")
 	case pod.Spec.HostNetwork:
 		t.Error("hostNetwork: the restricted standard forbids it")
@@ -243,18 +126,18 @@ func TestManifests(t *testing.T) {
 	if c.Args[0] != "mesh" {
 		t.Errorf("command %q, want mesh", c.Args[0])
 	}
-	if want := "dns:" + svc.Metadata.Name + "." + svc.Metadata.Namespace + ".svc.cluster.local"; flags["--peers"] != want {
+	if want := "dns:" + svc.Name + "." + svc.Namespace + ".svc.cluster.local"; flags["--peers"] != want {
 		t.Errorf("--peers %q, want the headless Service's name %q", flags["--peers"], want)
 	}
 	if !strings.HasSuffix(flags["--listen"], ":10151") {
 		t.Errorf("--listen %q, want port 10151", flags["--listen"])
 	}
-	ports := map[string]containerPort{}
+	ports := map[string]corev1.ContainerPort{}
 	for _, p := range c.Ports {
 		ports[p.Name] = p
 	}
-	if ports["http"].ContainerPort != 10151 || ports["http"].Protocol != "TCP" ||
-		ports["responder"].ContainerPort != 10151 || ports["responder"].Protocol != "UDP" {
+	if ports["http"].ContainerPort != 10151 || ports["http"].Protocol != corev1.ProtocolTCP ||
+		ports["responder"].ContainerPort != 10151 || ports["responder"].Protocol != corev1.ProtocolUDP {
 		t.Errorf("container ports %+v, want http 10151/TCP and responder 10151/UDP", c.Ports)
 	}
 	mounted := false
@@ -266,32 +149,32 @@ func TestManifests(t *testing.T) {
 	if !mounted {
 		t.Errorf("--key-file %q is on no read-only volume mount", flags["--key-file"])
 	}
-	if c.ReadinessProbe == nil || ports[c.ReadinessProbe.HTTPGet.Port].Protocol != "TCP" {
+	if c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet == nil || ports[c.ReadinessProbe.HTTPGet.Port.String()].Protocol != corev1.ProtocolTCP {
 		t.Error("the readiness probe names no TCP port")
 	}
-	if c.Resources.Limits["memory"] == "" {
+	if c.Resources.Limits.Memory().IsZero() {
 		t.Error("no memory limit")
 	}
 
 	// The headless Service: every agent's address, both protocols.
-	if svc.Spec.ClusterIP != "None" {
+	if svc.Spec.ClusterIP != corev1.ClusterIPNone {
 		t.Errorf("Service clusterIP %q, want None (headless)", svc.Spec.ClusterIP)
 	}
-	if !subset(svc.Spec.Selector, pod.Metadata.Labels) {
-		t.Errorf("Service selector %v does not select the agents %v", svc.Spec.Selector, pod.Metadata.Labels)
+	if !subset(svc.Spec.Selector, pod.Labels) {
+		t.Errorf("Service selector %v does not select the agents %v", svc.Spec.Selector, pod.Labels)
 	}
 	for _, p := range svc.Spec.Ports {
-		if cp, ok := ports[p.TargetPort]; !ok || cp.Protocol != p.Protocol {
-			t.Errorf("Service port %s targets %q/%s, which the container does not have", p.Name, p.TargetPort, p.Protocol)
+		if cp, ok := ports[p.TargetPort.String()]; !ok || cp.Protocol != p.Protocol {
+			t.Errorf("Service port %s targets %q/%s, which the container does not have", p.Name, p.TargetPort.String(), p.Protocol)
 		}
 	}
 
 	// The PodMonitor scrapes the agents' http port.
-	if !subset(pm.Spec.Selector.MatchLabels, pod.Metadata.Labels) {
+	if !subset(pm.Spec.Selector.MatchLabels, pod.Labels) {
 		t.Errorf("PodMonitor selector %v does not select the agents", pm.Spec.Selector.MatchLabels)
 	}
 	for _, e := range pm.Spec.PodMetricsEndpoints {
-		if ports[e.Port].Protocol != "TCP" || e.Path != "/metrics" {
+		if e.Port == nil || ports[*e.Port].Protocol != corev1.ProtocolTCP || e.Path != "/metrics" {
 			t.Errorf("PodMonitor endpoint %+v: want the http port and /metrics", e)
 		}
 	}
@@ -321,10 +204,8 @@ func TestStrictDecoding(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := strings.Replace(string(b), "readOnlyRootFilesystem", "readOnlyRootFileSystem", 1)
-	d := yaml.NewDecoder(strings.NewReader(bad))
-	d.KnownFields(true)
-	var ds daemonSet
-	if err := d.Decode(&ds); err == nil || !strings.Contains(err.Error(), "readOnlyRootFileSystem") {
+	var ds appsv1.DaemonSet
+	if err := unmarshalStrict([]byte(bad), &ds); err == nil || !strings.Contains(err.Error(), "readOnlyRootFileSystem") {
 		t.Errorf("a misspelt field: %v, want an error naming it", err)
 	}
 }
