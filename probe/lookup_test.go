@@ -3,7 +3,11 @@ package probe
 import (
 	"context"
 	"errors"
+	"net"
 	"net/netip"
+	"os"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -51,5 +55,36 @@ func TestLookupErrors(t *testing.T) {
 				t.Errorf("no route: target %+v, want one for %s", tg, tt.host)
 			}
 		})
+	}
+}
+
+// A name that does not resolve is said in words: the name server's
+// answer, or why none answered, never Go's dial string.
+func TestResolveWhy(t *testing.T) {
+	refused := &net.DNSError{Err: "read udp 127.0.0.1:59038->127.0.0.1:53: read: connection refused", Server: "127.0.0.1:53",
+		UnwrapErr: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNREFUSED)}}
+	unreach := &net.DNSError{Err: "dial udp 10.255.255.53:53: connect: network is unreachable", Server: "10.255.255.53:53",
+		UnwrapErr: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ENETUNREACH)}}
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}, "no such host"},
+		{nil, "no such host"},
+		{refused, "the name server 127.0.0.1 refused the query (nothing listens there; see /etc/resolv.conf)"},
+		{unreach, "the name server 10.255.255.53 is unreachable from here (see /etc/resolv.conf and the routes)"},
+		{&net.DNSError{Err: "i/o timeout", Server: "[2001:db8::53]:53", IsTimeout: true}, "the name server 2001:db8::53 did not answer in time"},
+		{&net.DNSError{Err: "server misbehaving", IsTemporary: true}, "the name server failed to answer the query (SERVFAIL); try again"},
+		// As Go's resolver reports a refused query: the errno only as text.
+		{&net.DNSError{Err: "read udp 127.0.0.1:43530->127.0.0.1:53: read: connection refused", Server: "127.0.0.1:53", IsTemporary: true},
+			"the name server 127.0.0.1 did not answer (see /etc/resolv.conf); try again"},
+	}
+	for _, tt := range tests {
+		if got := ResolveWhy(tt.err); got != tt.want {
+			t.Errorf("ResolveWhy(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+		if strings.Contains(ResolveWhy(tt.err), "udp") {
+			t.Errorf("ResolveWhy(%v) names the socket", tt.err)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/pmtu/pmtu/mtu"
@@ -228,14 +229,37 @@ func resolveWith(ctx context.Context, lookup func(ctx context.Context, network, 
 	defer cancel()
 	addrs, err := lookup(ctx, network, host)
 	if err != nil || len(addrs) == 0 {
-		why := "no such host"
-		var dnsErr *net.DNSError
-		if errors.As(err, &dnsErr) && !dnsErr.IsNotFound {
-			why = dnsErr.Err
-		}
-		return netip.Addr{}, inputErrorf("", "cannot resolve %q: %s", host, why)
+		return netip.Addr{}, inputErrorf("", "cannot resolve %q: %s", host, ResolveWhy(err))
 	}
 	return addrs[0].Unmap(), nil
+}
+
+// ResolveWhy says in words why a name did not resolve: the name server's
+// answer, or why no name server answered, never Go's dial string ("read
+// udp 127.0.0.1:59038->127.0.0.1:53: read: connection refused").
+func ResolveWhy(err error) string {
+	var dnsErr *net.DNSError
+	if err == nil || !errors.As(err, &dnsErr) || dnsErr.IsNotFound {
+		return "no such host"
+	}
+	server := "the name server"
+	if host, _, splitErr := net.SplitHostPort(dnsErr.Server); splitErr == nil && host != "" {
+		server = "the name server " + host
+	}
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return server + " refused the query (nothing listens there; see /etc/resolv.conf)"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return server + " is unreachable from here (see /etc/resolv.conf and the routes)"
+	case dnsErr.IsTimeout:
+		return server + " did not answer in time"
+	case dnsErr.Err == "server misbehaving":
+		// Go's words for a SERVFAIL (or an answer it could not read).
+		return server + " failed to answer the query (SERVFAIL); try again"
+	}
+	// A socket error the resolver kept only as text (Go's dial string):
+	// its words are not for the user.
+	return server + " did not answer (see /etc/resolv.conf); try again"
 }
 
 // localAddrs returns a function that says whether an address is this

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 	"github.com/pmtu/pmtu/measure"
 	"github.com/pmtu/pmtu/netns"
 	"github.com/pmtu/pmtu/pmtucache"
+	"github.com/pmtu/pmtu/probe"
 	"github.com/pmtu/pmtu/route"
 )
 
@@ -389,12 +389,7 @@ func resolveAll(ctx context.Context, lookup func(context.Context, string, string
 	defer cancel()
 	addrs, err := lookup(ctx, "ip", host)
 	if err != nil || len(addrs) == 0 {
-		why := "no such host"
-		var dnsErr *net.DNSError
-		if errors.As(err, &dnsErr) && !dnsErr.IsNotFound {
-			why = dnsErr.Err
-		}
-		return nil, cli.Exit(fmt.Sprintf("pmtu cache flush: cannot resolve %q: %s", host, why), exitUsage)
+		return nil, cli.Exit(fmt.Sprintf("pmtu cache flush: cannot resolve %q: %s", host, probe.ResolveWhy(err)), exitUsage)
 	}
 	for i, a := range addrs {
 		addrs[i] = a.Unmap()
