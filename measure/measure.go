@@ -45,7 +45,8 @@ type Options struct {
 // the diagnosis of a failure, and the cache store. o may be nil.
 //
 // The Report is nil only when the host could not be looked up (an
-// *Error of Kind BadInput). On any other error the Report says what was
+// *Error of Kind BadInput, or Stopped when ctx ended the lookup). On any
+// other error the Report says what was
 // proved and, in Report.Error, why there is no answer; the error is an
 // *Error (see KindOf).
 func Host(ctx context.Context, host string, o *Options) (*Report, error) {
