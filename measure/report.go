@@ -70,6 +70,11 @@ type Report struct {
 	// ForwardMethod is the method that found pmtu when it is not
 	// method: udp, where the Echo Replies vanished on the way back.
 	ForwardMethod string `json:"forward_method,omitempty"`
+	// Capped says why the search stopped below the largest size with
+	// nothing refused, when the method could send no larger: the
+	// target's TCP MSS (perhaps clamped on the way) for tcp-data. pmtu
+	// is then a lower bound (exact false).
+	Capped string `json:"capped,omitempty"`
 
 	// IgnoredEvents are the packets the search ignored, with why (-v).
 	IgnoredEvents []probe.Event `json:"-"`
@@ -195,6 +200,7 @@ func (r *Report) FromFind(res *probe.Result, ceil mtu.Size) {
 	r.Tried = AttemptsOf(res.Tried)
 	r.Traffic = TrafficOf(res.Traffic)
 	r.FromResult(&res.Result, ceil)
+	r.Capped = res.Capped
 	r.setBound(&res.Result, ceil)
 	r.fromDirections(res)
 }

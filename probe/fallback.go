@@ -101,6 +101,19 @@ func (t *Target) findAny(ctx context.Context) (*Result, error) {
 	if fb != nil {
 		t.logf("%s unanswered; %s answered: searching with it", tried[0], tried[len(tried)-1])
 		r, err := t.find(ctx, fb.Proto, fb.Port, nil)
+		// A way capped by the target's own limit (its TCP MSS) proved
+		// only a lower bound: the ways after it may try larger sizes.
+		for r != nil && err == nil && r.Capped != "" && ctx.Err() == nil {
+			var next *Fallback
+			if tried, next = t.askFallbacks(ctx, tried); next == nil {
+				break
+			}
+			t.logf("%s; %s answered: searching with it too", r.Capped, tried[len(tried)-1])
+			r2, err2 := t.find(ctx, next.Proto, next.Port, nil)
+			if r2 != nil && err2 == nil && (r2.Capped == "" || r2.Lo > r.Lo) && r2.Lo >= r.Lo {
+				r, err = r2, err2
+			}
+		}
 		if r != nil {
 			r.Tried = tried
 		}

@@ -445,3 +445,40 @@ func TestTraceLastHopNoEcho(t *testing.T) {
 		t.Errorf("tried %+v, hops %+v: want Echo skipped, r1 then the target", res.Tried, res.Hops)
 	}
 }
+
+// A search bounded by the target's own TCP MSS (a PeerLimit TooBig) is a
+// lower bound: the event leaves the evidence and nothing counts as
+// refused; a router's refusal below that limit stands.
+func TestCapAtPeerLimit(t *testing.T) {
+	tgt := netip.MustParseAddr("198.18.4.2")
+	r1 := netip.MustParseAddr("198.18.1.2")
+	peer := wire.Event{Kind: wire.TooBig, From: tgt, MTU: 1340, PeerLimit: true}
+	router := wire.Event{Kind: wire.TooBig, From: r1, MTU: 1300, Type: 3, Code: 4}
+	tests := []struct {
+		name       string
+		res        search.Result
+		wantCapped bool
+		wantHi     mtu.Size
+		wantEvents int
+		wantByICMP bool
+	}{
+		{"the MSS stopped it", search.Result{PMTU: 1340, Confirmed: true, Lo: 1340, Hi: 1341, ByICMP: true, LimitingHop: tgt,
+			Events: []wire.Event{peer}}, true, 1501, 0, false},
+		{"a router refused below the MSS", search.Result{PMTU: 1300, Confirmed: true, Lo: 1300, Hi: 1301, ByICMP: true, LimitingHop: r1,
+			Events: []wire.Event{peer, router}}, false, 1301, 2, true},
+		{"no MSS limit", search.Result{PMTU: 1500, Confirmed: true, Lo: 1500, Hi: 1501}, false, 1501, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Result{Result: tt.res, Method: MethodTCPData}
+			r.capAtPeerLimit(1500)
+			if (r.Capped != "") != tt.wantCapped || r.Hi != tt.wantHi || len(r.Events) != tt.wantEvents || r.ByICMP != tt.wantByICMP {
+				t.Errorf("capped %q, hi %d, %d events, by ICMP %v; want capped %v, hi %d, %d events, by ICMP %v",
+					r.Capped, r.Hi, len(r.Events), r.ByICMP, tt.wantCapped, tt.wantHi, tt.wantEvents, tt.wantByICMP)
+			}
+			if r.PMTU != tt.res.PMTU || !r.Confirmed {
+				t.Errorf("pmtu %d confirmed %v: what came back must stand", r.PMTU, r.Confirmed)
+			}
+		})
+	}
+}

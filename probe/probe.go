@@ -124,6 +124,11 @@ type Result struct {
 	// Tried lists, when Options.Proto was not chosen, every way the
 	// target was asked, in order (fallback.go); nil otherwise.
 	Tried []Attempt
+	// Capped, when set, says why the search stopped below the sizes it
+	// could have tried, with nothing refused: the target's own limit
+	// (its TCP MSS) for a method that can send no larger. PMTU is then a
+	// lower bound, and Hi above the largest size.
+	Capped string
 	// Traffic is what the probes cost a target that answered them as a
 	// service (MethodTCPData, MethodQUIC); nil for the other methods.
 	Traffic *Traffic
@@ -229,6 +234,7 @@ func (t *Target) find(ctx context.Context, proto Proto, port int, methods []Meth
 		res = &search.Result{Target: t.Addr}
 	}
 	out = &Result{Result: *res, Target: t, Method: m, Port: portOf(m.Proto(), port), Return: returnUnknown, Flow: flow}
+	out.capAtPeerLimit(t.Ceil())
 	if rc != nil {
 		out.Return = rc.bounds()
 	}
@@ -236,6 +242,34 @@ func (t *Target) find(ctx context.Context, proto Proto, port int, methods []Meth
 		t.blackHoleDirection(ctx, out, rc)
 	}
 	return out, err
+}
+
+// capAtPeerLimit turns a search bounded by the target's own limit (a
+// PeerLimit TooBig: its TCP MSS, perhaps clamped on the way) into what it
+// is, a lower bound: the sizes above were never tried, and no router
+// refused them. The event leaves the evidence, Hi says nothing was
+// refused, and Capped says why the search stopped. ceil is the search's
+// largest size.
+func (r *Result) capAtPeerLimit(ceil mtu.Size) {
+	var limit *wire.Event
+	kept := r.Events[:0:0]
+	for i, ev := range r.Events {
+		if ev.PeerLimit {
+			limit = &r.Events[i]
+			continue
+		}
+		kept = append(kept, ev)
+	}
+	if limit == nil || r.Hi == 0 || r.Hi < limit.MTU+1 {
+		return // a router refused below the target's limit: it stands
+	}
+	r.Events = kept
+	r.Capped = fmt.Sprintf("the target's TCP MSS keeps %s probes to %d bytes; larger sizes were not tried this way", r.Method, limit.MTU)
+	r.Hi = ceil + 1
+	if r.ByICMP && r.LimitingHop == limit.From {
+		r.ByICMP, r.LimitingHop = false, netip.Addr{}
+	}
+	r.Silence = false
 }
 
 // searchConfig is the Discover configuration of a search over c from

@@ -92,6 +92,8 @@ func writeText(w io.Writer, r *measure.Report, verbose bool) error {
 	case r.Evidence == "icmp":
 		fmt.Fprintf(&b, "  limited by %s, which answered %q naming MTU %d; a %d-byte probe came back\n",
 			r.LimitingHop, r.LastEventName(), r.PMTU, r.PMTU)
+	case r.Capped != "":
+		fmt.Fprintf(&b, "  a %d-byte probe came back, and %s: try --proto quic or udp for larger ones\n", r.PMTU, r.Capped)
 	case !r.Exact:
 		fmt.Fprintf(&b, "  a %d-byte probe, the largest this search sent (--max-size), came back; larger sizes were not tried\n", r.PMTU)
 	case r.Hi == 0 && r.InterfaceMTU > int(mtu.Max):

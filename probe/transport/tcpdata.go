@@ -380,6 +380,7 @@ func (c *TCPDataConn) why(v tcpVerdict) string {
 // the target's MSS set is from the target, with no ICMP.
 func (c *TCPDataConn) setICMP(ev *wire.Event, v tcpVerdict) {
 	if v.peer {
+		ev.PeerLimit = true
 		return
 	}
 	ev.From = netip.Addr{}

@@ -71,6 +71,11 @@ type Event struct {
 	// Ext is what RFC 4884 extensions the ICMP carried (RFC 4950 MPLS
 	// labels, RFC 5837 interface information); nil if none.
 	Ext *Extensions
+	// PeerLimit marks a TooBig that is the target's own limit, not the
+	// path's: its TCP MSS (perhaps clamped by a middlebox on the way)
+	// keeps a TCP probe's segment below the size under test. Sizes above
+	// MTU cannot be tried this way; nothing says the path refuses them.
+	PeerLimit bool
 }
 
 // IsDstUnreach reports whether ev came as an ICMP Destination Unreachable
