@@ -118,7 +118,8 @@ var ErrAnswersStopped = errors.New("the target stopped answering even probes of 
 
 // How many voided rounds in a row end a search: once the target has
 // answered, or while other searches wait for rate-limited answers too
-// (Config.Waiting), its answers are worth a wait (each void is followed
+// (Config.Waiting; maxVoids for each search waiting, since they may share
+// one host's answers), its answers are worth a wait (each void is followed
 // by a rest as long as the target takes to earn the round's answers);
 // otherwise the search ends sooner with ErrNoReply, as a target that
 // never answers should.
@@ -502,8 +503,14 @@ func (r *round) lose() error {
 				d.res.Voided++
 				d.setWaiting(true)
 				limit := maxVoids
-				if d.sizer.lo == 0 && !d.crowded() {
+				switch n := d.waiters(); {
+				case d.sizer.lo == 0 && n <= 1:
 					limit = maxVoidsUnanswered
+				case n > 1:
+					// n searches wait on answers that may be one
+					// host's: each earns about 1/n of them, and a
+					// run of voids n times as long is as likely.
+					limit = maxVoids * n
 				}
 				if d.voids++; d.voids >= limit {
 					return ErrAnswersStopped
@@ -520,11 +527,13 @@ func (r *round) lose() error {
 	return nil
 }
 
-// crowded reports whether other searches wait for rate-limited answers
-// too (Config.Waiting): a target that has not answered yet may then be
-// one whose limit they share, and is worth maxVoids rounds.
-func (d *discovery) crowded() bool {
-	return d.cfg.Waiting != nil && d.cfg.Waiting(0) > 1
+// waiters is how many searches wait for rate-limited answers now, this
+// one among them (Config.Waiting); 0 without the count.
+func (d *discovery) waiters() int {
+	if d.cfg.Waiting == nil {
+		return 0
+	}
+	return d.cfg.Waiting(0)
 }
 
 // setWaiting tells Config.Waiting that this search starts (on) or stops waiting

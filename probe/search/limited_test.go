@@ -270,3 +270,26 @@ func TestDiscoverLimitedUncontrolledNotCounted(t *testing.T) {
 		t.Fatalf("the round sent again: control %d, %d probes; want 68 and 2", r2.control, len(r2.pending))
 	}
 }
+
+// A search that has been answered gives up after maxVoids voided rounds
+// in a row when it waits alone, and after maxVoids for each search that
+// waits with it: n searches on one host's answers each earn about 1/n of
+// them (4 addresses of one host over UDP, the manyudphole case).
+func TestDiscoverVoidLimitScalesWithWaiters(t *testing.T) {
+	for _, waiting := range []int{1, 4} {
+		c := newLimited(1400)
+		d := newDiscovery(c, &Config{Ceil: 1500, Now: c.clock.Now, Waiting: func(int) int { return waiting }})
+		d.sizer.Reply(1300) // answered: 1300 passes
+		want := maxVoids * max(1, waiting)
+		for i := 1; i <= want; i++ {
+			r := &round{d: d, pending: map[int]mtu.Size{i: 1300}, control: 1300}
+			err := r.lose()
+			if i < want && err != nil {
+				t.Fatalf("%d waiting: void %d ended the search: %v", waiting, i, err)
+			}
+			if i == want && !errors.Is(err, ErrAnswersStopped) {
+				t.Fatalf("%d waiting: void %d: %v, want ErrAnswersStopped", waiting, i, err)
+			}
+		}
+	}
+}
