@@ -2,7 +2,6 @@ package measure
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/netip"
 
@@ -26,11 +25,7 @@ func TraceFlows(ctx context.Context, host string, n int, o *TraceOptions) (*Trac
 	}
 	tr, err := t.TraceFlows(ctx, o.MaxHops, n)
 	if err != nil {
-		var ie *probe.InputError
-		if errors.As(err, &ie) {
-			return nil, &Error{Kind: BadInput, Msg: "--" + ie.Error(), Err: err}
-		}
-		return nil, OpenError(po.Proto, t.Addr, po, o.Exe, errors.Unwrap(err))
+		return nil, flowsError(t, po, o.Exe, err)
 	}
 	return TraceFlowsReportOf(tr, host, names.wait()), nil
 }
