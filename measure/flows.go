@@ -53,9 +53,9 @@ func lookupNoted(ctx context.Context, host string, po *probe.Options, notes func
 	return t, err
 }
 
-// flowsError is FindFlows' (or TraceFlows') error toward t in words: a flow count out of
-// range or a protocol routers do not spread (BadInput), or no flow could
-// probe.
+// flowsError is FindFlows' (or TraceFlows') error toward t in words: a
+// flow count out of range or a protocol routers do not spread
+// (BadInput), or no flow could probe.
 func flowsError(t *probe.Target, po *probe.Options, exe string, err error) error {
 	var ie *probe.InputError
 	if errors.As(err, &ie) {
